@@ -1,0 +1,83 @@
+using BenchmarkDotNet.Attributes;
+using Tether.Core.LoadBalancing;
+using Tether.Core.Model;
+using Tether.Core.Runtime;
+using Tether.Core.SessionPersistence;
+
+namespace Tether.Benchmarks;
+
+/// <summary>HTTP_COOKIE issue and validate, Maglev build and lookup, stick-table hit.</summary>
+public class PersistenceBenchmarks
+{
+    private readonly char[] _buffer = new char[PersistenceCookie.EncodedLength];
+    private string _cookie = null!;
+    private MaglevTable _maglev = null!;
+    private NodeState[] _nodes = null!;
+    private StickTable _stick = null!;
+    private long _unixNow;
+    private ulong _hash;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _unixNow = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        _cookie = PersistenceCookie.Encode(Fixtures.Keys, 1, 2, _unixNow);
+        _nodes = Fixtures.Nodes(25);
+        _maglev = MaglevTable.Build(_nodes)!;
+        _stick = new StickTable();
+        for (var i = 0; i < 10_000; i++)
+        {
+            _stick.Set((UInt128)i, i % 25, 1);
+        }
+
+        _hash = StableHash.Of((UInt128)12345);
+    }
+
+    [Benchmark]
+    public int CookieIssue() => PersistenceCookie.Encode(Fixtures.Keys, 1, 2, _unixNow, _buffer);
+
+    [Benchmark]
+    public bool CookieValidate() => PersistenceCookie.TryValidate(Fixtures.Keys, _cookie, 1, _unixNow, 1200, out _, out _);
+
+    [Benchmark]
+    public NodeState MaglevLookup() => _maglev.Lookup(_hash);
+
+    [Benchmark]
+    public MaglevTable? MaglevBuild25Nodes() => MaglevTable.Build(_nodes);
+
+    [Benchmark]
+    public bool StickTableHit() => _stick.TryGet((UInt128)4242, 2, long.MaxValue / 2, out _);
+}
+
+/// <summary>The whole per-request decision: available nodes → persistence → pick, per persistence type.</summary>
+public class SelectionBenchmarks
+{
+    private LoadBalancerRuntime _runtime = null!;
+    private string _cookie = string.Empty;
+    private UInt128 _client;
+
+    [Params("none", "HTTP_COOKIE", "SOURCE_IP")]
+    public string Persistence { get; set; } = "none";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        SessionPersistenceConfig? persistence = Persistence switch
+        {
+            "HTTP_COOKIE" => new SessionPersistenceConfig { Type = PersistenceType.HttpCookie },
+            "SOURCE_IP" => new SessionPersistenceConfig { Type = PersistenceType.SourceIp },
+            _ => null,
+        };
+        _runtime = new LoadBalancerRuntime(Fixtures.LoadBalancer(3, AlgorithmNames.RoundRobin, persistence), Fixtures.Keys, TimeProvider.System, SharedRandomSource.Instance);
+        _client = ClientAddress.ToKey(System.Net.IPAddress.Parse("198.51.100.7"));
+        if (Persistence == "HTTP_COOKIE")
+        {
+            _cookie = PersistenceCookie.Encode(Fixtures.Keys, 1, 2, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        }
+
+        _runtime.Select(_cookie, _client);
+    }
+
+    [Benchmark]
+    public Selection Select() => _runtime.Select(_cookie, _client);
+}

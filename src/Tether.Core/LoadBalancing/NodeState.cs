@@ -1,0 +1,114 @@
+using System.Net;
+using Tether.Core.Model;
+
+namespace Tether.Core.LoadBalancing;
+
+/// <summary>
+/// Long-lived, mutable counters of one node. They survive configuration changes (keyed by node id), so that
+/// LEAST_CONNECTIONS and statistics keep counting while the runtime model is rebuilt. Every member is lock-free.
+/// </summary>
+public sealed class NodeCounters
+{
+    private int _active;
+    private long _requests;
+    private long _failures;
+    private long _unavailableUntil;
+
+    /// <summary>Requests (L7) or connections (L4) in flight to the node now.</summary>
+    public int Active => Volatile.Read(ref _active);
+
+    /// <summary>Requests or connections sent to the node since Tether started.</summary>
+    public long Requests => Volatile.Read(ref _requests);
+
+    /// <summary>Connect failures and timeouts seen since Tether started.</summary>
+    public long Failures => Volatile.Read(ref _failures);
+
+    /// <summary>The <see cref="TimeProvider.GetTimestamp"/> value until which passive health keeps the node out
+    /// of rotation (0: available).</summary>
+    public long UnavailableUntil => Volatile.Read(ref _unavailableUntil);
+
+    /// <summary>Counts a request or connection that starts on the node.</summary>
+    public void OnStart()
+    {
+        Interlocked.Increment(ref _active);
+        Interlocked.Increment(ref _requests);
+    }
+
+    /// <summary>Counts the end of a request or connection started with <see cref="OnStart"/>.</summary>
+    public void OnEnd() => Interlocked.Decrement(ref _active);
+
+    /// <summary>Passive health: keeps the node out of rotation until the timestamp <paramref name="until"/>.</summary>
+    public void MarkUnavailable(long until)
+    {
+        Interlocked.Increment(ref _failures);
+        Volatile.Write(ref _unavailableUntil, until);
+    }
+
+    /// <summary>Passive health: the node answered; it is available again at once.</summary>
+    public void MarkAvailable()
+    {
+        if (Volatile.Read(ref _unavailableUntil) != 0)
+        {
+            Volatile.Write(ref _unavailableUntil, 0);
+        }
+    }
+}
+
+/// <summary>
+/// One node as the runtime model sees it: its configuration at the time the model was built, values derived from it
+/// off the hot path, and its long-lived <see cref="NodeCounters"/>.
+/// </summary>
+public sealed class NodeState
+{
+    /// <summary>Creates the runtime view of <paramref name="config"/> sharing <paramref name="counters"/>.</summary>
+    public NodeState(NodeConfig config, NodeCounters counters)
+    {
+        Config = config;
+        Counters = counters;
+        Id = config.Id;
+        Weight = config.Weight < 1 ? 1 : config.Weight;
+        Condition = config.Condition;
+        IsOnline = config.Status == NodeStatus.Online;
+        var isV6 = IPAddress.TryParse(config.Address, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        EndPoint = new IPEndPoint(ip ?? IPAddress.Loopback, config.Port);
+        DestinationPrefix = isV6 ? $"http://[{config.Address}]:{config.Port}/" : $"http://{config.Address}:{config.Port}/";
+        HashKey = isV6 ? $"[{config.Address}]:{config.Port}" : $"{config.Address}:{config.Port}";
+    }
+
+    /// <summary>The node configuration this view was built from.</summary>
+    public NodeConfig Config { get; }
+
+    /// <summary>The node id.</summary>
+    public int Id { get; }
+
+    /// <summary>The weight, 1 to 100.</summary>
+    public int Weight { get; }
+
+    /// <summary>The operator's condition.</summary>
+    public NodeCondition Condition { get; }
+
+    /// <summary>True unless health monitoring set the node OFFLINE.</summary>
+    public bool IsOnline { get; }
+
+    /// <summary>The node's address and port.</summary>
+    public IPEndPoint EndPoint { get; }
+
+    /// <summary>The HTTP destination prefix, for example <c>http://10.0.0.1:80/</c>.</summary>
+    public string DestinationPrefix { get; }
+
+    /// <summary>The stable identity used by consistent hashing: <c>address:port</c>, identical on every instance.</summary>
+    public string HashKey { get; }
+
+    /// <summary>The node's long-lived counters.</summary>
+    public NodeCounters Counters { get; }
+
+    /// <summary>True when the node may take a new (unpinned) request or connection: ENABLED, ONLINE, and not held
+    /// out by passive health at <paramref name="now"/> (a <see cref="TimeProvider.GetTimestamp"/> value).</summary>
+    public bool IsAvailable(long now) =>
+        Condition == NodeCondition.Enabled && IsOnline && now >= Counters.UnavailableUntil;
+
+    /// <summary>True when the node may take a request pinned to it by session persistence: ENABLED or DRAINING
+    /// (seeds 000, 002: a draining node keeps its persisted sessions), ONLINE, and not held out by passive health.</summary>
+    public bool CanServePinned(long now) =>
+        Condition != NodeCondition.Disabled && IsOnline && now >= Counters.UnavailableUntil;
+}

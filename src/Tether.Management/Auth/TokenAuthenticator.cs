@@ -1,0 +1,84 @@
+using System.Buffers.Text;
+using System.Collections.Frozen;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Tether.Management.Storage;
+
+namespace Tether.Management.Auth;
+
+/// <summary>
+/// Resolves the <c>X-Auth-Token</c> header to the one account it belongs to (DESIGN.md section 5). Tokens come from
+/// <see cref="ManagementOptions.Tokens"/> and from the store's <c>tokens</c> table (read on each request, so a token
+/// added by another process works at once).
+/// </summary>
+internal sealed class TokenAuthenticator
+{
+    /// <summary>The file, in the data directory, that receives a generated admin token.</summary>
+    public const string AdminTokenFileName = "admin-token";
+
+    /// <summary>The account the generated admin token belongs to.</summary>
+    public const int AdminAccountId = 1;
+
+    private readonly FrozenDictionary<string, int> _configured;
+    private readonly TetherStore _store;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public TokenAuthenticator(ManagementOptions options, TetherStore store, TimeProvider time, ILogger<TokenAuthenticator> logger)
+    {
+        _configured = options.Tokens.ToFrozenDictionary(t => t.Token, t => t.AccountId, StringComparer.Ordinal);
+        _store = store;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The account of <paramref name="token"/>, or null when it is empty or unknown.</summary>
+    public int? FindAccount(string? token)
+    {
+        if (string.IsNullOrEmpty(token))
+        {
+            return null;
+        }
+
+        return _configured.TryGetValue(token, out var account) ? account : _store.FindTokenAccount(token);
+    }
+
+    /// <summary>
+    /// First start: when no token is configured and none is stored, creates an admin token for account 1 (32 random
+    /// bytes, base64url), stores it, writes it to <c>&lt;dataDir&gt;/admin-token</c> (created with mode 0600 on
+    /// Unix, never world-readable) and logs the file's path, not the token. Returns the path, or null when a token
+    /// already existed.
+    /// </summary>
+    public string? EnsureAdminToken()
+    {
+        if (_configured.Count > 0 || _store.ListTokens().Count > 0)
+        {
+            return null;
+        }
+
+        var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        var path = Path.Combine(_store.DataDirectory, AdminTokenFileName);
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var stream = new FileStream(path, options))
+        using (var writer = new StreamWriter(stream))
+        {
+            if (!OperatingSystem.IsWindows())
+            {
+                // A file that already existed keeps its mode on open: tighten it before the token is written.
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            writer.Write(token);
+            writer.Write('\n');
+        }
+
+        _store.AddToken(token, AdminAccountId, _time.GetUtcNow());
+        ManagementLog.AdminTokenCreated(_logger, path);
+        return path;
+    }
+}

@@ -1,0 +1,168 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Tether.Management.Api;
+using Tether.Management.Requests;
+
+namespace Tether.Management.Endpoints;
+
+/// <summary>
+/// <c>/loadbalancers/{id}/nodes</c> (GET list, POST add, DELETE <c>?id=</c> bulk) and
+/// <c>/loadbalancers/{id}/nodes/{nodeId}</c> (GET, PUT, DELETE). Rackspace v1.0 shapes and codes: 200 for GET; 202
+/// for POST (<c>{"nodes":[...created...]}</c>), PUT and DELETE (empty body).
+/// </summary>
+internal static class NodeEndpoints
+{
+    public static void Map(RouteGroupBuilder group, LoadBalancerService service)
+    {
+        group.MapGet("/loadbalancers/{id:int}/nodes", (int account, int id) =>
+            service.Find(account, id) is { } config
+                ? JsonNodeResult.Ok(new JsonObject { ["nodes"] = Representations.Nodes(config.Nodes) })
+                : JsonNodeResult.Error(ApiError.LoadBalancerNotFound));
+
+        group.MapPost("/loadbalancers/{id:int}/nodes", async (int account, int id, HttpContext http) =>
+        {
+            if (service.Find(account, id) is null)
+            {
+                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
+            }
+
+            var body = await RequestJson.ReadAsync(http.Request, http.RequestAborted);
+            if (body.Error is { } bad)
+            {
+                return JsonNodeResult.Error(bad);
+            }
+
+            var issues = new ReadIssues();
+            var nodes = ReadNodes(body.Value, issues, out var shapeError);
+            if (nodes is null)
+            {
+                return JsonNodeResult.Error(shapeError!);
+            }
+
+            var outcome = await service.AddNodesAsync(account, id, nodes, issues, http.RequestAborted);
+            return EndpointHelpers.Respond(outcome, created =>
+                JsonNodeResult.Accepted(new JsonObject { ["nodes"] = Representations.Nodes(created) }));
+        });
+
+        group.MapDelete("/loadbalancers/{id:int}/nodes", async (int account, int id, HttpContext http) =>
+        {
+            if (service.Find(account, id) is null)
+            {
+                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
+            }
+
+            var ids = EndpointHelpers.ParseBulkIds(http.Request, "nodes");
+            if (ids.Error is { } bad)
+            {
+                return JsonNodeResult.Error(bad);
+            }
+
+            var outcome = await service.DeleteNodesAsync(account, id, ids.Value!, http.RequestAborted);
+            return EndpointHelpers.Respond(outcome, _ => JsonNodeResult.Accepted());
+        });
+
+        group.MapGet("/loadbalancers/{id:int}/nodes/{nodeId:int}", (int account, int id, int nodeId) =>
+        {
+            if (service.Find(account, id) is not { } config)
+            {
+                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
+            }
+
+            return config.Nodes.FirstOrDefault(n => n.Id == nodeId) is { } node
+                ? JsonNodeResult.Ok(new JsonObject { ["node"] = Representations.Node(node) })
+                : JsonNodeResult.Error(ApiError.NodeNotFound);
+        });
+
+        group.MapPut("/loadbalancers/{id:int}/nodes/{nodeId:int}", async (int account, int id, int nodeId, HttpContext http) =>
+        {
+            if (service.Find(account, id) is not { } config)
+            {
+                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
+            }
+
+            if (!config.Nodes.Any(n => n.Id == nodeId))
+            {
+                return JsonNodeResult.Error(ApiError.NodeNotFound);
+            }
+
+            var body = await RequestJson.ReadAsync(http.Request, http.RequestAborted);
+            if (body.Error is { } bad)
+            {
+                return JsonNodeResult.Error(bad);
+            }
+
+            var element = RequestJson.UnwrapObject(body.Value, "node", out var shapeError);
+            if (element is null)
+            {
+                return JsonNodeResult.Error(shapeError!);
+            }
+
+            var request = NodeRequest.Read(new FieldReader(element.Value, "", new ReadIssues()));
+            var outcome = await service.UpdateNodeAsync(account, id, nodeId, request, http.RequestAborted);
+            return EndpointHelpers.Respond(outcome, _ => JsonNodeResult.Accepted());
+        });
+
+        group.MapDelete("/loadbalancers/{id:int}/nodes/{nodeId:int}", async (int account, int id, int nodeId, HttpContext http) =>
+        {
+            var outcome = await service.DeleteNodesAsync(account, id, [nodeId], http.RequestAborted);
+            return EndpointHelpers.Respond(outcome, _ => JsonNodeResult.Accepted());
+        });
+    }
+
+    /// <summary>
+    /// The nodes of a POST body, accepted as <c>{"nodes":[...]}</c> (Rackspace), a bare array <c>[...]</c>,
+    /// <c>{"node":{...}}</c> or a bare node object. Null (with the error) for any other shape.
+    /// </summary>
+    private static List<NodeRequest>? ReadNodes(JsonElement body, ReadIssues issues, out ApiError? error)
+    {
+        error = null;
+        if (body.ValueKind == JsonValueKind.Array)
+        {
+            var list = new List<NodeRequest>();
+            var index = 0;
+            foreach (var item in body.EnumerateArray())
+            {
+                var path = $"nodes[{index++}]";
+                if (item.ValueKind == JsonValueKind.Object)
+                {
+                    list.Add(NodeRequest.Read(new FieldReader(item, path, issues)));
+                }
+                else
+                {
+                    issues.Add(path, "must be an object");
+                }
+            }
+
+            return list;
+        }
+
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            error = ApiError.BadRequest("The request body must be {\"nodes\": [{...}]}.");
+            return null;
+        }
+
+        var reader = new FieldReader(body, "", issues);
+        if (body.TryGetProperty("nodes", out _))
+        {
+            var items = reader.ObjectArray("nodes");
+            if (items is null)
+            {
+                error = ApiError.Validation([.. issues.Messages]);
+                return null;
+            }
+
+            return [.. items.Select(NodeRequest.Read)];
+        }
+
+        if (body.TryGetProperty("node", out var single) && single.ValueKind == JsonValueKind.Object)
+        {
+            return [NodeRequest.Read(new FieldReader(single, "nodes[0]", issues))];
+        }
+
+        return [NodeRequest.Read(new FieldReader(body, "nodes[0]", issues))];
+    }
+}

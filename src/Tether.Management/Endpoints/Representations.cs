@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Tether.Core.Model;
+
+namespace Tether.Management.Endpoints;
+
+/// <summary>The API's response shapes (Rackspace Cloud Load Balancers v1.0, DESIGN.md section 5), built explicitly so
+/// that field order, names and omissions are exact.</summary>
+internal static class Representations
+{
+    /// <summary>The cluster name every load balancer reports.</summary>
+    public const string ClusterName = "tether";
+
+    /// <summary><c>{"id","name","protocol","port","algorithm","status","timeout","halfClosed","httpsRedirect",
+    /// "cluster","virtualIps","nodes","nodeCount","sessionPersistence"? (absent when disabled),"connectionLogging",
+    /// "metadata","created","updated"}</c></summary>
+    public static JsonObject LoadBalancer(LoadBalancerConfig c)
+    {
+        var body = new JsonObject
+        {
+            ["id"] = c.Id,
+            ["name"] = c.Name,
+            ["protocol"] = c.Protocol,
+            ["port"] = c.Port,
+            ["algorithm"] = c.Algorithm,
+            ["status"] = c.Status,
+            ["timeout"] = c.TimeoutSeconds,
+            ["halfClosed"] = c.HalfClosed,
+            ["httpsRedirect"] = c.HttpsRedirect,
+            ["cluster"] = new JsonObject { ["name"] = ClusterName },
+            ["virtualIps"] = VirtualIps(c),
+            ["nodes"] = Nodes(c.Nodes),
+            ["nodeCount"] = c.Nodes.Length,
+        };
+        if (c.SessionPersistence is { } persistence)
+        {
+            body["sessionPersistence"] = SessionPersistence(persistence);
+        }
+
+        body["connectionLogging"] = new JsonObject { ["enabled"] = false };
+        body["metadata"] = new JsonArray([.. c.Metadata.Select(m => (JsonNode)new JsonObject
+        {
+            ["id"] = m.Id,
+            ["key"] = m.Key,
+            ["value"] = m.Value,
+        })]);
+        body["created"] = Time(c.Created);
+        body["updated"] = Time(c.Updated);
+        return body;
+    }
+
+    /// <summary>An item of <c>{"loadBalancers":[...]}</c>: <c>{id,name,protocol,port,algorithm,status,nodeCount,
+    /// virtualIps,created,updated}</c>.</summary>
+    public static JsonObject LoadBalancerSummary(LoadBalancerConfig c) => new()
+    {
+        ["id"] = c.Id,
+        ["name"] = c.Name,
+        ["protocol"] = c.Protocol,
+        ["port"] = c.Port,
+        ["algorithm"] = c.Algorithm,
+        ["status"] = c.Status,
+        ["nodeCount"] = c.Nodes.Length,
+        ["virtualIps"] = VirtualIps(c),
+        ["created"] = Time(c.Created),
+        ["updated"] = Time(c.Updated),
+    };
+
+    public static JsonArray Nodes(IEnumerable<NodeConfig> nodes) => new([.. nodes.Select(n => (JsonNode)Node(n))]);
+
+    /// <summary><c>{"id","address","port","condition","status","weight","type"}</c>; weight always shown.</summary>
+    public static JsonObject Node(NodeConfig n) => new()
+    {
+        ["id"] = n.Id,
+        ["address"] = n.Address,
+        ["port"] = n.Port,
+        ["condition"] = ApiNames.Condition(n.Condition),
+        ["status"] = ApiNames.NodeStatus(n.Status),
+        ["weight"] = n.Weight,
+        ["type"] = ApiNames.NodeType(n.Type),
+    };
+
+    /// <summary>The session persistence object: <c>persistenceType</c> first, then only the fields that were set
+    /// (DESIGN.md section 5).</summary>
+    public static JsonObject SessionPersistence(SessionPersistenceConfig p)
+    {
+        var body = new JsonObject { ["persistenceType"] = PersistenceTypeNames.ToName(p.Type) };
+        if (p.CookieName is not null) body["cookieName"] = p.CookieName;
+        if (p.PersistenceTimeoutSeconds is not null) body["persistenceTimeout"] = p.PersistenceTimeoutSeconds;
+        if (p.DisableFallback is not null) body["disableFallback"] = p.DisableFallback;
+        if (p.CookiePath is not null) body["cookiePath"] = p.CookiePath;
+        if (p.CookieDomain is not null) body["cookieDomain"] = p.CookieDomain;
+        if (p.CookieSecure is not null) body["cookieSecure"] = p.CookieSecure;
+        if (p.CookieHttpOnly is not null) body["cookieHttpOnly"] = p.CookieHttpOnly;
+        if (p.CookieSameSite is not null) body["cookieSameSite"] = p.CookieSameSite;
+        return body;
+    }
+
+    private static JsonArray VirtualIps(LoadBalancerConfig c) => new([.. c.VirtualIps.Select(v => (JsonNode)new JsonObject
+    {
+        ["id"] = v.Id,
+        ["address"] = v.Address,
+        ["type"] = ApiNames.VirtualIpType(v.Type),
+        ["ipVersion"] = v.IpVersion,
+    })]);
+
+    /// <summary><c>{"time":"2026-01-01T00:00:00Z"}</c> (UTC, whole seconds).</summary>
+    private static JsonObject Time(DateTimeOffset time) => new()
+    {
+        ["time"] = time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+    };
+}

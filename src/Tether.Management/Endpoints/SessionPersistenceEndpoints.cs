@@ -1,0 +1,61 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Tether.Management.Api;
+using Tether.Management.Requests;
+
+namespace Tether.Management.Endpoints;
+
+/// <summary>
+/// <c>/loadbalancers/{id}/sessionpersistence</c> (seed 000; DESIGN.md sections 4 and 5): GET (200;
+/// <c>{"sessionPersistence":{}}</c> when disabled), PUT (202; replaces it), DELETE (202; 422 when already disabled).
+/// </summary>
+internal static class SessionPersistenceEndpoints
+{
+    public static void Map(RouteGroupBuilder group, LoadBalancerService service)
+    {
+        group.MapGet("/loadbalancers/{id:int}/sessionpersistence", (int account, int id) =>
+        {
+            if (service.Find(account, id) is not { } config)
+            {
+                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
+            }
+
+            var body = config.SessionPersistence is { } persistence
+                ? Representations.SessionPersistence(persistence)
+                : new JsonObject();
+            return JsonNodeResult.Ok(new JsonObject { ["sessionPersistence"] = body });
+        });
+
+        group.MapPut("/loadbalancers/{id:int}/sessionpersistence", async (int account, int id, HttpContext http) =>
+        {
+            if (service.Find(account, id) is null)
+            {
+                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
+            }
+
+            var body = await RequestJson.ReadAsync(http.Request, http.RequestAborted);
+            if (body.Error is { } bad)
+            {
+                return JsonNodeResult.Error(bad);
+            }
+
+            var element = RequestJson.UnwrapObject(body.Value, "sessionPersistence", out var shapeError);
+            if (element is null)
+            {
+                return JsonNodeResult.Error(shapeError!);
+            }
+
+            var request = SessionPersistenceRequest.Read(new FieldReader(element.Value, "", new ReadIssues()));
+            var outcome = await service.SetSessionPersistenceAsync(account, id, request, http.RequestAborted);
+            return EndpointHelpers.Respond(outcome, _ => JsonNodeResult.Accepted());
+        });
+
+        group.MapDelete("/loadbalancers/{id:int}/sessionpersistence", async (int account, int id, HttpContext http) =>
+        {
+            var outcome = await service.DisableSessionPersistenceAsync(account, id, http.RequestAborted);
+            return EndpointHelpers.Respond(outcome, _ => JsonNodeResult.Accepted());
+        });
+    }
+}

@@ -1,0 +1,462 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
+using Tether.Core;
+using Tether.Core.Model;
+using Tether.Management.Api;
+using Tether.Management.Requests;
+using Tether.Management.Storage;
+using Tether.Management.Validation;
+
+namespace Tether.Management;
+
+/// <summary>
+/// Owns the load balancer configurations: an in-memory copy of every stored configuration, kept in step with the
+/// store and the data plane. Mutations are serialized (one at a time) and each is applied as: validate, build the new
+/// <see cref="LoadBalancerConfig"/>, apply it to the <see cref="IDataPlane"/>, write the store in one transaction,
+/// then publish the new in-memory copy. A listener that cannot be bound (<see cref="ListenerBindException"/>) is a 400
+/// and changes nothing; a store failure after the data plane applied the change reverts the data plane and is a 500.
+/// </summary>
+public sealed class LoadBalancerService : IDisposable
+{
+    private readonly TetherStore _store;
+    private readonly IDataPlane _dataPlane;
+    private readonly TimeProvider _time;
+    private readonly ManagementOptions _options;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile ImmutableSortedDictionary<int, LoadBalancerConfig> _configs;
+
+    internal LoadBalancerService(TetherStore store, IDataPlane dataPlane, TimeProvider time, ManagementOptions options,
+        ILogger<LoadBalancerService> logger)
+    {
+        _store = store;
+        _dataPlane = dataPlane;
+        _time = time;
+        _options = options;
+        _logger = logger;
+        _configs = store.LoadAll().ToImmutableSortedDictionary(c => c.Id, c => c);
+    }
+
+    /// <summary>
+    /// Start-up: applies every stored load balancer whose status is ACTIVE or ERROR to the data plane. One whose
+    /// listener cannot be bound (or that the data plane otherwise rejects) gets status ERROR, which is logged and
+    /// stored, and the others still start; one that was ERROR and now applies is ACTIVE again. Load balancers with any
+    /// other status (for example SUSPENDED) are not started. Call once, before the API serves requests.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the restore between load balancers.</param>
+    public async Task RestoreAllAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            foreach (var config in _configs.Values)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (config.Status is not (LoadBalancerStatus.Active or LoadBalancerStatus.Error))
+                {
+                    ManagementLog.RestoreSkipped(_logger, config.Id, config.Status);
+                    continue;
+                }
+
+                var live = config with { Status = LoadBalancerStatus.Active };
+                string status;
+                try
+                {
+                    await _dataPlane.ApplyAsync(live, cancellationToken);
+                    status = LoadBalancerStatus.Active;
+                    ManagementLog.Restored(_logger, config.Id, config.Protocol, config.Port);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    status = LoadBalancerStatus.Error;
+                    ManagementLog.RestoreFailed(_logger, ex, config.Id, ex.Message);
+                }
+
+                if (status != config.Status)
+                {
+                    var updated = config with { Status = status };
+                    try
+                    {
+                        _store.Save(updated);
+                    }
+                    catch (Exception ex)
+                    {
+                        ManagementLog.StatusStoreFailed(_logger, ex, config.Id);
+                    }
+
+                    _configs = _configs.SetItem(config.Id, updated);
+                }
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Every load balancer of every account, ordered by id (the current in-memory copy).</summary>
+    public IReadOnlyList<LoadBalancerConfig> All => [.. _configs.Values];
+
+    /// <summary>Releases the lock.</summary>
+    public void Dispose() => _gate.Dispose();
+
+    internal IReadOnlyList<LoadBalancerConfig> List(int accountId) =>
+        [.. _configs.Values.Where(c => c.AccountId == accountId)];
+
+    internal LoadBalancerConfig? Find(int accountId, int id) =>
+        _configs.TryGetValue(id, out var config) && config.AccountId == accountId ? config : null;
+
+    internal async Task<Outcome<LoadBalancerConfig>> CreateAsync(int accountId, LoadBalancerRequest request,
+        CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var errors = new List<string>(request.Issues.Messages);
+            var plan = LoadBalancerValidator.ValidateCreate(request, Context(accountId), errors);
+            if (plan is null || errors.Count > 0)
+            {
+                return ApiError.Validation(errors);
+            }
+
+            if (_configs.Values.Count(c => c.AccountId == accountId) >= Limits.LoadBalancerLimit)
+            {
+                return new ApiError(413,
+                    $"Load balancer limit reached: an account may hold at most {Limits.LoadBalancerLimit} load balancers.");
+            }
+
+            if (plan.Nodes.Count > Limits.NodeLimit)
+            {
+                return NodeLimitExceeded();
+            }
+
+            var id = _store.NextIds(Sequences.LoadBalancer);
+            var vip = plan.SharedVirtualIp ?? new VirtualIpConfig
+            {
+                Id = _store.NextIds(Sequences.VirtualIp),
+                Address = plan.NewVirtualIpAddress,
+                Type = plan.NewVirtualIpType,
+            };
+            var firstNode = _store.NextIds(Sequences.Node, plan.Nodes.Count);
+            var firstMeta = plan.Metadata.Count > 0 ? _store.NextIds(Sequences.Metadata, plan.Metadata.Count) : 0;
+            var now = Now();
+            var config = new LoadBalancerConfig
+            {
+                Id = id,
+                AccountId = accountId,
+                Name = plan.Name,
+                Protocol = plan.Protocol,
+                Port = plan.Port,
+                Algorithm = plan.Algorithm,
+                TimeoutSeconds = plan.TimeoutSeconds,
+                HalfClosed = plan.HalfClosed,
+                HttpsRedirect = plan.HttpsRedirect,
+                Status = LoadBalancerStatus.Active,
+                Created = now,
+                Updated = now,
+                VirtualIps = [vip],
+                Nodes = [.. plan.Nodes.Select((n, i) => n with { Id = firstNode + i })],
+                SessionPersistence = plan.SessionPersistence,
+                Metadata = [.. plan.Metadata.Select((m, i) => new MetadataItem(firstMeta + i, m.Key, m.Value))],
+            };
+
+            var error = await CommitAsync(null, config);
+            return error is null ? config : error;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    internal Task<Outcome<LoadBalancerConfig>> UpdateAsync(int accountId, int id, LoadBalancerRequest request,
+        CancellationToken cancellationToken) =>
+        MutateAsync(accountId, id, existing =>
+        {
+            var errors = new List<string>(request.Issues.Messages);
+            var next = LoadBalancerValidator.ValidateUpdate(request, existing, Context(accountId), errors);
+            return next is null || errors.Count > 0 ? ApiError.Validation(errors) : Change(next, next);
+        }, cancellationToken);
+
+    /// <summary>Deletes load balancers, all or nothing: each id must be one of the account's (404 otherwise) and
+    /// mutable (422 otherwise).</summary>
+    internal async Task<ApiError?> DeleteAsync(int accountId, IReadOnlyCollection<int> ids, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var targets = new List<LoadBalancerConfig>();
+            var missing = new List<int>();
+            foreach (var id in ids.Distinct())
+            {
+                if (Find(accountId, id) is { } config)
+                {
+                    targets.Add(config);
+                }
+                else
+                {
+                    missing.Add(id);
+                }
+            }
+
+            if (missing.Count > 0)
+            {
+                return ids.Count == 1
+                    ? ApiError.LoadBalancerNotFound
+                    : ApiError.LoadBalancerNotFound with { Details = $"Not found: {string.Join(", ", missing)}; nothing was deleted." };
+            }
+
+            if (targets.FirstOrDefault(t => !IsMutable(t)) is { } immutable)
+            {
+                return ApiError.Immutable(immutable.Id, immutable.Status);
+            }
+
+            var removed = new List<LoadBalancerConfig>();
+            try
+            {
+                foreach (var target in targets)
+                {
+                    await _dataPlane.RemoveAsync(target.Id, CancellationToken.None);
+                    removed.Add(target);
+                }
+            }
+            catch (Exception ex)
+            {
+                ManagementLog.ApplyFailed(_logger, ex, targets[removed.Count].Id);
+                await ReapplyAsync(removed);
+                return ApiError.Internal;
+            }
+
+            try
+            {
+                _store.Delete([.. targets.Select(t => t.Id)]);
+            }
+            catch (Exception ex)
+            {
+                ManagementLog.StoreFailed(_logger, ex, targets[0].Id);
+                await ReapplyAsync(removed);
+                return ApiError.Internal;
+            }
+
+            _configs = _configs.RemoveRange(targets.Select(t => t.Id));
+            return null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Adds nodes (POST <c>/nodes</c>) and returns the created ones.</summary>
+    internal Task<Outcome<IReadOnlyList<NodeConfig>>> AddNodesAsync(int accountId, int id, IReadOnlyList<NodeRequest> nodes,
+        ReadIssues issues, CancellationToken cancellationToken) =>
+        MutateAsync<IReadOnlyList<NodeConfig>>(accountId, id, existing =>
+        {
+            var errors = new List<string>(issues.Messages);
+            var added = NodeValidator.ValidateNew(nodes, existing.Nodes, errors, "nodes");
+            if (added is null || errors.Count > 0)
+            {
+                return ApiError.Validation(errors);
+            }
+
+            if (existing.Nodes.Length + added.Count > Limits.NodeLimit)
+            {
+                return NodeLimitExceeded();
+            }
+
+            var first = _store.NextIds(Sequences.Node, added.Count);
+            IReadOnlyList<NodeConfig> created = [.. added.Select((n, i) => n with { Id = first + i })];
+            return Change(existing with { Nodes = existing.Nodes.AddRange(created) }, created);
+        }, cancellationToken);
+
+    internal Task<Outcome<LoadBalancerConfig>> UpdateNodeAsync(int accountId, int id, int nodeId, NodeRequest request,
+        CancellationToken cancellationToken) =>
+        MutateAsync(accountId, id, existing =>
+        {
+            var index = existing.Nodes.IndexOf(existing.Nodes.FirstOrDefault(n => n.Id == nodeId)!);
+            if (index < 0)
+            {
+                return ApiError.NodeNotFound;
+            }
+
+            var errors = new List<string>(request.Issues.Messages);
+            var node = NodeValidator.ValidateUpdate(request, existing.Nodes[index], errors);
+            if (node is null || errors.Count > 0)
+            {
+                return ApiError.Validation(errors);
+            }
+
+            var next = existing with { Nodes = existing.Nodes.SetItem(index, node) };
+            return Change(next, next);
+        }, cancellationToken);
+
+    /// <summary>Deletes nodes, all or nothing: each must exist (404), and the load balancer must keep at least one
+    /// node (400, as Rackspace).</summary>
+    internal Task<Outcome<LoadBalancerConfig>> DeleteNodesAsync(int accountId, int id, IReadOnlyCollection<int> nodeIds,
+        CancellationToken cancellationToken) =>
+        MutateAsync(accountId, id, existing =>
+        {
+            var wanted = nodeIds.ToHashSet();
+            var missing = wanted.Where(n => !existing.Nodes.Any(node => node.Id == n)).ToList();
+            if (missing.Count > 0)
+            {
+                return nodeIds.Count == 1
+                    ? ApiError.NodeNotFound
+                    : ApiError.NodeNotFound with { Details = $"Not found: {string.Join(", ", missing)}; nothing was deleted." };
+            }
+
+            var remaining = existing.Nodes.RemoveAll(n => wanted.Contains(n.Id));
+            if (remaining.IsEmpty)
+            {
+                return ApiError.Validation(
+                    "nodes: a load balancer must keep at least one node; delete the load balancer instead, or add a node first");
+            }
+
+            var next = existing with { Nodes = remaining };
+            return Change(next, next);
+        }, cancellationToken);
+
+    internal Task<Outcome<LoadBalancerConfig>> SetSessionPersistenceAsync(int accountId, int id,
+        SessionPersistenceRequest request, CancellationToken cancellationToken) =>
+        MutateAsync(accountId, id, existing =>
+        {
+            var errors = new List<string>(request.Issues.Messages);
+            var persistence = SessionPersistenceValidator.Validate(request, existing.Protocol, errors);
+            if (persistence is null || errors.Count > 0)
+            {
+                return ApiError.Validation(errors);
+            }
+
+            var next = existing with { SessionPersistence = persistence };
+            return Change(next, next);
+        }, cancellationToken);
+
+    /// <summary>Disables session persistence; 422 when it is already disabled (seed 000).</summary>
+    internal Task<Outcome<LoadBalancerConfig>> DisableSessionPersistenceAsync(int accountId, int id,
+        CancellationToken cancellationToken) =>
+        MutateAsync(accountId, id, existing =>
+        {
+            if (existing.SessionPersistence is null)
+            {
+                return new ApiError(422, $"Session persistence is already disabled on Load Balancer '{id}'.");
+            }
+
+            var next = existing with { SessionPersistence = null };
+            return Change(next, next);
+        }, cancellationToken);
+
+    private static Outcome<(LoadBalancerConfig Next, T Result)> Change<T>(LoadBalancerConfig next, T result) => (next, result);
+
+    private static ApiError NodeLimitExceeded() =>
+        new(413, $"Node limit reached: a load balancer may hold at most {Limits.NodeLimit} nodes.");
+
+    /// <summary>A change to one existing load balancer: 404 when it is not the account's, 422 when it is not
+    /// mutable, then <paramref name="change"/> (validation) and the commit.</summary>
+    private async Task<Outcome<T>> MutateAsync<T>(int accountId, int id,
+        Func<LoadBalancerConfig, Outcome<(LoadBalancerConfig Next, T Result)>> change, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (Find(accountId, id) is not { } existing)
+            {
+                return ApiError.LoadBalancerNotFound;
+            }
+
+            if (!IsMutable(existing))
+            {
+                return ApiError.Immutable(existing.Id, existing.Status);
+            }
+
+            var planned = change(existing);
+            if (planned.Error is { } invalid)
+            {
+                return invalid;
+            }
+
+            var (next, result) = planned.Value;
+            next = next with { Status = LoadBalancerStatus.Active, Updated = Now() };
+            var error = await CommitAsync(existing, next);
+            return error is null ? result : error;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Applies <paramref name="next"/> to the data plane, then the store, then the in-memory copy; reverts
+    /// the data plane when the store write fails.</summary>
+    private async Task<ApiError?> CommitAsync(LoadBalancerConfig? previous, LoadBalancerConfig next)
+    {
+        // Once started, a change runs to its end: a client that goes away must not leave it half done.
+        try
+        {
+            await _dataPlane.ApplyAsync(next, CancellationToken.None);
+        }
+        catch (ListenerBindException ex)
+        {
+            ManagementLog.BindRejected(_logger, next.Id, ex.Message);
+            return ApiError.Validation(ex.Message);
+        }
+        catch (Exception ex)
+        {
+            ManagementLog.ApplyFailed(_logger, ex, next.Id);
+            await RevertAsync(previous, next.Id);
+            return ApiError.Internal;
+        }
+
+        try
+        {
+            _store.Save(next);
+        }
+        catch (Exception ex)
+        {
+            ManagementLog.StoreFailed(_logger, ex, next.Id);
+            await RevertAsync(previous, next.Id);
+            return ApiError.Internal;
+        }
+
+        _configs = _configs.SetItem(next.Id, next);
+        return null;
+    }
+
+    private async Task RevertAsync(LoadBalancerConfig? previous, int id)
+    {
+        try
+        {
+            if (previous is null || previous.Status != LoadBalancerStatus.Active)
+            {
+                // A new load balancer, or one that was not live (ERROR): it goes back to not being served.
+                await _dataPlane.RemoveAsync(id, CancellationToken.None);
+            }
+            else
+            {
+                await _dataPlane.ApplyAsync(previous, CancellationToken.None);
+            }
+        }
+        catch (Exception ex)
+        {
+            ManagementLog.RevertFailed(_logger, ex, id);
+        }
+    }
+
+    private async Task ReapplyAsync(IEnumerable<LoadBalancerConfig> removed)
+    {
+        foreach (var config in removed.Where(c => c.Status == LoadBalancerStatus.Active))
+        {
+            await RevertAsync(config, config.Id);
+        }
+    }
+
+    private static bool IsMutable(LoadBalancerConfig config) =>
+        config.Status is LoadBalancerStatus.Active or LoadBalancerStatus.Error;
+
+    private ValidationContext Context(int accountId) => new(accountId, _configs.Values.ToList(), _options);
+
+    private DateTimeOffset Now()
+    {
+        var now = _time.GetUtcNow();
+        return new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
+    }
+}

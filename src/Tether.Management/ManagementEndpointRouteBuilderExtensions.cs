@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Tether.Management.Auth;
+using Tether.Management.Endpoints;
+
+namespace Tether.Management;
+
+/// <summary>Maps the management API (composition entry point for the executable).</summary>
+public static class ManagementEndpointRouteBuilderExtensions
+{
+    /// <summary>The route prefix of every API path: <c>/v1.0/{account}</c> (DESIGN.md section 5).</summary>
+    public const string RoutePrefix = "/v1.0/{account:int}";
+
+    /// <summary>
+    /// Maps every endpoint of the API under <c>/v1.0/{account}</c> (load balancers, nodes, session persistence,
+    /// protocols, algorithms, absolute limits), each behind the <c>X-Auth-Token</c> check. On first start, when no
+    /// token is configured and none is stored, creates the admin token file (see <see cref="ManagementOptions"/>).
+    /// Needs <see cref="ManagementServiceCollectionExtensions.AddTetherManagement"/> and an <c>IDataPlane</c> in DI.
+    /// </summary>
+    /// <param name="endpoints">The application (a <c>WebApplication</c>) or another route builder.</param>
+    /// <returns>The route group, for further conventions.</returns>
+    public static RouteGroupBuilder MapTetherManagementApi(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.ServiceProvider.GetRequiredService<TokenAuthenticator>().EnsureAdminToken();
+
+        var filter = endpoints.ServiceProvider.GetRequiredService<ApiFilter>();
+        var group = endpoints.MapGroup(RoutePrefix);
+        group.AddEndpointFilter(filter);
+
+        var service = endpoints.ServiceProvider.GetRequiredService<LoadBalancerService>();
+        CatalogEndpoints.Map(group);
+        LoadBalancerEndpoints.Map(group, service);
+        NodeEndpoints.Map(group, service);
+        SessionPersistenceEndpoints.Map(group, service);
+        return group;
+    }
+}

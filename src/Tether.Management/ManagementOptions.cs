@@ -1,0 +1,37 @@
+namespace Tether.Management;
+
+/// <summary>
+/// Settings of the management API and its store (configuration section <c>Tether:Management</c>). Passed to
+/// <see cref="ManagementServiceCollectionExtensions.AddTetherManagement"/>.
+/// </summary>
+public sealed class ManagementOptions
+{
+    /// <summary>The data directory: holds <c>tether.db</c> (SQLite, WAL) and, on first start without any token,
+    /// <c>admin-token</c> (mode 0600). Created (mode 0700 on Unix) when missing. Required.</summary>
+    public string DataDirectory { get; set; } = "";
+
+    /// <summary>The URL the management API listens on (default <c>http://127.0.0.1:8080</c>). Read by the executable,
+    /// which builds the web host; the API itself does not bind it.</summary>
+    public string ListenUrl { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>The IPv4 address a <c>{"type":"PUBLIC"}</c> virtual IP binds (default <c>0.0.0.0</c>, every
+    /// interface).</summary>
+    public string PublicAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>The IPv4 address a <c>{"type":"SERVICENET"}</c> virtual IP binds (default <c>127.0.0.1</c>).</summary>
+    public string PrivateAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>API tokens from configuration, in addition to those in the store. When this list is empty and the
+    /// store holds no token, the first start creates an admin token for account 1 (DESIGN.md section 5).</summary>
+    public IList<ManagementToken> Tokens { get; } = new List<ManagementToken>();
+}
+
+/// <summary>An API token (header <c>X-Auth-Token</c>) and the one account it may act for (DESIGN.md section 5).</summary>
+public sealed class ManagementToken
+{
+    /// <summary>The token value; compared exactly (ordinal).</summary>
+    public string Token { get; set; } = "";
+
+    /// <summary>The account (the <c>{account}</c> of <c>/v1.0/{account}</c>) the token belongs to; positive.</summary>
+    public int AccountId { get; set; }
+}

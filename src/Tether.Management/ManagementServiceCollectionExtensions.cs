@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Tether.Core;
+using Tether.Management.Auth;
+using Tether.Management.Storage;
+
+namespace Tether.Management;
+
+/// <summary>Registers the management API's services (composition entry point for the executable).</summary>
+public static class ManagementServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers, as singletons: <paramref name="options"/>, the <see cref="TetherStore"/> (opened on first use in
+    /// <see cref="ManagementOptions.DataDirectory"/>), the <see cref="LoadBalancerService"/> (which loads every stored
+    /// load balancer when it is created), the token authenticator and routing; and <see cref="TimeProvider.System"/>
+    /// unless a <see cref="TimeProvider"/> is already registered. The caller must register an <see cref="IDataPlane"/>.
+    /// Then call <see cref="ManagementEndpointRouteBuilderExtensions.MapTetherManagementApi"/> and, before serving,
+    /// <see cref="LoadBalancerService.RestoreAllAsync"/>.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="options">The settings; <see cref="ManagementOptions.DataDirectory"/> is required, the addresses
+    /// must be IPv4 literals, and each configured token non-empty with a positive account.</param>
+    /// <returns><paramref name="services"/>.</returns>
+    /// <exception cref="ArgumentException">An invalid <paramref name="options"/> value (the message names it).</exception>
+    public static IServiceCollection AddTetherManagement(this IServiceCollection services, ManagementOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(options);
+
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(_ => TetherStore.Open(options.DataDirectory));
+        services.AddSingleton(sp => new TokenAuthenticator(options, sp.GetRequiredService<TetherStore>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TokenAuthenticator>>()));
+        services.AddSingleton(sp => new ApiFilter(sp.GetRequiredService<TokenAuthenticator>(),
+            sp.GetRequiredService<ILogger<ApiFilter>>()));
+        services.AddSingleton(sp => new LoadBalancerService(sp.GetRequiredService<TetherStore>(),
+            sp.GetRequiredService<IDataPlane>(), sp.GetRequiredService<TimeProvider>(), options,
+            sp.GetRequiredService<ILogger<LoadBalancerService>>()));
+        services.AddRouting();
+        return services;
+    }
+
+    private static void Validate(ManagementOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.DataDirectory))
+        {
+            throw new ArgumentException("ManagementOptions.DataDirectory is required.", nameof(options));
+        }
+
+        foreach (var (name, value) in new[] { ("PublicAddress", options.PublicAddress), ("PrivateAddress", options.PrivateAddress) })
+        {
+            if (!IPAddress.TryParse(value, out var address) || address.AddressFamily != AddressFamily.InterNetwork
+                || value.Split('.').Length != 4)
+            {
+                throw new ArgumentException($"ManagementOptions.{name} must be an IPv4 address literal (got '{value}').", nameof(options));
+            }
+        }
+
+        foreach (var token in options.Tokens)
+        {
+            if (string.IsNullOrEmpty(token.Token) || token.AccountId < 1)
+            {
+                throw new ArgumentException("Each of ManagementOptions.Tokens needs a non-empty Token and a positive AccountId.", nameof(options));
+            }
+        }
+
+        var duplicate = options.Tokens.GroupBy(t => t.Token, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new ArgumentException("A token appears twice in ManagementOptions.Tokens.", nameof(options));
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using Tether.Management.Api;
+
+namespace Tether.Management.Requests;
+
+/// <summary>
+/// A load balancer as a request body gives it (POST and PUT <c>/loadbalancers[/{id}]</c>), before validation.
+/// Null means absent; type errors are in <see cref="Issues"/>.
+/// </summary>
+internal sealed class LoadBalancerRequest
+{
+    public required ReadIssues Issues { get; init; }
+
+    /// <summary>The names of the fields present in the body (for PUT, which accepts only some).</summary>
+    public required IReadOnlyList<string> PresentFields { get; init; }
+
+    public string? Name { get; init; }
+    public string? Protocol { get; init; }
+    public int? Port { get; init; }
+    public string? Algorithm { get; init; }
+    public int? Timeout { get; init; }
+    public bool? HalfClosed { get; init; }
+    public bool? HttpsRedirect { get; init; }
+    public IReadOnlyList<VirtualIpRequest>? VirtualIps { get; init; }
+    public IReadOnlyList<NodeRequest>? Nodes { get; init; }
+    public SessionPersistenceRequest? SessionPersistence { get; init; }
+    public IReadOnlyList<MetadataRequest>? Metadata { get; init; }
+
+    public static LoadBalancerRequest Read(FieldReader reader) => new()
+    {
+        Issues = reader.Issues,
+        PresentFields = [.. reader.PresentNames()],
+        Name = reader.String("name"),
+        Protocol = reader.String("protocol"),
+        Port = reader.Int("port"),
+        Algorithm = reader.String("algorithm"),
+        Timeout = reader.Int("timeout"),
+        HalfClosed = reader.Bool("halfClosed"),
+        HttpsRedirect = reader.Bool("httpsRedirect"),
+        VirtualIps = reader.ObjectArray("virtualIps")?.Select(VirtualIpRequest.Read).ToList(),
+        Nodes = reader.ObjectArray("nodes")?.Select(NodeRequest.Read).ToList(),
+        SessionPersistence = reader.Object("sessionPersistence") is { } persistence
+            ? SessionPersistenceRequest.Read(persistence)
+            : null,
+        Metadata = reader.ObjectArray("metadata")?.Select(MetadataRequest.Read).ToList(),
+    };
+}
+
+/// <summary>One entry of <c>virtualIps</c> in a create request: <c>{"type":"PUBLIC|SERVICENET","ipVersion"?}</c> or
+/// <c>{"id":N}</c> (share a virtual IP of the same account).</summary>
+internal sealed class VirtualIpRequest
+{
+    public required string Path { get; init; }
+    public int? Id { get; init; }
+    public string? Type { get; init; }
+    public string? IpVersion { get; init; }
+
+    public static VirtualIpRequest Read(FieldReader reader) => new()
+    {
+        Path = reader.Prefix,
+        Id = reader.Int("id"),
+        Type = reader.String("type"),
+        IpVersion = reader.String("ipVersion"),
+    };
+}
+
+/// <summary>One metadata item in a create request: <c>{"key","value"}</c>.</summary>
+internal sealed class MetadataRequest
+{
+    public required string Path { get; init; }
+    public required ReadIssues Issues { get; init; }
+    public string? Key { get; init; }
+    public string? Value { get; init; }
+
+    public static MetadataRequest Read(FieldReader reader) => new()
+    {
+        Path = reader.Prefix,
+        Issues = reader.Issues,
+        Key = reader.String("key"),
+        Value = reader.String("value"),
+    };
+}

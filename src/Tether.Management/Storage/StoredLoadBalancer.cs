@@ -1,0 +1,202 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Tether.Core.Model;
+
+namespace Tether.Management.Storage;
+
+/// <summary>
+/// The stored JSON document of one load balancer (column <c>load_balancers.json</c>). A stable mapping owned by the
+/// store, independent of the API's shapes and of the model's C# names: rename nothing here without a schema
+/// migration. Enums are stored by their API names; timestamps as ISO 8601 round-trip strings.
+/// </summary>
+internal sealed class StoredLoadBalancer
+{
+    public int Id { get; set; }
+    public int AccountId { get; set; }
+    public string Name { get; set; } = "";
+    public string Protocol { get; set; } = "";
+    public int Port { get; set; }
+    public string Algorithm { get; set; } = "";
+    public int TimeoutSeconds { get; set; }
+    public bool HalfClosed { get; set; }
+    public bool HttpsRedirect { get; set; }
+    public string Status { get; set; } = "";
+    public string Created { get; set; } = "";
+    public string Updated { get; set; } = "";
+    public StoredVirtualIp[] VirtualIps { get; set; } = [];
+    public StoredNode[] Nodes { get; set; } = [];
+    public StoredSessionPersistence? SessionPersistence { get; set; }
+    public StoredMetadataItem[] Metadata { get; set; } = [];
+
+    public static string Serialize(LoadBalancerConfig config) =>
+        JsonSerializer.Serialize(FromConfig(config), StoreJsonContext.Default.StoredLoadBalancer);
+
+    /// <exception cref="InvalidDataException">The document is not a valid stored load balancer.</exception>
+    public static LoadBalancerConfig Deserialize(string json)
+    {
+        StoredLoadBalancer? stored;
+        try
+        {
+            stored = JsonSerializer.Deserialize(json, StoreJsonContext.Default.StoredLoadBalancer);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException("A stored load balancer document is not valid JSON: " + ex.Message, ex);
+        }
+
+        return (stored ?? throw new InvalidDataException("A stored load balancer document is null.")).ToConfig();
+    }
+
+    private static StoredLoadBalancer FromConfig(LoadBalancerConfig c) => new()
+    {
+        Id = c.Id,
+        AccountId = c.AccountId,
+        Name = c.Name,
+        Protocol = c.Protocol,
+        Port = c.Port,
+        Algorithm = c.Algorithm,
+        TimeoutSeconds = c.TimeoutSeconds,
+        HalfClosed = c.HalfClosed,
+        HttpsRedirect = c.HttpsRedirect,
+        Status = c.Status,
+        Created = c.Created.ToString("O", CultureInfo.InvariantCulture),
+        Updated = c.Updated.ToString("O", CultureInfo.InvariantCulture),
+        VirtualIps = [.. c.VirtualIps.Select(v => new StoredVirtualIp
+        {
+            Id = v.Id, Address = v.Address, Type = ApiNames.VirtualIpType(v.Type), IpVersion = v.IpVersion,
+        })],
+        Nodes = [.. c.Nodes.Select(n => new StoredNode
+        {
+            Id = n.Id,
+            Address = n.Address,
+            Port = n.Port,
+            Condition = ApiNames.Condition(n.Condition),
+            Type = ApiNames.NodeType(n.Type),
+            Weight = n.Weight,
+            Status = ApiNames.NodeStatus(n.Status),
+        })],
+        SessionPersistence = c.SessionPersistence is { } p
+            ? new StoredSessionPersistence
+            {
+                PersistenceType = PersistenceTypeNames.ToName(p.Type),
+                CookieName = p.CookieName,
+                PersistenceTimeoutSeconds = p.PersistenceTimeoutSeconds,
+                DisableFallback = p.DisableFallback,
+                CookiePath = p.CookiePath,
+                CookieDomain = p.CookieDomain,
+                CookieSecure = p.CookieSecure,
+                CookieHttpOnly = p.CookieHttpOnly,
+                CookieSameSite = p.CookieSameSite,
+            }
+            : null,
+        Metadata = [.. c.Metadata.Select(m => new StoredMetadataItem { Id = m.Id, Key = m.Key, Value = m.Value })],
+    };
+
+    private LoadBalancerConfig ToConfig()
+    {
+        return new LoadBalancerConfig
+        {
+            Id = Id,
+            AccountId = AccountId,
+            Name = Name,
+            Protocol = Protocol,
+            Port = Port,
+            Algorithm = Algorithm,
+            TimeoutSeconds = TimeoutSeconds,
+            HalfClosed = HalfClosed,
+            HttpsRedirect = HttpsRedirect,
+            Status = Status,
+            Created = ParseTime(Created),
+            Updated = ParseTime(Updated),
+            VirtualIps = [.. VirtualIps.Select(v => new VirtualIpConfig
+            {
+                Id = v.Id,
+                Address = v.Address,
+                Type = ApiNames.TryParseVirtualIpType(v.Type, out var t) ? t : throw Invalid("virtual IP type", v.Type),
+                IpVersion = v.IpVersion,
+            })],
+            Nodes = [.. Nodes.Select(n => new NodeConfig
+            {
+                Id = n.Id,
+                Address = n.Address,
+                Port = n.Port,
+                Condition = ApiNames.TryParseCondition(n.Condition, out var c) ? c : throw Invalid("node condition", n.Condition),
+                Type = ApiNames.TryParseNodeType(n.Type, out var t) ? t : throw Invalid("node type", n.Type),
+                Weight = n.Weight,
+                Status = ApiNames.TryParseNodeStatus(n.Status, out var s) ? s : throw Invalid("node status", n.Status),
+            })],
+            SessionPersistence = SessionPersistence is { } p
+                ? new SessionPersistenceConfig
+                {
+                    Type = PersistenceTypeNames.TryParse(p.PersistenceType, out var pt)
+                        ? pt
+                        : throw Invalid("persistence type", p.PersistenceType),
+                    CookieName = p.CookieName,
+                    PersistenceTimeoutSeconds = p.PersistenceTimeoutSeconds,
+                    DisableFallback = p.DisableFallback,
+                    CookiePath = p.CookiePath,
+                    CookieDomain = p.CookieDomain,
+                    CookieSecure = p.CookieSecure,
+                    CookieHttpOnly = p.CookieHttpOnly,
+                    CookieSameSite = p.CookieSameSite,
+                }
+                : null,
+            Metadata = [.. Metadata.Select(m => new MetadataItem(m.Id, m.Key, m.Value))],
+        };
+    }
+
+    private static DateTimeOffset ParseTime(string value) =>
+        DateTimeOffset.TryParseExact(value, "O", CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)
+            ? time
+            : throw Invalid("timestamp", value);
+
+    private static InvalidDataException Invalid(string what, string? value) =>
+        new($"A stored load balancer document holds an unknown {what} '{value}'.");
+}
+
+internal sealed class StoredVirtualIp
+{
+    public int Id { get; set; }
+    public string Address { get; set; } = "";
+    public string Type { get; set; } = "";
+    public string IpVersion { get; set; } = "IPV4";
+}
+
+internal sealed class StoredNode
+{
+    public int Id { get; set; }
+    public string Address { get; set; } = "";
+    public int Port { get; set; }
+    public string Condition { get; set; } = "";
+    public string Type { get; set; } = "";
+    public int Weight { get; set; }
+    public string Status { get; set; } = "";
+}
+
+internal sealed class StoredSessionPersistence
+{
+    public string PersistenceType { get; set; } = "";
+    public string? CookieName { get; set; }
+    public int? PersistenceTimeoutSeconds { get; set; }
+    public bool? DisableFallback { get; set; }
+    public string? CookiePath { get; set; }
+    public string? CookieDomain { get; set; }
+    public bool? CookieSecure { get; set; }
+    public bool? CookieHttpOnly { get; set; }
+    public string? CookieSameSite { get; set; }
+}
+
+internal sealed class StoredMetadataItem
+{
+    public int Id { get; set; }
+    public string Key { get; set; } = "";
+    public string Value { get; set; } = "";
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
+[JsonSerializable(typeof(StoredLoadBalancer))]
+internal sealed partial class StoreJsonContext : JsonSerializerContext;

@@ -1,0 +1,376 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using Tether.Core.Model;
+using Tether.Core.SessionPersistence;
+
+namespace Tether.Management.Storage;
+
+/// <summary>
+/// Tether's store: the SQLite database <c>tether.db</c> (WAL mode) in the data directory. It holds every load
+/// balancer as one JSON document per row, the id sequences, the API tokens and the persistence cookie keys.
+/// Every mutation is one transaction. Thread-safe: each call uses its own pooled connection.
+/// </summary>
+/// <remarks>
+/// Tables (schema version 1, table <c>schema_version</c>): <c>load_balancers(id, account_id, json)</c>,
+/// <c>sequences(name, next)</c>, <c>tokens(token, account_id, created)</c>, <c>cookie_keys(id, secret, created)</c>.
+/// The database file is created with mode 0600 on Unix: it holds tokens and cookie secrets.
+/// </remarks>
+public sealed class TetherStore : IDisposable
+{
+    /// <summary>The database file name inside the data directory.</summary>
+    public const string DatabaseFileName = "tether.db";
+
+    /// <summary>The schema version this build reads and writes.</summary>
+    public const int SchemaVersion = 1;
+
+    private readonly string _connectionString;
+
+    private TetherStore(string dataDirectory)
+    {
+        DataDirectory = Path.GetFullPath(dataDirectory);
+        DatabasePath = Path.Combine(DataDirectory, DatabaseFileName);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    /// <summary>The full path of the data directory.</summary>
+    public string DataDirectory { get; }
+
+    /// <summary>The full path of <c>tether.db</c>.</summary>
+    public string DatabasePath { get; }
+
+    /// <summary>
+    /// Opens (creating when missing) the data directory (mode 0700 on Unix) and the database, switches it to WAL and
+    /// creates the schema.
+    /// </summary>
+    /// <param name="dataDirectory">The data directory; relative paths are resolved against the current directory.</param>
+    /// <exception cref="ArgumentException"><paramref name="dataDirectory"/> is empty.</exception>
+    /// <exception cref="InvalidOperationException">The database has a newer schema version than this build.</exception>
+    /// <exception cref="SqliteException">The database cannot be opened (for example it is not a SQLite file).</exception>
+    public static TetherStore Open(string dataDirectory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
+        var store = new TetherStore(dataDirectory);
+        try
+        {
+            store.Initialize();
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+
+        return store;
+    }
+
+    private void Initialize()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(DataDirectory);
+        }
+        else
+        {
+            Directory.CreateDirectory(DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (!File.Exists(DatabasePath))
+            {
+                // An empty file is a valid, empty SQLite database; creating it first sets its mode (and SQLite gives
+                // the -wal and -shm files the database file's mode).
+                using var _ = new FileStream(DatabasePath, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                });
+            }
+        }
+
+        using var connection = OpenConnection();
+        using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode=WAL;";
+            wal.ExecuteNonQuery();
+        }
+
+        using var transaction = connection.BeginTransaction(deferred: false);
+        Execute(connection, transaction, """
+            CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS load_balancers (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, json TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS load_balancers_account ON load_balancers(account_id);
+            CREATE TABLE IF NOT EXISTS sequences (name TEXT PRIMARY KEY, next INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, account_id INTEGER NOT NULL, created TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS cookie_keys (id INTEGER PRIMARY KEY, secret BLOB NOT NULL, created TEXT NOT NULL);
+            """);
+        using (var version = connection.CreateCommand())
+        {
+            version.Transaction = transaction;
+            version.CommandText = "SELECT MAX(version) FROM schema_version;";
+            var current = version.ExecuteScalar();
+            if (current is null or DBNull)
+            {
+                Execute(connection, transaction, $"INSERT INTO schema_version(version) VALUES ({SchemaVersion});");
+            }
+            else if (Convert.ToInt64(current, CultureInfo.InvariantCulture) > SchemaVersion)
+            {
+                throw new InvalidOperationException(
+                    $"The database {DatabasePath} has schema version {current}, newer than this Tether supports ({SchemaVersion}).");
+            }
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>Reads every stored load balancer, of every account, ordered by id.</summary>
+    /// <exception cref="InvalidDataException">A stored document cannot be read.</exception>
+    public IReadOnlyList<LoadBalancerConfig> LoadAll()
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT json FROM load_balancers ORDER BY id;";
+        using var reader = command.ExecuteReader();
+        var result = new List<LoadBalancerConfig>();
+        while (reader.Read())
+        {
+            result.Add(StoredLoadBalancer.Deserialize(reader.GetString(0)));
+        }
+
+        return result;
+    }
+
+    /// <summary>Inserts or replaces load balancers (one transaction for all).</summary>
+    internal void Save(params IReadOnlyCollection<LoadBalancerConfig> configs)
+    {
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            INSERT INTO load_balancers(id, account_id, json) VALUES ($id, $account, $json)
+            ON CONFLICT(id) DO UPDATE SET account_id = excluded.account_id, json = excluded.json;
+            """;
+        var id = command.Parameters.Add("$id", SqliteType.Integer);
+        var account = command.Parameters.Add("$account", SqliteType.Integer);
+        var json = command.Parameters.Add("$json", SqliteType.Text);
+        foreach (var config in configs)
+        {
+            id.Value = config.Id;
+            account.Value = config.AccountId;
+            json.Value = StoredLoadBalancer.Serialize(config);
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>Deletes load balancers by id (one transaction; unknown ids are ignored).</summary>
+    internal void Delete(params IReadOnlyCollection<int> ids)
+    {
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "DELETE FROM load_balancers WHERE id = $id;";
+        var id = command.Parameters.Add("$id", SqliteType.Integer);
+        foreach (var value in ids)
+        {
+            id.Value = value;
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>Reserves <paramref name="count"/> consecutive ids of a sequence (ids start at 1, are unique across
+    /// accounts and are never reused) and returns the first.</summary>
+    /// <param name="sequence">One of <see cref="Sequences"/>.</param>
+    /// <param name="count">How many ids, at least 1.</param>
+    internal int NextIds(string sequence, int count = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            INSERT INTO sequences(name, next) VALUES ($name, 1) ON CONFLICT(name) DO NOTHING;
+            UPDATE sequences SET next = next + $count WHERE name = $name RETURNING next - $count;
+            """;
+        command.Parameters.AddWithValue("$name", sequence);
+        command.Parameters.AddWithValue("$count", count);
+        var first = Convert.ToInt32(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        transaction.Commit();
+        return first;
+    }
+
+    /// <summary>Stores a token for an account (one transaction). A token already stored is re-assigned.</summary>
+    /// <param name="token">The token value, non-empty.</param>
+    /// <param name="accountId">The account it belongs to, positive.</param>
+    /// <param name="created">When it was created (UTC).</param>
+    /// <exception cref="ArgumentException">An empty token or a non-positive account.</exception>
+    public void AddToken(string token, int accountId, DateTimeOffset created)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(token);
+        ArgumentOutOfRangeException.ThrowIfLessThan(accountId, 1);
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            INSERT INTO tokens(token, account_id, created) VALUES ($token, $account, $created)
+            ON CONFLICT(token) DO UPDATE SET account_id = excluded.account_id, created = excluded.created;
+            """;
+        command.Parameters.AddWithValue("$token", token);
+        command.Parameters.AddWithValue("$account", accountId);
+        command.Parameters.AddWithValue("$created", created.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+        command.ExecuteNonQuery();
+        transaction.Commit();
+    }
+
+    /// <summary>The account a stored token belongs to, or <c>null</c> when the store does not hold it.</summary>
+    public int? FindTokenAccount(string token)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT account_id FROM tokens WHERE token = $token;";
+        command.Parameters.AddWithValue("$token", token);
+        var account = command.ExecuteScalar();
+        return account is null or DBNull ? null : Convert.ToInt32(account, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Every stored token with its account, ordered by creation time.</summary>
+    public IReadOnlyList<(string Token, int AccountId)> ListTokens()
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT token, account_id FROM tokens ORDER BY created, token;";
+        using var reader = command.ExecuteReader();
+        var result = new List<(string, int)>();
+        while (reader.Read())
+        {
+            result.Add((reader.GetString(0), reader.GetInt32(1)));
+        }
+
+        return result;
+    }
+
+    /// <summary>Deletes a stored token (one transaction); true when it existed.</summary>
+    public bool DeleteToken(string token)
+    {
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "DELETE FROM tokens WHERE token = $token;";
+        command.Parameters.AddWithValue("$token", token);
+        var deleted = command.ExecuteNonQuery() > 0;
+        transaction.Commit();
+        return deleted;
+    }
+
+    /// <summary>
+    /// The HMAC-SHA256 keys that sign persistence cookies (DESIGN.md section 4), ordered by id (1..255; the highest
+    /// signs). On the first call of a new store, creates key 1: 32 bytes from <see cref="RandomNumberGenerator"/>.
+    /// </summary>
+    public IReadOnlyList<CookieKey> GetOrCreateCookieKeys()
+    {
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var keys = ReadCookieKeys(connection, transaction);
+        if (keys.Count == 0)
+        {
+            var key = new CookieKey(1, RandomNumberGenerator.GetBytes(32));
+            InsertCookieKey(connection, transaction, key);
+            keys.Add(key);
+        }
+
+        transaction.Commit();
+        return keys;
+    }
+
+    /// <summary>
+    /// Rotation: adds a new key (32 random bytes) with the next id, which then signs new cookies while the older keys
+    /// still validate. Returns every key, ordered by id.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Key id 255 is already used.</exception>
+    public IReadOnlyList<CookieKey> AddCookieKey()
+    {
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var keys = ReadCookieKeys(connection, transaction);
+        var next = keys.Count == 0 ? 1 : keys[^1].Id + 1;
+        if (next > byte.MaxValue)
+        {
+            throw new InvalidOperationException("Cookie key id 255 is used: no further key can be added.");
+        }
+
+        var key = new CookieKey((byte)next, RandomNumberGenerator.GetBytes(32));
+        InsertCookieKey(connection, transaction, key);
+        keys.Add(key);
+        transaction.Commit();
+        return keys;
+    }
+
+    private static List<CookieKey> ReadCookieKeys(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT id, secret FROM cookie_keys ORDER BY id;";
+        using var reader = command.ExecuteReader();
+        var keys = new List<CookieKey>();
+        while (reader.Read())
+        {
+            keys.Add(new CookieKey((byte)reader.GetInt32(0), (byte[])reader.GetValue(1)));
+        }
+
+        return keys;
+    }
+
+    private static void InsertCookieKey(SqliteConnection connection, SqliteTransaction transaction, CookieKey key)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO cookie_keys(id, secret, created) VALUES ($id, $secret, $created);";
+        command.Parameters.AddWithValue("$id", (int)key.Id);
+        command.Parameters.Add("$secret", SqliteType.Blob).Value = key.Secret;
+        command.Parameters.AddWithValue("$created", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Releases the pooled connections to the database.</summary>
+    public void Dispose()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
+    private SqliteConnection OpenConnection()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
+
+/// <summary>The names of the id sequences (table <c>sequences</c>); ids are unique across accounts.</summary>
+internal static class Sequences
+{
+    public const string LoadBalancer = "load_balancer";
+    public const string Node = "node";
+    public const string VirtualIp = "virtual_ip";
+    public const string Metadata = "metadata";
+}

@@ -1,0 +1,376 @@
+using Tether.Core.LoadBalancing;
+using Tether.Core.Model;
+using Tether.Management.Requests;
+
+namespace Tether.Management.Validation;
+
+/// <summary>What the validator needs to know about the rest of the system.</summary>
+/// <param name="AccountId">The account making the request (virtual IPs are shared within an account only).</param>
+/// <param name="All">Every load balancer of every account (listen address and port collisions are host-wide).</param>
+/// <param name="Options">The addresses that PUBLIC and SERVICENET virtual IPs bind.</param>
+internal sealed record ValidationContext(int AccountId, IReadOnlyCollection<LoadBalancerConfig> All, ManagementOptions Options);
+
+/// <summary>A validated create request; the service assigns the ids.</summary>
+internal sealed record LoadBalancerPlan(
+    string Name,
+    string Protocol,
+    int Port,
+    string Algorithm,
+    int TimeoutSeconds,
+    bool HalfClosed,
+    bool HttpsRedirect,
+    VirtualIpConfig? SharedVirtualIp,
+    VirtualIpType NewVirtualIpType,
+    string NewVirtualIpAddress,
+    IReadOnlyList<NodeConfig> Nodes,
+    SessionPersistenceConfig? SessionPersistence,
+    IReadOnlyList<(string Key, string Value)> Metadata);
+
+/// <summary>
+/// Validates load balancers (DESIGN.md section 5; Rackspace v1.0). Create: <c>name</c> 1..128 characters,
+/// <c>protocol</c> a name of <see cref="Protocols"/>, <c>port</c> 1..65535 (defaults to the protocol's port when it
+/// has one), exactly one virtual IP (<c>{"type":"PUBLIC|SERVICENET"}</c>, IPV4 only, or <c>{"id":N}</c> of the same
+/// account), at least one node, <c>algorithm</c> a name of <see cref="AlgorithmNames"/> (default RANDOM),
+/// <c>timeout</c> 1..120 seconds (default 30), optional session persistence and metadata; no other load balancer may
+/// listen on an overlapping address with the same port and transport. Update: only name, algorithm, protocol, port,
+/// timeout, halfClosed and httpsRedirect. Every error is collected.
+/// </summary>
+internal static class LoadBalancerValidator
+{
+    public const int MinTimeoutSeconds = 1;
+    public const int MaxTimeoutSeconds = 120;
+    public const int DefaultTimeoutSeconds = 30;
+
+    /// <summary>The fields PUT <c>/loadbalancers/{id}</c> may change.</summary>
+    public static readonly IReadOnlyList<string> UpdatableFields =
+        ["name", "algorithm", "protocol", "port", "timeout", "halfClosed", "httpsRedirect"];
+
+    /// <summary>Known load balancer fields that PUT rejects (each has its own resource, or is read-only).</summary>
+    private static readonly HashSet<string> NotUpdatableFields = new(StringComparer.Ordinal)
+    {
+        "id", "status", "created", "updated", "virtualIps", "nodes", "nodeCount", "sessionPersistence", "metadata",
+        "cluster", "connectionLogging", "connectionThrottle", "healthMonitor", "accessList", "sourceAddresses",
+        "contentCaching", "sslTermination", "errorPage",
+    };
+
+    public static LoadBalancerPlan? ValidateCreate(LoadBalancerRequest request, ValidationContext context, List<string> errors)
+    {
+        var before = errors.Count;
+        var name = ValidateName(request, required: true, errors);
+        var protocol = ValidateProtocol(request, required: true, errors);
+
+        int? port = request.Port;
+        if (port is null)
+        {
+            if (protocol is not null && Protocols.TryGet(protocol, out var info) && info.DefaultPort > 0)
+            {
+                port = info.DefaultPort;
+            }
+            else if (!request.Issues.IsInvalid("port"))
+            {
+                errors.Add(protocol is null
+                    ? "port: is required (1 to 65535)"
+                    : $"port: is required for protocol {protocol}, which has no default port (1 to 65535)");
+            }
+        }
+        else if (!ValidationRules.IsPort(port.Value))
+        {
+            errors.Add($"port: must be from 1 to 65535 (got {port})");
+            port = null;
+        }
+
+        var algorithm = ValidateAlgorithm(request, errors) ?? AlgorithmNames.Random;
+        var timeout = ValidateTimeout(request, errors) ?? DefaultTimeoutSeconds;
+
+        var (sharedVip, vipType, vipAddress) = ValidateVirtualIps(request, context, errors);
+        if (vipAddress is not null && port is not null && protocol is not null
+            && ValidationRules.FindListenerConflict(context.All, 0, vipAddress, port.Value, protocol) is not null)
+        {
+            errors.Add(ConflictMessage(vipAddress, port.Value, protocol));
+        }
+
+        IReadOnlyList<NodeConfig>? nodes = null;
+        if (request.Nodes is null)
+        {
+            if (!request.Issues.IsInvalid("nodes"))
+            {
+                errors.Add("nodes: at least one node is required");
+            }
+        }
+        else
+        {
+            nodes = NodeValidator.ValidateNew(request.Nodes, [], errors, "nodes");
+        }
+
+        SessionPersistenceConfig? persistence = null;
+        if (request.SessionPersistence is not null)
+        {
+            persistence = SessionPersistenceValidator.Validate(request.SessionPersistence, protocol, errors);
+        }
+
+        var metadata = ValidateMetadata(request.Metadata, errors);
+
+        if (errors.Count != before || request.Issues.Messages.Count > 0)
+        {
+            return null;
+        }
+
+        return new LoadBalancerPlan(name!, protocol!, port!.Value, algorithm, timeout, request.HalfClosed ?? false,
+            request.HttpsRedirect ?? false, sharedVip, vipType, vipAddress!, nodes!, persistence, metadata);
+    }
+
+    /// <summary>Validates a PUT and returns the changed configuration (timestamps untouched), or null when any error
+    /// was added. A protocol or port change disables session persistence (seed 000).</summary>
+    public static LoadBalancerConfig? ValidateUpdate(LoadBalancerRequest request, LoadBalancerConfig existing,
+        ValidationContext context, List<string> errors)
+    {
+        var before = errors.Count;
+        foreach (var field in request.PresentFields.Where(NotUpdatableFields.Contains))
+        {
+            errors.Add($"{field}: cannot be changed by PUT /loadbalancers/{{id}}, which changes only {string.Join(", ", UpdatableFields)}");
+        }
+
+        if (!request.PresentFields.Any(f => UpdatableFields.Contains(f)))
+        {
+            errors.Add($"loadBalancer: give at least one of {string.Join(", ", UpdatableFields)}");
+        }
+
+        var name = ValidateName(request, required: false, errors);
+        var protocol = ValidateProtocol(request, required: false, errors);
+        int? port = request.Port;
+        if (port is not null && !ValidationRules.IsPort(port.Value))
+        {
+            errors.Add($"port: must be from 1 to 65535 (got {port})");
+            port = null;
+        }
+
+        var algorithm = ValidateAlgorithm(request, errors);
+        var timeout = ValidateTimeout(request, errors);
+
+        var newProtocol = protocol ?? existing.Protocol;
+        var newPort = port ?? existing.Port;
+        var listenerChanged = newProtocol != existing.Protocol || newPort != existing.Port;
+        if (listenerChanged)
+        {
+            foreach (var vip in existing.VirtualIps)
+            {
+                if (ValidationRules.FindListenerConflict(context.All, existing.Id, vip.Address, newPort, newProtocol) is not null)
+                {
+                    errors.Add(ConflictMessage(vip.Address, newPort, newProtocol));
+                }
+            }
+        }
+
+        if (errors.Count != before || request.Issues.Messages.Count > 0)
+        {
+            return null;
+        }
+
+        return existing with
+        {
+            Name = name ?? existing.Name,
+            Protocol = newProtocol,
+            Port = newPort,
+            Algorithm = algorithm ?? existing.Algorithm,
+            TimeoutSeconds = timeout ?? existing.TimeoutSeconds,
+            HalfClosed = request.HalfClosed ?? existing.HalfClosed,
+            HttpsRedirect = request.HttpsRedirect ?? existing.HttpsRedirect,
+            SessionPersistence = listenerChanged ? null : existing.SessionPersistence,
+        };
+    }
+
+    private static string ConflictMessage(string address, int port, string protocol) =>
+        $"port: {port}/{(ValidationRules.IsUdp(protocol) ? "UDP" : "TCP")} is already used on virtual IP {address} by another load balancer";
+
+    private static string? ValidateName(LoadBalancerRequest request, bool required, List<string> errors)
+    {
+        if (request.Name is null)
+        {
+            if (required && !request.Issues.IsInvalid("name"))
+            {
+                errors.Add($"name: is required (1 to {Limits.NameLimit} characters)");
+            }
+
+            return null;
+        }
+
+        if (request.Name.Length is 0 or > Limits.NameLimit)
+        {
+            errors.Add($"name: must be 1 to {Limits.NameLimit} characters (got {request.Name.Length})");
+            return null;
+        }
+
+        return request.Name;
+    }
+
+    private static string? ValidateProtocol(LoadBalancerRequest request, bool required, List<string> errors)
+    {
+        if (request.Protocol is null)
+        {
+            if (required && !request.Issues.IsInvalid("protocol"))
+            {
+                errors.Add("protocol: is required (see GET /loadbalancers/protocols)");
+            }
+
+            return null;
+        }
+
+        if (!Protocols.TryGet(request.Protocol, out _))
+        {
+            errors.Add($"protocol: must be one of {string.Join(", ", Protocols.All.Select(p => p.Name))} (got '{request.Protocol}')");
+            return null;
+        }
+
+        return request.Protocol;
+    }
+
+    private static string? ValidateAlgorithm(LoadBalancerRequest request, List<string> errors)
+    {
+        if (request.Algorithm is null)
+        {
+            return null;
+        }
+
+        if (!AlgorithmNames.IsKnown(request.Algorithm))
+        {
+            errors.Add($"algorithm: must be one of {string.Join(", ", AlgorithmNames.All)} (got '{request.Algorithm}')");
+            return null;
+        }
+
+        return request.Algorithm;
+    }
+
+    private static int? ValidateTimeout(LoadBalancerRequest request, List<string> errors)
+    {
+        if (request.Timeout is not { } timeout)
+        {
+            return null;
+        }
+
+        if (timeout is < MinTimeoutSeconds or > MaxTimeoutSeconds)
+        {
+            errors.Add($"timeout: must be from {MinTimeoutSeconds} to {MaxTimeoutSeconds} seconds (got {timeout})");
+            return null;
+        }
+
+        return timeout;
+    }
+
+    private static (VirtualIpConfig? Shared, VirtualIpType Type, string? Address) ValidateVirtualIps(
+        LoadBalancerRequest request, ValidationContext context, List<string> errors)
+    {
+        var vips = request.VirtualIps;
+        if (vips is null)
+        {
+            if (!request.Issues.IsInvalid("virtualIps"))
+            {
+                errors.Add("virtualIps: exactly one virtual IP is required ({\"type\":\"PUBLIC\"}, {\"type\":\"SERVICENET\"} or {\"id\":N})");
+            }
+
+            return (null, default, null);
+        }
+
+        if (vips.Count != 1)
+        {
+            errors.Add($"virtualIps: exactly one virtual IP is required (got {vips.Count})");
+            return (null, default, null);
+        }
+
+        var vip = vips[0];
+        if (vip.Id is { } id)
+        {
+            var shared = context.All
+                .Where(lb => lb.AccountId == context.AccountId)
+                .SelectMany(lb => lb.VirtualIps)
+                .FirstOrDefault(v => v.Id == id);
+            if (shared is null)
+            {
+                errors.Add($"{vip.Path}.id: virtual IP {id} was not found on any load balancer of this account");
+                return (null, default, null);
+            }
+
+            return (shared, shared.Type, shared.Address);
+        }
+
+        var ok = true;
+        if (vip.IpVersion is not null and not "IPV4")
+        {
+            errors.Add(vip.IpVersion == "IPV6"
+                ? $"{vip.Path}.ipVersion: IPV6 is not supported yet; use IPV4"
+                : $"{vip.Path}.ipVersion: must be IPV4 (got '{vip.IpVersion}')");
+            ok = false;
+        }
+
+        if (vip.Type is null)
+        {
+            if (!request.Issues.IsInvalid($"{vip.Path}.type"))
+            {
+                errors.Add($"{vip.Path}.type: is required (PUBLIC or SERVICENET), unless id names a virtual IP to share");
+            }
+
+            return (null, default, null);
+        }
+
+        if (!ApiNames.TryParseVirtualIpType(vip.Type, out var type))
+        {
+            errors.Add($"{vip.Path}.type: must be PUBLIC or SERVICENET (got '{vip.Type}')");
+            return (null, default, null);
+        }
+
+        var address = type == VirtualIpType.Public ? context.Options.PublicAddress : context.Options.PrivateAddress;
+        return ok ? (null, type, address) : (null, type, null);
+    }
+
+    private static List<(string, string)> ValidateMetadata(IReadOnlyList<MetadataRequest>? items, List<string> errors)
+    {
+        var result = new List<(string, string)>();
+        if (items is null)
+        {
+            return result;
+        }
+
+        if (items.Count > Limits.LoadBalancerMetaLimit)
+        {
+            errors.Add($"metadata: at most {Limits.LoadBalancerMetaLimit} items (got {items.Count})");
+        }
+
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            if (item.Key is null)
+            {
+                if (!item.Issues.IsInvalid($"{item.Path}.key"))
+                {
+                    errors.Add($"{item.Path}.key: is required (1 to {Limits.MetaLengthLimit} characters)");
+                }
+            }
+            else if (item.Key.Length is 0 or > Limits.MetaLengthLimit)
+            {
+                errors.Add($"{item.Path}.key: must be 1 to {Limits.MetaLengthLimit} characters (got {item.Key.Length})");
+            }
+            else if (!keys.Add(item.Key))
+            {
+                errors.Add($"{item.Path}.key: duplicate key '{item.Key}'");
+            }
+
+            if (item.Value is null)
+            {
+                if (!item.Issues.IsInvalid($"{item.Path}.value"))
+                {
+                    errors.Add($"{item.Path}.value: is required (1 to {Limits.MetaLengthLimit} characters)");
+                }
+            }
+            else if (item.Value.Length is 0 or > Limits.MetaLengthLimit)
+            {
+                errors.Add($"{item.Path}.value: must be 1 to {Limits.MetaLengthLimit} characters (got {item.Value.Length})");
+            }
+
+            if (item.Key is not null && item.Value is not null)
+            {
+                result.Add((item.Key, item.Value));
+            }
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,181 @@
+using Microsoft.Extensions.Logging;
+using Tether.Core;
+using Tether.Core.LoadBalancing;
+using Tether.Core.Model;
+using Tether.Core.Runtime;
+using Tether.Core.SessionPersistence;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Tether.Proxy;
+
+/// <summary>
+/// The data plane: every load balancer's listeners and runtime model (<see cref="IDataPlane"/>). Changes are
+/// serialized; the request path never waits on them.
+/// </summary>
+public sealed class DataPlane : IDataPlane, IAsyncDisposable
+{
+    private readonly Dictionary<int, LoadBalancerHost> _hosts = [];
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly IHttpForwarder _forwarder;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly ProxyOptions _options;
+    private readonly TimeProvider _time;
+    private readonly IRandomSource _random;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _purgeLoop;
+    private CookieKeyRing _keys;
+    private int _disposed;
+
+    /// <summary>Creates an empty data plane.</summary>
+    /// <param name="forwarder">YARP's forwarder (from <c>services.AddHttpForwarder()</c>).</param>
+    /// <param name="keys">The persistence cookie key ring.</param>
+    /// <param name="options">Data plane settings.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="random">The random source of the algorithms.</param>
+    /// <param name="loggerFactory">Where logs go.</param>
+    public DataPlane(IHttpForwarder forwarder, CookieKeyRing keys, ProxyOptions options, TimeProvider time, IRandomSource random, ILoggerFactory loggerFactory)
+    {
+        _forwarder = forwarder;
+        _keys = keys;
+        _options = options;
+        _time = time;
+        _random = random;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<DataPlane>();
+        _purgeLoop = PurgeLoopAsync(_stopping.Token);
+    }
+
+    /// <summary>The runtime of load balancer <paramref name="loadBalancerId"/>, or <c>null</c> (for statistics and
+    /// the persistence API; never the request path).</summary>
+    public LoadBalancerRuntime? FindRuntime(int loadBalancerId)
+    {
+        _gate.Wait();
+        try
+        {
+            return _hosts.TryGetValue(loadBalancerId, out var host) ? host.Runtime : null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Replaces the cookie key ring (key rotation): new cookies are signed with its current key.</summary>
+    public void SetKeys(CookieKeyRing keys)
+    {
+        _gate.Wait();
+        try
+        {
+            _keys = keys;
+            foreach (var host in _hosts.Values)
+            {
+                host.Runtime.Keys = keys;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task ApplyAsync(LoadBalancerConfig config, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_hosts.TryGetValue(config.Id, out var host))
+            {
+                await host.ApplyAsync(config, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            var runtime = new LoadBalancerRuntime(config, _keys, _time, _random);
+            host = new LoadBalancerHost(runtime, _forwarder, _loggerFactory, _options);
+            await host.ApplyAsync(config, cancellationToken).ConfigureAwait(false);
+            _hosts[config.Id] = host;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task RemoveAsync(int loadBalancerId, CancellationToken cancellationToken)
+    {
+        LoadBalancerHost? host;
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_hosts.Remove(loadBalancerId, out host))
+            {
+                return;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        await host.DisposeAsync().ConfigureAwait(false);
+        ProxyLog.Removed(_logger, loadBalancerId);
+    }
+
+    /// <summary>Stops every listener; in-flight requests finish within the shutdown timeout.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _purgeLoop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        LoadBalancerHost[] hosts;
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            hosts = [.. _hosts.Values];
+            _hosts.Clear();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        await Task.WhenAll(hosts.Select(h => h.DisposeAsync().AsTask())).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task PurgeLoopAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(_options.PurgeIntervalSeconds), _time);
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            LoadBalancerRuntime[] runtimes;
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                runtimes = [.. _hosts.Values.Select(h => h.Runtime)];
+            }
+            finally
+            {
+                _gate.Release();
+            }
+
+            foreach (var runtime in runtimes)
+            {
+                runtime.PurgeExpired();
+            }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Primitives;
+
+namespace Tether.Proxy.Http;
+
+/// <summary>Finds one cookie in a request's Cookie header lines without allocating (RFC 6265 section 5.4 syntax:
+/// <c>name=value</c> pairs separated by <c>"; "</c>).</summary>
+internal static class CookieHeader
+{
+    /// <summary>Finds the value of cookie <paramref name="name"/>; the first occurrence wins, as in browsers.</summary>
+    /// <returns>True when found; <paramref name="value"/> is then the value with surrounding quotes removed.</returns>
+    public static bool TryFind(StringValues headers, string name, out ReadOnlySpan<char> value)
+    {
+        for (var h = 0; h < headers.Count; h++)
+        {
+            var line = headers[h].AsSpan();
+            while (!line.IsEmpty)
+            {
+                var end = line.IndexOf(';');
+                var pair = end < 0 ? line : line[..end];
+                line = end < 0 ? default : line[(end + 1)..];
+                pair = pair.Trim(' ');
+                var eq = pair.IndexOf('=');
+                if (eq <= 0)
+                {
+                    continue;
+                }
+
+                if (pair[..eq].TrimEnd(' ').SequenceEqual(name))
+                {
+                    var v = pair[(eq + 1)..].Trim(' ');
+                    if (v.Length >= 2 && v[0] == '"' && v[^1] == '"')
+                    {
+                        v = v[1..^1];
+                    }
+
+                    value = v;
+                    return true;
+                }
+            }
+        }
+
+        value = default;
+        return false;
+    }
+}

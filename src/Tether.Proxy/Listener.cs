@@ -1,0 +1,93 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Tether.Core;
+
+namespace Tether.Proxy;
+
+/// <summary>
+/// One bound Kestrel endpoint (virtual IP and port) of a load balancer. Each listener is its own small Kestrel
+/// server, so that listeners come and go at run time without touching the others.
+/// </summary>
+internal sealed class Listener : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private Listener(IPEndPoint endPoint, WebApplication app)
+    {
+        EndPoint = endPoint;
+        _app = app;
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    /// <summary>Binds <paramref name="endPoint"/> and starts serving HTTP/1.1 and HTTP/2 (h2c prior knowledge is not
+    /// offered; HTTP/1.1 only on plain text) with <paramref name="handler"/>.</summary>
+    /// <exception cref="ListenerBindException">The address cannot be bound.</exception>
+    public static async Task<Listener> StartHttpAsync(IPEndPoint endPoint, RequestDelegate handler, ILoggerFactory loggerFactory, ProxyOptions options, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Listen(endPoint, listen => listen.Protocols = HttpProtocols.Http1);
+        });
+        var app = builder.Build();
+        app.Run(handler);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw new ListenerBindException($"Cannot listen on {FormatEndPoint(endPoint)}: {Reason(e)}", e);
+        }
+
+        return new Listener(endPoint, app);
+    }
+
+    /// <summary>Stops accepting, lets in-flight requests finish (bounded by the shutdown timeout), and releases the port.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    internal static string FormatEndPoint(IPEndPoint endPoint) =>
+        endPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]:{endPoint.Port}" : $"{endPoint.Address}:{endPoint.Port}";
+
+    private static string Reason(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Net.Sockets.SocketException se)
+            {
+                return se.SocketErrorCode switch
+                {
+                    System.Net.Sockets.SocketError.AddressAlreadyInUse => "address already in use",
+                    System.Net.Sockets.SocketError.AddressNotAvailable => "address not available on this host",
+                    System.Net.Sockets.SocketError.AccessDenied => "permission denied",
+                    _ => se.Message,
+                };
+            }
+        }
+
+        return e.Message;
+    }
+}

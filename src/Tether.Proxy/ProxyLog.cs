@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace Tether.Proxy;
+
+/// <summary>Structured log messages of the data plane, with stable event ids (1000-1099).</summary>
+internal static partial class ProxyLog
+{
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Load balancer {LoadBalancerId}: listening on {EndPoint}")]
+    public static partial void ListenerStarted(ILogger logger, int loadBalancerId, System.Net.IPEndPoint endPoint);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Load balancer {LoadBalancerId}: listener failed: {Reason}")]
+    public static partial void ListenerFailed(ILogger logger, int loadBalancerId, string reason);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Load balancer {LoadBalancerId}: stopped listening on {EndPoint}")]
+    public static partial void ListenerStopped(ILogger logger, int loadBalancerId, System.Net.IPEndPoint endPoint);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Load balancer {LoadBalancerId}: stopping the listener on {EndPoint} failed")]
+    public static partial void ListenerStopFailed(ILogger logger, int loadBalancerId, System.Net.IPEndPoint endPoint, Exception exception);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Load balancer {LoadBalancerId}: configuration applied ({NodeCount} nodes, {Algorithm})")]
+    public static partial void ConfigApplied(ILogger logger, int loadBalancerId, int nodeCount, string algorithm);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Load balancer {LoadBalancerId}: removed")]
+    public static partial void Removed(ILogger logger, int loadBalancerId);
+}

@@ -1,0 +1,100 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Tether.Core;
+using Tether.Core.LoadBalancing;
+using Tether.Core.SessionPersistence;
+using Tether.Management;
+using Tether.Management.Storage;
+using Tether.Proxy;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Tether;
+
+/// <summary>
+/// The composition root of <c>tether serve</c>: one process holding the management API and the data plane
+/// (DESIGN.md section 1). The functional tests build the same host.
+/// </summary>
+public static class TetherHost
+{
+    /// <summary>Builds the host: configuration, the store, the data plane, the API. Nothing listens until the
+    /// returned application is started; <see cref="StartAsync"/> does that and restores every stored load balancer.</summary>
+    /// <param name="settings">Settings (flags already applied).</param>
+    /// <param name="proxyOptions">Data plane settings, or <c>null</c> for the configured ones.</param>
+    /// <param name="configure">Optional last-minute changes to the configuration (tests).</param>
+    public static WebApplication Build(TetherSettings settings, ProxyOptions? proxyOptions = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.WebHost.UseUrls(settings.ManagementUrl);
+        proxyOptions ??= builder.Configuration.GetSection("Proxy").Get<ProxyOptions>() ?? new ProxyOptions();
+
+        var dataDirectory = Path.GetFullPath(settings.DataDirectory);
+        Directory.CreateDirectory(dataDirectory);
+        var managementOptions = new ManagementOptions
+        {
+            DataDirectory = dataDirectory,
+            ListenUrl = settings.ManagementUrl,
+            PublicAddress = settings.PublicAddress,
+            PrivateAddress = settings.PrivateAddress,
+        };
+        builder.Configuration.GetSection("Management:Tokens").Bind(managementOptions.Tokens);
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(proxyOptions);
+        builder.Services.AddHttpForwarder();
+        builder.Services.AddTetherManagement(managementOptions);
+        builder.Services.AddSingleton(sp =>
+        {
+            var store = sp.GetRequiredService<TetherStore>();
+            var keys = store.GetOrCreateCookieKeys();
+            return new DataPlane(
+                sp.GetRequiredService<IHttpForwarder>(),
+                new CookieKeyRing(keys.Select(k => new CookieKey(k.Id, k.Secret))),
+                proxyOptions,
+                sp.GetRequiredService<TimeProvider>(),
+                SharedRandomSource.Instance,
+                sp.GetRequiredService<ILoggerFactory>());
+        });
+        builder.Services.AddSingleton<IDataPlane>(sp => sp.GetRequiredService<DataPlane>());
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.MapTetherManagementApi();
+        return app;
+    }
+
+    /// <summary>Restores every stored load balancer into the data plane, then starts the management API.</summary>
+    public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
+    {
+        await app.Services.GetRequiredService<LoadBalancerService>().RestoreAllAsync(cancellationToken).ConfigureAwait(false);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads settings from the JSON file, <c>TETHER_</c> environment variables and flags.</summary>
+    /// <param name="configFile">The JSON file, or <c>null</c> for <c>tether.json</c> when present.</param>
+    /// <param name="overrides">Flag values (null entries are skipped).</param>
+    public static TetherSettings LoadSettings(string? configFile, IDictionary<string, string?> overrides)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.GetFullPath(configFile ?? "tether.json"), optional: configFile is null)
+            .AddEnvironmentVariables("TETHER_")
+            .AddInMemoryCollection(overrides.Where(o => o.Value is not null))
+            .Build();
+        var settings = new TetherSettings();
+        configuration.Bind(settings);
+        var url = configuration["Management:Url"];
+        if (!string.IsNullOrEmpty(url))
+        {
+            settings.ManagementUrl = url;
+        }
+
+        return settings;
+    }
+}

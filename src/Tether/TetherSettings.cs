@@ -1,0 +1,22 @@
+namespace Tether;
+
+/// <summary>
+/// Settings of <c>tether serve</c>. Sources, later ones winning: the optional JSON file (<c>--config</c>, default
+/// <c>tether.json</c> in the working directory when present), environment variables prefixed <c>TETHER_</c>
+/// (for example <c>TETHER_DATADIRECTORY</c>, <c>TETHER_MANAGEMENT__URL</c>, <c>TETHER_PROXY__PASSIVEFAILUREHOLDSECONDS</c>),
+/// then command-line flags.
+/// </summary>
+public sealed class TetherSettings
+{
+    /// <summary>Where the SQLite database, the admin token file and the cookie keys live (default <c>./data</c>).</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>The management API's URL (default <c>http://127.0.0.1:8080</c>; port 0 picks a free port).</summary>
+    public string ManagementUrl { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>The address PUBLIC virtual IPs bind (default <c>0.0.0.0</c>).</summary>
+    public string PublicAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>The address SERVICENET virtual IPs bind (default <c>127.0.0.1</c>).</summary>
+    public string PrivateAddress { get; set; } = "127.0.0.1";
+}

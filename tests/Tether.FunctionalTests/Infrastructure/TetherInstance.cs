@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Tether.Proxy;
+
+namespace Tether.FunctionalTests.Infrastructure;
+
+/// <summary>The real Tether host (<see cref="TetherHost"/>, as <c>tether serve</c> builds it) over a data directory,
+/// with its management API on an ephemeral port, and an API client holding the admin token.</summary>
+public sealed class TetherInstance : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TetherInstance(WebApplication app, string dataDirectory, HttpClient api)
+    {
+        _app = app;
+        DataDirectory = dataDirectory;
+        Api = api;
+    }
+
+    public string DataDirectory { get; }
+
+    /// <summary>Base address <c>http://127.0.0.1:PORT/v1.0/1/</c>, with <c>X-Auth-Token</c> set.</summary>
+    public HttpClient Api { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<TetherInstance> StartAsync(string? dataDirectory = null, ProxyOptions? proxyOptions = null)
+    {
+        dataDirectory ??= Path.Combine(Path.GetTempPath(), "tether-ft-" + Guid.NewGuid().ToString("N"));
+        var settings = new TetherSettings
+        {
+            DataDirectory = dataDirectory,
+            ManagementUrl = "http://127.0.0.1:0",
+            PublicAddress = "127.0.0.1",
+            PrivateAddress = "127.0.0.1",
+        };
+        var app = TetherHost.Build(settings, proxyOptions ?? new ProxyOptions { ShutdownTimeoutSeconds = 5 }, b => b.Logging.SetMinimumLevel(LogLevel.Warning));
+        await TetherHost.StartAsync(app);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var token = (await File.ReadAllTextAsync(Path.Combine(dataDirectory, "admin-token"))).Trim();
+        var api = new HttpClient { BaseAddress = new Uri(address.TrimEnd('/') + "/v1.0/1/") };
+        api.DefaultRequestHeaders.Add("X-Auth-Token", token);
+        return new TetherInstance(app, dataDirectory, api);
+    }
+
+    /// <summary>Creates an HTTP load balancer on 127.0.0.1 (SERVICENET) over <paramref name="backends"/>.</summary>
+    /// <returns>The load balancer id and its port.</returns>
+    public async Task<(int Id, int Port)> CreateLoadBalancerAsync(string algorithm, IEnumerable<TestBackend> backends, string? persistenceJson = null, string protocol = "HTTP", int? port = null, string? extra = null)
+    {
+        port ??= FreePort.Next();
+        var nodes = string.Join(',', backends.Select(b => $$"""{"address":"127.0.0.1","port":{{b.Port}},"condition":"ENABLED"}"""));
+        var persistence = persistenceJson is null ? "" : $$""","sessionPersistence":{{persistenceJson}}""";
+        var body = $$$"""{"loadBalancer":{"name":"lb","protocol":"{{{protocol}}}","port":{{{port}}},"algorithm":"{{{algorithm}}}","virtualIps":[{"type":"SERVICENET"}],"nodes":[{{{nodes}}}]{{{persistence}}}{{{extra ?? ""}}}}}""";
+        var response = await Api.PostAsync("loadbalancers", new StringContent(body, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"create failed: {(int)response.StatusCode} {text}");
+        var id = JsonNode.Parse(text)!["loadBalancer"]!["id"]!.GetValue<int>();
+        return (id, port.Value);
+    }
+
+    public async Task<JsonNode> GetJsonAsync(string path)
+    {
+        var response = await Api.GetAsync(path);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {text}");
+        return JsonNode.Parse(text)!;
+    }
+
+    public async Task<HttpResponseMessage> SendJsonAsync(HttpMethod method, string path, string? json)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        }
+
+        return await Api.SendAsync(request);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Api.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
