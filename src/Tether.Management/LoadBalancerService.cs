@@ -273,7 +273,16 @@ public sealed class LoadBalancerService : IDisposable
         CancellationToken cancellationToken) =>
         MutateAsync(accountId, id, existing =>
         {
-            var index = existing.Nodes.IndexOf(existing.Nodes.FirstOrDefault(n => n.Id == nodeId)!);
+            var index = -1;
+            for (var i = 0; i < existing.Nodes.Length; i++)
+            {
+                if (existing.Nodes[i].Id == nodeId)
+                {
+                    index = i;
+                    break;
+                }
+            }
+
             if (index < 0)
             {
                 return ApiError.NodeNotFound;

@@ -32,6 +32,10 @@ public static class TetherHost
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
             o.UseUtcTimestamp = true;
         });
+        // Per-request framework logs (hosting diagnostics) stay off the hot path; Tether's own events keep Information.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         builder.WebHost.UseUrls(settings.ManagementUrl);
         proxyOptions ??= builder.Configuration.GetSection("Proxy").Get<ProxyOptions>() ?? new ProxyOptions();
 

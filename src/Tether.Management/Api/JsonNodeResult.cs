@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
@@ -8,6 +9,9 @@ namespace Tether.Management.Api;
 /// null.</summary>
 internal sealed class JsonNodeResult(JsonNode? body, int statusCode) : IResult
 {
+    // A JSON API response, never embedded in HTML: quotes such as ' stay readable instead of \u0027.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public JsonNode? Body => body;
 
     public int StatusCode => statusCode;
@@ -28,7 +32,7 @@ internal sealed class JsonNodeResult(JsonNode? body, int statusCode) : IResult
         }
 
         response.ContentType = "application/json; charset=utf-8";
-        await using var writer = new Utf8JsonWriter(response.Body);
+        await using var writer = new Utf8JsonWriter(response.Body, WriterOptions);
         body.WriteTo(writer);
         await writer.FlushAsync(httpContext.RequestAborted);
     }

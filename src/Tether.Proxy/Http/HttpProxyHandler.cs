@@ -151,7 +151,13 @@ internal sealed class ForwardingClient
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(options.PooledConnectionIdleTimeoutSeconds),
             EnableMultipleHttp2Connections = true,
         }, disposeHandler: true);
-        RequestConfig = new ForwarderRequestConfig { ActivityTimeout = timeout };
+        // Plain-text nodes speak HTTP/1.1: ask for it, so that no request tries HTTP/2 first.
+        RequestConfig = new ForwarderRequestConfig
+        {
+            ActivityTimeout = timeout,
+            Version = System.Net.HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
     }
 
     public int TimeoutSeconds { get; }

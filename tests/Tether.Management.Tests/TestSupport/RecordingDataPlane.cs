@@ -5,7 +5,7 @@ using Tether.Core.Model;
 namespace Tether.Management.Tests.TestSupport;
 
 /// <summary>An <see cref="IDataPlane"/> that records what it is told and can be told to fail a port's bind.</summary>
-internal sealed class RecordingDataPlane : IDataPlane
+internal class RecordingDataPlane : IDataPlane
 {
     private readonly object _lock = new();
     private readonly List<LoadBalancerConfig> _applied = [];
@@ -33,7 +33,7 @@ internal sealed class RecordingDataPlane : IDataPlane
 
     public void FailBind(int port) => FailingPorts[port] = true;
 
-    public Task ApplyAsync(LoadBalancerConfig config, CancellationToken cancellationToken)
+    public virtual Task ApplyAsync(LoadBalancerConfig config, CancellationToken cancellationToken)
     {
         if (FailingPorts.ContainsKey(config.Port))
         {
