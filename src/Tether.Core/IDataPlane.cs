@@ -30,3 +30,11 @@ public sealed class ListenerBindException : Exception
     {
     }
 }
+
+/// <summary>Read access to the live runtime of each load balancer, for the persistence API and statistics (never the
+/// request path).</summary>
+public interface IRuntimeRegistry
+{
+    /// <summary>The runtime of load balancer <paramref name="loadBalancerId"/>, or <c>null</c> when it is not live.</summary>
+    Runtime.LoadBalancerRuntime? FindRuntime(int loadBalancerId);
+}

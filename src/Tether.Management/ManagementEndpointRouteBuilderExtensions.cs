@@ -35,6 +35,12 @@ public static class ManagementEndpointRouteBuilderExtensions
         LoadBalancerEndpoints.Map(group, service);
         NodeEndpoints.Map(group, service);
         SessionPersistenceEndpoints.Map(group, service);
+        var runtimes = endpoints.ServiceProvider.GetService<Tether.Core.IRuntimeRegistry>();
+        if (runtimes is not null)
+        {
+            PersistenceInsightEndpoints.Map(group, service, runtimes, endpoints.ServiceProvider.GetRequiredService<ManagementOptions>());
+        }
+
         return group;
     }
 }

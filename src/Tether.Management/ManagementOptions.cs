@@ -24,6 +24,10 @@ public sealed class ManagementOptions
     /// <summary>API tokens from configuration, in addition to those in the store. When this list is empty and the
     /// store holds no token, the first start creates an admin token for account 1 (DESIGN.md section 5).</summary>
     public IList<ManagementToken> Tokens { get; } = new List<ManagementToken>();
+
+    /// <summary>Whether the persistence API masks client addresses (IPv4: the last octet; IPv6: all but the /64
+    /// prefix) when it lists SOURCE_IP sessions (default true).</summary>
+    public bool MaskClientAddresses { get; set; } = true;
 }
 
 /// <summary>An API token (header <c>X-Auth-Token</c>) and the one account it may act for (DESIGN.md section 5).</summary>

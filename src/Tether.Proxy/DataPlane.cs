@@ -12,7 +12,7 @@ namespace Tether.Proxy;
 /// The data plane: every load balancer's listeners and runtime model (<see cref="IDataPlane"/>). Changes are
 /// serialized; the request path never waits on them.
 /// </summary>
-public sealed class DataPlane : IDataPlane, IAsyncDisposable
+public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
 {
     private readonly Dictionary<int, LoadBalancerHost> _hosts = [];
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -25,6 +25,8 @@ public sealed class DataPlane : IDataPlane, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _purgeLoop;
     private CookieKeyRing _keys;
+    private readonly IStickTableStore? _stickStore;
+    private long _lastSave;
     private int _disposed;
 
     /// <summary>Creates an empty data plane.</summary>
@@ -34,8 +36,10 @@ public sealed class DataPlane : IDataPlane, IAsyncDisposable
     /// <param name="time">The clock.</param>
     /// <param name="random">The random source of the algorithms.</param>
     /// <param name="loggerFactory">Where logs go.</param>
-    public DataPlane(IHttpForwarder forwarder, CookieKeyRing keys, ProxyOptions options, TimeProvider time, IRandomSource random, ILoggerFactory loggerFactory)
+    /// <param name="stickStore">Where stick tables are kept across restarts (null: memory only).</param>
+    public DataPlane(IHttpForwarder forwarder, CookieKeyRing keys, ProxyOptions options, TimeProvider time, IRandomSource random, ILoggerFactory loggerFactory, IStickTableStore? stickStore = null)
     {
+        _stickStore = stickStore;
         _forwarder = forwarder;
         _keys = keys;
         _options = options;
@@ -95,6 +99,7 @@ public sealed class DataPlane : IDataPlane, IAsyncDisposable
             host = new LoadBalancerHost(runtime, _forwarder, _loggerFactory, _options);
             await host.ApplyAsync(config, cancellationToken).ConfigureAwait(false);
             _hosts[config.Id] = host;
+            LoadStickTable(runtime);
         }
         finally
         {
@@ -120,6 +125,15 @@ public sealed class DataPlane : IDataPlane, IAsyncDisposable
         }
 
         await host.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            _stickStore?.Delete(loadBalancerId);
+        }
+        catch (Exception e)
+        {
+            ProxyLog.StickTableSaveFailed(_logger, loadBalancerId, e);
+        }
+
         ProxyLog.Removed(_logger, loadBalancerId);
     }
 
@@ -153,6 +167,7 @@ public sealed class DataPlane : IDataPlane, IAsyncDisposable
         }
 
         await Task.WhenAll(hosts.Select(h => h.DisposeAsync().AsTask())).ConfigureAwait(false);
+        SaveStickTables(hosts.Select(h => h.Runtime));
         _stopping.Dispose();
     }
 
@@ -175,6 +190,55 @@ public sealed class DataPlane : IDataPlane, IAsyncDisposable
             foreach (var runtime in runtimes)
             {
                 runtime.PurgeExpired();
+            }
+
+            var now = _time.GetTimestamp();
+            if (now - _lastSave >= _options.StickTableSaveIntervalSeconds * _time.TimestampFrequency)
+            {
+                _lastSave = now;
+                SaveStickTables(runtimes);
+            }
+        }
+    }
+
+    private void LoadStickTable(LoadBalancerRuntime runtime)
+    {
+        var type = runtime.Snapshot.PersistenceType;
+        if (_stickStore is null || type is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var loaded = runtime.ImportStickTable(_stickStore.Load(runtime.Snapshot.Id, PersistenceTypeNames.ToName(type.Value)));
+            ProxyLog.StickTableLoaded(_logger, runtime.Snapshot.Id, loaded);
+        }
+        catch (Exception e)
+        {
+            ProxyLog.StickTableSaveFailed(_logger, runtime.Snapshot.Id, e);
+        }
+    }
+
+    /// <summary>Writes every stick table to the store (periodically and at shutdown), so that persistence survives a
+    /// restart.</summary>
+    private void SaveStickTables(IEnumerable<LoadBalancerRuntime> runtimes)
+    {
+        if (_stickStore is null)
+        {
+            return;
+        }
+
+        foreach (var runtime in runtimes)
+        {
+            var type = runtime.Snapshot.PersistenceType;
+            try
+            {
+                _stickStore.Save(runtime.Snapshot.Id, type is null ? "" : PersistenceTypeNames.ToName(type.Value), runtime.ExportStickTable());
+            }
+            catch (Exception e)
+            {
+                ProxyLog.StickTableSaveFailed(_logger, runtime.Snapshot.Id, e);
             }
         }
     }

@@ -22,4 +22,10 @@ internal static partial class ProxyLog
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Load balancer {LoadBalancerId}: removed")]
     public static partial void Removed(ILogger logger, int loadBalancerId);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Load balancer {LoadBalancerId}: {Count} persisted sessions restored")]
+    public static partial void StickTableLoaded(ILogger logger, int loadBalancerId, int count);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Load balancer {LoadBalancerId}: storing or loading persisted sessions failed")]
+    public static partial void StickTableSaveFailed(ILogger logger, int loadBalancerId, Exception exception);
 }

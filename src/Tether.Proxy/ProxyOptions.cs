@@ -19,4 +19,8 @@ public sealed class ProxyOptions
 
     /// <summary>How often expired stick-table entries are purged, in seconds (default 10).</summary>
     public int PurgeIntervalSeconds { get; set; } = 10;
+
+    /// <summary>How often stick tables (SOURCE_IP, APP_COOKIE, and the HTTP_COOKIE session view) are written to the
+    /// store so that they survive a restart, in seconds (default 30; they are also written at shutdown).</summary>
+    public int StickTableSaveIntervalSeconds { get; set; } = 30;
 }

@@ -64,9 +64,11 @@ public static class TetherHost
                 proxyOptions,
                 sp.GetRequiredService<TimeProvider>(),
                 SharedRandomSource.Instance,
-                sp.GetRequiredService<ILoggerFactory>());
+                sp.GetRequiredService<ILoggerFactory>(),
+                store);
         });
         builder.Services.AddSingleton<IDataPlane>(sp => sp.GetRequiredService<DataPlane>());
+        builder.Services.AddSingleton<IRuntimeRegistry>(sp => sp.GetRequiredService<DataPlane>());
         configure?.Invoke(builder);
 
         var app = builder.Build();

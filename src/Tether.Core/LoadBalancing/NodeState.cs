@@ -13,6 +13,8 @@ public sealed class NodeCounters
     private long _requests;
     private long _failures;
     private long _unavailableUntil;
+    private long _lastPersisted;
+    private long _unpinnedBefore = long.MinValue;
 
     /// <summary>Requests (L7) or connections (L4) in flight to the node now.</summary>
     public int Active => Volatile.Read(ref _active);
@@ -26,6 +28,27 @@ public sealed class NodeCounters
     /// <summary>The <see cref="TimeProvider.GetTimestamp"/> value until which passive health keeps the node out
     /// of rotation (0: available).</summary>
     public long UnavailableUntil => Volatile.Read(ref _unavailableUntil);
+
+    /// <summary>The <see cref="TimeProvider.GetTimestamp"/> value of the last request that session persistence sent
+    /// to the node (0: none yet). While the node is DRAINING, this says when it was last needed.</summary>
+    public long LastPersisted => Volatile.Read(ref _lastPersisted);
+
+    /// <summary>HTTP_COOKIE: cookies for this node last used at or before this Unix time (seconds) are ignored, so
+    /// that their clients are balanced afresh (the persistence API's unpin).</summary>
+    public long UnpinnedBefore => Volatile.Read(ref _unpinnedBefore);
+
+    /// <summary>Records that persistence sent a request to the node at <paramref name="now"/> (a timestamp).</summary>
+    public void OnPersisted(long now)
+    {
+        if (Volatile.Read(ref _lastPersisted) != now)
+        {
+            Volatile.Write(ref _lastPersisted, now);
+        }
+    }
+
+    /// <summary>Unpins the node's HTTP_COOKIE clients: cookies last used at or before <paramref name="unixSeconds"/>
+    /// stop pinning.</summary>
+    public void UnpinCookiesBefore(long unixSeconds) => Volatile.Write(ref _unpinnedBefore, unixSeconds);
 
     /// <summary>Counts a request or connection that starts on the node.</summary>
     public void OnStart()

@@ -85,7 +85,9 @@ public sealed class LoadBalancerRuntime
     /// </summary>
     /// <param name="persistenceCookie">HTTP_COOKIE: the value of the load balancer's cookie as the client sent it
     /// (empty when absent); ignored otherwise.</param>
-    /// <param name="clientKey">SOURCE_IP: the client's <see cref="ClientAddress.ToKey"/>; ignored otherwise.</param>
+    /// <param name="clientKey">SOURCE_IP: the client's <see cref="ClientAddress.ToKey"/>; APP_COOKIE: the
+    /// <see cref="StableHash.OfCookie"/> key of the application cookie the request carries (zero when none);
+    /// ignored otherwise.</param>
     /// <returns>The node and how it was chosen; the caller answers 502 for
     /// <see cref="SelectionOutcome.RejectedNoFallback"/> and 503 for <see cref="SelectionOutcome.NoNodeAvailable"/>.</returns>
     public Selection Select(ReadOnlySpan<char> persistenceCookie, UInt128 clientKey)
@@ -101,6 +103,9 @@ public sealed class LoadBalancerRuntime
             case PersistenceType.SourceIp:
                 selection = SelectBySourceIp(snapshot, clientKey, now);
                 break;
+            case PersistenceType.AppCookie:
+                selection = SelectByAppCookie(snapshot, clientKey, now);
+                break;
             default:
                 var node = Pick(snapshot, now);
                 selection = new Selection(node, node is null ? SelectionOutcome.NoNodeAvailable : SelectionOutcome.Balanced, false);
@@ -108,13 +113,18 @@ public sealed class LoadBalancerRuntime
         }
 
         _statistics.Count(selection.Outcome);
+        if (selection.Outcome == SelectionOutcome.Persisted)
+        {
+            selection.Node!.Counters.OnPersisted(now);
+        }
+
         return selection;
     }
 
     /// <summary>The Set-Cookie header value that pins the client to <paramref name="node"/> (HTTP_COOKIE).</summary>
-    public string BuildSetCookie(LoadBalancerSnapshot snapshot, NodeState node)
+    public string BuildSetCookie(LoadBalancerSnapshot snapshot, NodeState node, long sessionId = 0)
     {
-        var value = PersistenceCookie.Encode(_keys, snapshot.Id, node.Id, _time.GetUtcNow().ToUnixTimeSeconds());
+        var value = PersistenceCookie.Encode(_keys, snapshot.Id, node.Id, sessionId, _time.GetUtcNow().ToUnixTimeSeconds());
         return string.Concat(snapshot.CookieName, "=", value, snapshot.CookieAttributes);
     }
 
@@ -134,30 +144,239 @@ public sealed class LoadBalancerRuntime
     private Selection SelectByCookie(LoadBalancerSnapshot snapshot, ReadOnlySpan<char> cookie, long now)
     {
         var outcomeWhenBalanced = SelectionOutcome.Balanced;
+        var table = _stickTable;
         if (!cookie.IsEmpty)
         {
             var nowUnix = _time.GetUtcNow().ToUnixTimeSeconds();
-            if (PersistenceCookie.TryValidate(_keys, cookie, snapshot.Id, nowUnix, snapshot.TimeoutSeconds, out var nodeId, out var lastUse))
+            if (PersistenceCookie.TryValidate(_keys, cookie, snapshot.Id, nowUnix, snapshot.TimeoutSeconds, out var nodeId, out var sessionId, out var lastUse))
             {
                 var pinned = snapshot.FindNode(nodeId);
-                if (pinned is not null && pinned.CanServePinned(now))
+                if (pinned is not null && lastUse <= pinned.Counters.UnpinnedBefore)
                 {
-                    return new Selection(pinned, SelectionOutcome.Persisted, nowUnix - lastUse >= snapshot.CookieRefreshSeconds);
+                    // Unpinned by the operator: the cookie is ignored and the client balanced afresh.
+                    pinned = null;
                 }
+                else if (pinned is not null && pinned.CanServePinned(now))
+                {
+                    // The session view (for the API's counts and listing) learns or refreshes the session.
+                    if (!table.TryGet((UInt128)(ulong)sessionId, now, snapshot.TtlTicks, out var known) || known != nodeId)
+                    {
+                        table.Set((UInt128)(ulong)sessionId, nodeId, now);
+                    }
 
-                if (!snapshot.FallbackEnabled)
+                    return new Selection(pinned, SelectionOutcome.Persisted, nowUnix - lastUse >= snapshot.CookieRefreshSeconds, sessionId);
+                }
+                else if (!snapshot.FallbackEnabled)
                 {
                     return new Selection(null, SelectionOutcome.RejectedNoFallback, false);
                 }
-
-                outcomeWhenBalanced = SelectionOutcome.Repinned;
+                else
+                {
+                    outcomeWhenBalanced = SelectionOutcome.Repinned;
+                }
             }
         }
 
         var node = Pick(snapshot, now);
-        return node is null
-            ? new Selection(null, SelectionOutcome.NoNodeAvailable, false)
-            : new Selection(node, outcomeWhenBalanced, true);
+        if (node is null)
+        {
+            return new Selection(null, SelectionOutcome.NoNodeAvailable, false);
+        }
+
+        var newSession = NewSessionId();
+        table.Set((UInt128)(ulong)newSession, node.Id, now);
+        return new Selection(node, outcomeWhenBalanced, true, newSession);
+    }
+
+    private Selection SelectByAppCookie(LoadBalancerSnapshot snapshot, UInt128 key, long now)
+    {
+        var outcomeWhenBalanced = SelectionOutcome.Balanced;
+        if (key != UInt128.Zero && _stickTable.TryGet(key, now, snapshot.TtlTicks, out var nodeId))
+        {
+            var pinned = snapshot.FindNode(nodeId);
+            if (pinned is not null && pinned.CanServePinned(now))
+            {
+                return new Selection(pinned, SelectionOutcome.Persisted, false);
+            }
+
+            if (!snapshot.FallbackEnabled)
+            {
+                return new Selection(null, SelectionOutcome.RejectedNoFallback, false);
+            }
+
+            outcomeWhenBalanced = SelectionOutcome.Repinned;
+        }
+
+        var node = Pick(snapshot, now);
+        if (node is null)
+        {
+            return new Selection(null, SelectionOutcome.NoNodeAvailable, false);
+        }
+
+        if (outcomeWhenBalanced == SelectionOutcome.Repinned)
+        {
+            // The session follows the client to its new node until that node answers with a cookie of its own.
+            _stickTable.Set(key, node.Id, now);
+        }
+
+        return new Selection(node, outcomeWhenBalanced, false);
+    }
+
+    /// <summary>
+    /// Says which node a client would reach now and why, without changing anything (the persistence API's lookup):
+    /// <c>persisted</c> (a valid cookie or a live stick-table entry names an available node), <c>hashed</c>
+    /// (SOURCE_IP: consistent hashing names the node), <c>balanced</c> (nothing pinned: the algorithm will pick;
+    /// <see cref="PersistenceExplanation.Node"/> is then null), or <c>rejected</c> (pinned to an unavailable node with
+    /// fallback disabled: 502).
+    /// </summary>
+    public PersistenceExplanation Explain(ReadOnlySpan<char> persistenceCookie, UInt128 clientKey)
+    {
+        var snapshot = _snapshot;
+        var now = _time.GetTimestamp();
+        var pinnedId = 0;
+        bool havePin;
+        switch (snapshot.PersistenceType)
+        {
+            case PersistenceType.HttpCookie:
+                var nowUnix = _time.GetUtcNow().ToUnixTimeSeconds();
+                havePin = !persistenceCookie.IsEmpty
+                    && PersistenceCookie.TryValidate(_keys, persistenceCookie, snapshot.Id, nowUnix, snapshot.TimeoutSeconds, out pinnedId, out _, out var lastUse)
+                    && !(snapshot.FindNode(pinnedId) is { } n && lastUse <= n.Counters.UnpinnedBefore);
+                if (!havePin)
+                {
+                    pinnedId = 0;
+                }
+
+                break;
+            case PersistenceType.SourceIp:
+            case PersistenceType.AppCookie:
+                havePin = clientKey != UInt128.Zero && _stickTable.TryPeek(clientKey, now, snapshot.TtlTicks, out pinnedId);
+                break;
+            default:
+                havePin = false;
+                break;
+        }
+
+        if (havePin)
+        {
+            var pinned = snapshot.FindNode(pinnedId);
+            if (pinned is not null && pinned.CanServePinned(now))
+            {
+                return new PersistenceExplanation(pinned, "persisted");
+            }
+
+            if (!snapshot.FallbackEnabled)
+            {
+                return new PersistenceExplanation(pinned, "rejected");
+            }
+        }
+
+        if (snapshot.PersistenceType == PersistenceType.SourceIp
+            && snapshot.Maglev?.Lookup(StableHash.Of(clientKey)) is { } hashed && hashed.IsAvailable(now))
+        {
+            return new PersistenceExplanation(hashed, "hashed");
+        }
+
+        return new PersistenceExplanation(null, "balanced");
+    }
+
+    /// <summary>APP_COOKIE: the node set the application cookie <paramref name="key"/>; later requests carrying it go
+    /// to that node (seed 002, Octavia APP_COOKIE).</summary>
+    public void LearnAppCookie(UInt128 key, int nodeId) => _stickTable.Set(key, nodeId, _time.GetTimestamp());
+
+    /// <summary>APP_COOKIE: the node deleted the application cookie <paramref name="key"/> (a past expiry or
+    /// Max-Age=0): persistence ends and the next request is balanced normally (seed 002).</summary>
+    public void ForgetAppCookie(UInt128 key) => _stickTable.Remove(key);
+
+    /// <summary>True when APP_COOKIE key <paramref name="key"/> is pinned now (to pick the cookie that decides when a
+    /// request carries several, for <c>cookieName: "*"</c>). No refresh, no allocation.</summary>
+    public bool IsPinned(UInt128 key)
+    {
+        var snapshot = _snapshot;
+        var table = _stickTable;
+        return table.TryPeek(key, _time.GetTimestamp(), snapshot.TtlTicks, out _);
+    }
+
+    /// <summary>
+    /// Unpins every client of node <paramref name="nodeId"/> (the persistence API): stick-table entries and
+    /// HTTP_COOKIE sessions are dropped, and HTTP_COOKIE cookies issued for the node until now stop pinning.
+    /// </summary>
+    /// <returns>How many known sessions were dropped.</returns>
+    public int UnpinNode(int nodeId)
+    {
+        var node = _snapshot.FindNode(nodeId);
+        node?.Counters.UnpinCookiesBefore(_time.GetUtcNow().ToUnixTimeSeconds());
+        return _stickTable.RemoveNode(nodeId);
+    }
+
+    /// <summary>Counts the live persisted sessions per node id (for the API; walks the stick table).</summary>
+    public Dictionary<int, int> CountSessionsByNode()
+    {
+        var snapshot = _snapshot;
+        var counts = new Dictionary<int, int>();
+        foreach (var entry in _stickTable.Snapshot(_time.GetTimestamp(), snapshot.TtlTicks))
+        {
+            counts[entry.NodeId] = counts.GetValueOrDefault(entry.NodeId) + 1;
+        }
+
+        return counts;
+    }
+
+    /// <summary>The wall-clock time of a <see cref="TimeProvider.GetTimestamp"/> value.</summary>
+    public DateTimeOffset ToUtc(long timestamp) =>
+        _time.GetUtcNow() - TimeSpan.FromSeconds((double)(_time.GetTimestamp() - timestamp) / _time.TimestampFrequency);
+
+    /// <summary>The <see cref="TimeProvider.GetTimestamp"/> value of a wall-clock time.</summary>
+    public long ToTimestamp(DateTimeOffset utc) =>
+        _time.GetTimestamp() - (long)((_time.GetUtcNow() - utc).TotalSeconds * _time.TimestampFrequency);
+
+    /// <summary>The live stick-table entries in wall-clock form, to store them across a restart.</summary>
+    public List<StoredStickEntry> ExportStickTable()
+    {
+        var snapshot = _snapshot;
+        var list = new List<StoredStickEntry>();
+        if (snapshot.PersistenceType is null)
+        {
+            return list;
+        }
+
+        foreach (var entry in _stickTable.Snapshot(_time.GetTimestamp(), snapshot.TtlTicks))
+        {
+            list.Add(new StoredStickEntry(entry.Key, entry.NodeId, ToUtc(entry.LastUse)));
+        }
+
+        return list;
+    }
+
+    /// <summary>Loads stored entries (after a restart) for nodes the load balancer still holds, skipping expired ones.</summary>
+    /// <returns>How many entries were loaded.</returns>
+    public int ImportStickTable(IEnumerable<StoredStickEntry> entries)
+    {
+        var snapshot = _snapshot;
+        var now = _time.GetTimestamp();
+        var loaded = 0;
+        foreach (var entry in entries)
+        {
+            var at = ToTimestamp(entry.LastUse);
+            if (snapshot.FindNode(entry.NodeId) is not null && now - at <= snapshot.TtlTicks)
+            {
+                _stickTable.Set(entry.Key, entry.NodeId, at);
+                loaded++;
+            }
+        }
+
+        return loaded;
+    }
+
+    private long NewSessionId()
+    {
+        long id;
+        do
+        {
+            id = Random.Shared.NextInt64();
+        }
+        while (id == 0);
+        return id;
     }
 
     private Selection SelectBySourceIp(LoadBalancerSnapshot snapshot, UInt128 clientKey, long now)
@@ -228,6 +447,11 @@ public sealed class LoadBalancerRuntime
         }
     }
 }
+
+/// <summary>The answer of <see cref="LoadBalancerRuntime.Explain"/>.</summary>
+/// <param name="Node">The node the client would reach, or null when the algorithm will decide.</param>
+/// <param name="Reason"><c>persisted</c>, <c>hashed</c>, <c>balanced</c> or <c>rejected</c>.</param>
+public sealed record PersistenceExplanation(NodeState? Node, string Reason);
 
 /// <summary>Counters of persistence decisions (issue 3: quality metrics). Lock-free.</summary>
 public sealed class PersistenceStatistics

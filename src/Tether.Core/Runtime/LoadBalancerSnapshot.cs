@@ -44,6 +44,10 @@ public sealed class LoadBalancerSnapshot
                 CookieAttributes = BuildCookieAttributes(persistence, TimeoutSeconds);
                 CookieRefreshSeconds = Math.Max(1, TimeoutSeconds / 10);
             }
+            else if (persistence.Type == Model.PersistenceType.AppCookie)
+            {
+                CookieName = persistence.CookieName ?? "*";
+            }
             else if (persistence.Type == Model.PersistenceType.SourceIp)
             {
                 // Hash over the nodes that may take new clients; PRIMARY first, SECONDARY only without any PRIMARY.
@@ -82,7 +86,8 @@ public sealed class LoadBalancerSnapshot
     /// <summary>Whether a request pinned to an unavailable node may go to another node (seed 002).</summary>
     public bool FallbackEnabled { get; } = true;
 
-    /// <summary>HTTP_COOKIE: the cookie's name (default <c>tether-{id}</c>).</summary>
+    /// <summary>HTTP_COOKIE: the inserted cookie's name (default <c>tether-{id}</c>); APP_COOKIE: the application
+    /// cookie's name, or <c>*</c> for any cookie a node sets.</summary>
     public string? CookieName { get; }
 
     /// <summary>HTTP_COOKIE: the attributes after the value, starting with <c>"; "</c>

@@ -25,4 +25,5 @@ public enum SelectionOutcome
 /// <see cref="SelectionOutcome.NoNodeAvailable"/>.</param>
 /// <param name="Outcome">How it was chosen.</param>
 /// <param name="IssueCookie">HTTP_COOKIE: the response must carry a new or refreshed persistence cookie.</param>
-public readonly record struct Selection(NodeState? Node, SelectionOutcome Outcome, bool IssueCookie);
+/// <param name="SessionId">HTTP_COOKIE: the session id to put in that cookie (kept across refreshes).</param>
+public readonly record struct Selection(NodeState? Node, SelectionOutcome Outcome, bool IssueCookie, long SessionId = 0);

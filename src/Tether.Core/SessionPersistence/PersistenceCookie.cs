@@ -9,8 +9,9 @@ namespace Tether.Core.SessionPersistence;
 /// holds the key ring accepts it without talking to the others (DESIGN.md sections 1 and 4).
 /// </summary>
 /// <remarks>
-/// Layout before base64url (34 bytes, 46 characters): version (1 byte, = 1) | key id (1) | load balancer id (4) |
-/// node id (4) | last use, Unix seconds (8) | HMAC-SHA256 of the previous 18 bytes, truncated to 16 bytes.
+/// Layout before base64url (42 bytes, 56 characters): version (1 byte, = 2) | key id (1) | load balancer id (4) |
+/// node id (4) | session id (8, random, kept when the cookie is refreshed) | last use, Unix seconds (8) |
+/// HMAC-SHA256 of the previous 26 bytes, truncated to 16 bytes.
 /// It names the node by its id only, never by its address. A value that does not parse, is signed with an unknown
 /// key, has a wrong MAC (constant-time compare), belongs to another load balancer, or was last used longer ago than
 /// the stickiness duration is invalid and treated as absent (seed 002).
@@ -18,10 +19,10 @@ namespace Tether.Core.SessionPersistence;
 public static class PersistenceCookie
 {
     /// <summary>Length of an encoded value, in characters.</summary>
-    public const int EncodedLength = 46;
+    public const int EncodedLength = 56;
 
-    private const byte Version = 1;
-    private const int PayloadLength = 18;
+    private const byte Version = 2;
+    private const int PayloadLength = 26;
     private const int MacLength = 16;
     private const int TotalLength = PayloadLength + MacLength;
 
@@ -33,7 +34,19 @@ public static class PersistenceCookie
     /// <param name="unixSeconds">The time of this use, in Unix seconds.</param>
     /// <param name="destination">Where the characters go.</param>
     /// <returns>The number of characters written (<see cref="EncodedLength"/>).</returns>
-    public static int Encode(CookieKeyRing keys, int loadBalancerId, int nodeId, long unixSeconds, Span<char> destination)
+    public static int Encode(CookieKeyRing keys, int loadBalancerId, int nodeId, long unixSeconds, Span<char> destination) =>
+        Encode(keys, loadBalancerId, nodeId, 0, unixSeconds, destination);
+
+    /// <summary>Encodes a cookie value carrying a session id into <paramref name="destination"/> (at least
+    /// <see cref="EncodedLength"/> characters). Allocates nothing.</summary>
+    /// <param name="keys">The key ring; its current key signs.</param>
+    /// <param name="loadBalancerId">The load balancer the cookie is for.</param>
+    /// <param name="nodeId">The node the client is pinned to.</param>
+    /// <param name="sessionId">The client's persistence session (random, stable across refreshes).</param>
+    /// <param name="unixSeconds">The time of this use, in Unix seconds.</param>
+    /// <param name="destination">Where the characters go.</param>
+    /// <returns>The number of characters written (<see cref="EncodedLength"/>).</returns>
+    public static int Encode(CookieKeyRing keys, int loadBalancerId, int nodeId, long sessionId, long unixSeconds, Span<char> destination)
     {
         Span<byte> buffer = stackalloc byte[TotalLength];
         var key = keys.Current;
@@ -41,7 +54,8 @@ public static class PersistenceCookie
         buffer[1] = key.Id;
         BinaryPrimitives.WriteInt32LittleEndian(buffer.Slice(2, 4), loadBalancerId);
         BinaryPrimitives.WriteInt32LittleEndian(buffer.Slice(6, 4), nodeId);
-        BinaryPrimitives.WriteInt64LittleEndian(buffer.Slice(10, 8), unixSeconds);
+        BinaryPrimitives.WriteInt64LittleEndian(buffer.Slice(10, 8), sessionId);
+        BinaryPrimitives.WriteInt64LittleEndian(buffer.Slice(18, 8), unixSeconds);
         Span<byte> mac = stackalloc byte[32];
         HMACSHA256.HashData(key.Secret, buffer[..PayloadLength], mac);
         mac[..MacLength].CopyTo(buffer[PayloadLength..]);
@@ -49,10 +63,14 @@ public static class PersistenceCookie
     }
 
     /// <summary>Encodes a cookie value as a new string (for the response header).</summary>
-    public static string Encode(CookieKeyRing keys, int loadBalancerId, int nodeId, long unixSeconds)
+    public static string Encode(CookieKeyRing keys, int loadBalancerId, int nodeId, long unixSeconds) =>
+        Encode(keys, loadBalancerId, nodeId, 0, unixSeconds);
+
+    /// <summary>Encodes a cookie value carrying a session id as a new string (for the response header).</summary>
+    public static string Encode(CookieKeyRing keys, int loadBalancerId, int nodeId, long sessionId, long unixSeconds)
     {
         Span<char> chars = stackalloc char[EncodedLength];
-        var written = Encode(keys, loadBalancerId, nodeId, unixSeconds, chars);
+        var written = Encode(keys, loadBalancerId, nodeId, sessionId, unixSeconds, chars);
         return new string(chars[..written]);
     }
 
@@ -72,9 +90,31 @@ public static class PersistenceCookie
         long nowUnixSeconds,
         int timeoutSeconds,
         out int nodeId,
+        out long lastUseUnixSeconds) =>
+        TryValidate(keys, value, loadBalancerId, nowUnixSeconds, timeoutSeconds, out nodeId, out _, out lastUseUnixSeconds);
+
+    /// <summary>Validates a cookie value and returns its session id too. Allocates nothing.</summary>
+    /// <param name="keys">The key ring; any key in it validates.</param>
+    /// <param name="value">The cookie value as the client sent it.</param>
+    /// <param name="loadBalancerId">The load balancer receiving the request; a cookie of another one is foreign.</param>
+    /// <param name="nowUnixSeconds">Now, in Unix seconds.</param>
+    /// <param name="timeoutSeconds">The stickiness duration (idle timeout) in seconds.</param>
+    /// <param name="nodeId">The node the cookie names, when valid.</param>
+    /// <param name="sessionId">The session id the cookie carries, when valid.</param>
+    /// <param name="lastUseUnixSeconds">When the cookie was last issued or refreshed, in Unix seconds, when valid.</param>
+    /// <returns>True when the value is well-formed, correctly signed, for this load balancer and not expired.</returns>
+    public static bool TryValidate(
+        CookieKeyRing keys,
+        ReadOnlySpan<char> value,
+        int loadBalancerId,
+        long nowUnixSeconds,
+        int timeoutSeconds,
+        out int nodeId,
+        out long sessionId,
         out long lastUseUnixSeconds)
     {
         nodeId = 0;
+        sessionId = 0;
         lastUseUnixSeconds = 0;
         if (value.Length != EncodedLength)
         {
@@ -106,7 +146,7 @@ public static class PersistenceCookie
             return false;
         }
 
-        var lastUse = BinaryPrimitives.ReadInt64LittleEndian(buffer.Slice(10, 8));
+        var lastUse = BinaryPrimitives.ReadInt64LittleEndian(buffer.Slice(18, 8));
         if (nowUnixSeconds - lastUse > timeoutSeconds || lastUse - nowUnixSeconds > 60)
         {
             // Idle for longer than the stickiness duration, or dated in the future beyond clock skew.
@@ -114,6 +154,7 @@ public static class PersistenceCookie
         }
 
         nodeId = BinaryPrimitives.ReadInt32LittleEndian(buffer.Slice(6, 4));
+        sessionId = BinaryPrimitives.ReadInt64LittleEndian(buffer.Slice(10, 8));
         lastUseUnixSeconds = lastUse;
         return true;
     }

@@ -21,6 +21,29 @@ public static class StableHash
         return Mix(hash);
     }
 
+    /// <summary>A 128-bit key for an application cookie (APP_COOKIE): two independent 64-bit hashes of
+    /// <c>name=value</c>. The stick table stores this key, never the cookie's value (a session secret).
+    /// Allocates nothing.</summary>
+    public static UInt128 OfCookie(ReadOnlySpan<char> name, ReadOnlySpan<char> value)
+    {
+        var h1 = 14695981039346656037UL;
+        var h2 = 14695981039346656037UL ^ 0x9e3779b97f4a7c15UL;
+        Fold(ref h1, ref h2, name);
+        Fold(ref h1, ref h2, "=");
+        Fold(ref h1, ref h2, value);
+        var key = new UInt128(Mix(h1), Mix(h2 ^ 0x632be59bd9b4e019UL));
+        return key == UInt128.Zero ? UInt128.One : key;
+    }
+
+    private static void Fold(ref ulong h1, ref ulong h2, ReadOnlySpan<char> text)
+    {
+        foreach (var c in text)
+        {
+            h1 = (h1 ^ c) * 1099511628211UL;
+            h2 = (h2 ^ c) * 0x100000001b3UL * 31;
+        }
+    }
+
     /// <summary>The hash of a 128-bit client key. Allocates nothing.</summary>
     public static ulong Of(UInt128 key) => Mix(Mix((ulong)(key >> 64)) ^ (ulong)key);
 

@@ -48,6 +48,19 @@ public sealed class StickTable : IStickTable
     }
 
     /// <inheritdoc />
+    public bool TryPeek(UInt128 key, long now, long ttl, out int nodeId)
+    {
+        if (_entries.TryGetValue(key, out var entry) && now - Volatile.Read(ref entry.LastUse) <= ttl)
+        {
+            nodeId = entry.NodeId;
+            return true;
+        }
+
+        nodeId = 0;
+        return false;
+    }
+
+    /// <inheritdoc />
     public void Set(UInt128 key, int nodeId, long now)
     {
         if (_entries.TryGetValue(key, out var existing))
@@ -157,6 +170,9 @@ public interface IStickTable
 
     /// <summary>Finds a live entry and refreshes its last use to <paramref name="now"/>.</summary>
     bool TryGet(UInt128 key, long now, long ttl, out int nodeId);
+
+    /// <summary>Finds a live entry without refreshing it (for the API's lookup).</summary>
+    bool TryPeek(UInt128 key, long now, long ttl, out int nodeId);
 
     /// <summary>Pins <paramref name="key"/> to <paramref name="nodeId"/> (replacing any entry); skipped when full.</summary>
     void Set(UInt128 key, int nodeId, long now);

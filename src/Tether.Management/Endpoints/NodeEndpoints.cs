@@ -17,10 +17,27 @@ internal static class NodeEndpoints
 {
     public static void Map(RouteGroupBuilder group, LoadBalancerService service)
     {
-        group.MapGet("/loadbalancers/{id:int}/nodes", (int account, int id) =>
-            service.Find(account, id) is { } config
-                ? JsonNodeResult.Ok(new JsonObject { ["nodes"] = Representations.Nodes(config.Nodes) })
-                : JsonNodeResult.Error(ApiError.LoadBalancerNotFound));
+        group.MapGet("/loadbalancers/{id:int}/nodes", (int account, int id, HttpContext http) =>
+        {
+            if (service.Find(account, id) is not { } config)
+            {
+                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
+            }
+
+            var runtime = http.RequestServices.GetService(typeof(Tether.Core.IRuntimeRegistry)) is Tether.Core.IRuntimeRegistry registry
+                ? registry.FindRuntime(id)
+                : null;
+            var counts = runtime?.CountSessionsByNode();
+            var nodes = new JsonArray();
+            foreach (var node in config.Nodes)
+            {
+                var body = Representations.Node(node);
+                PersistenceInsightEndpoints.AddRuntimeFields(body, node, runtime, counts);
+                nodes.Add(body);
+            }
+
+            return JsonNodeResult.Ok(new JsonObject { ["nodes"] = nodes });
+        });
 
         group.MapPost("/loadbalancers/{id:int}/nodes", async (int account, int id, HttpContext http) =>
         {

@@ -104,7 +104,7 @@ internal static class Representations
     })]);
 
     /// <summary><c>{"time":"2026-01-01T00:00:00Z"}</c> (UTC, whole seconds).</summary>
-    private static JsonObject Time(DateTimeOffset time) => new()
+    public static JsonObject Time(DateTimeOffset time) => new()
     {
         ["time"] = time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
     };

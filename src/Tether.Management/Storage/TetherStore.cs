@@ -13,10 +13,12 @@ namespace Tether.Management.Storage;
 /// </summary>
 /// <remarks>
 /// Tables (schema version 1, table <c>schema_version</c>): <c>load_balancers(id, account_id, json)</c>,
-/// <c>sequences(name, next)</c>, <c>tokens(token, account_id, created)</c>, <c>cookie_keys(id, secret, created)</c>.
+/// <c>sequences(name, next)</c>, <c>tokens(token, account_id, created)</c>, <c>cookie_keys(id, secret, created)</c>,
+/// <c>stick_entries(load_balancer_id, persistence_type, key, node_id, last_use)</c> (stick tables kept across restarts;
+/// <c>last_use</c> in Unix milliseconds).
 /// The database file is created with mode 0600 on Unix: it holds tokens and cookie secrets.
 /// </remarks>
-public sealed class TetherStore : IDisposable
+public sealed class TetherStore : IDisposable, IStickTableStore
 {
     /// <summary>The database file name inside the data directory.</summary>
     public const string DatabaseFileName = "tether.db";
@@ -107,6 +109,9 @@ public sealed class TetherStore : IDisposable
             CREATE TABLE IF NOT EXISTS sequences (name TEXT PRIMARY KEY, next INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, account_id INTEGER NOT NULL, created TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS cookie_keys (id INTEGER PRIMARY KEY, secret BLOB NOT NULL, created TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS stick_entries (load_balancer_id INTEGER NOT NULL, persistence_type TEXT NOT NULL,
+                key BLOB NOT NULL, node_id INTEGER NOT NULL, last_use INTEGER NOT NULL,
+                PRIMARY KEY (load_balancer_id, key));
             """);
         using (var version = connection.CreateCommand())
         {
@@ -363,6 +368,82 @@ public sealed class TetherStore : IDisposable
         command.Transaction = transaction;
         command.CommandText = sql;
         command.ExecuteNonQuery();
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<StoredStickEntry> Load(int loadBalancerId, string persistenceType)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT key, node_id, last_use FROM stick_entries WHERE load_balancer_id = $lb AND persistence_type = $type;";
+        command.Parameters.AddWithValue("$lb", loadBalancerId);
+        command.Parameters.AddWithValue("$type", persistenceType);
+        using var reader = command.ExecuteReader();
+        var entries = new List<StoredStickEntry>();
+        while (reader.Read())
+        {
+            var bytes = (byte[])reader.GetValue(0);
+            if (bytes.Length != 16)
+            {
+                continue;
+            }
+
+            var key = new UInt128(
+                System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(0, 8)),
+                System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(8, 8)));
+            entries.Add(new StoredStickEntry(key, reader.GetInt32(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))));
+        }
+
+        return entries;
+    }
+
+    /// <inheritdoc />
+    public void Save(int loadBalancerId, string persistenceType, IReadOnlyCollection<StoredStickEntry> entries)
+    {
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using (var delete = connection.CreateCommand())
+        {
+            delete.Transaction = transaction;
+            delete.CommandText = "DELETE FROM stick_entries WHERE load_balancer_id = $lb;";
+            delete.Parameters.AddWithValue("$lb", loadBalancerId);
+            delete.ExecuteNonQuery();
+        }
+
+        using (var insert = connection.CreateCommand())
+        {
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT OR REPLACE INTO stick_entries(load_balancer_id, persistence_type, key, node_id, last_use) VALUES ($lb, $type, $key, $node, $last);";
+            var lb = insert.Parameters.Add("$lb", SqliteType.Integer);
+            var type = insert.Parameters.Add("$type", SqliteType.Text);
+            var key = insert.Parameters.Add("$key", SqliteType.Blob);
+            var node = insert.Parameters.Add("$node", SqliteType.Integer);
+            var last = insert.Parameters.Add("$last", SqliteType.Integer);
+            lb.Value = loadBalancerId;
+            type.Value = persistenceType;
+            var bytes = new byte[16];
+            foreach (var entry in entries)
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(0, 8), (ulong)(entry.Key >> 64));
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(8, 8), (ulong)entry.Key);
+                key.Value = bytes;
+                node.Value = entry.NodeId;
+                last.Value = entry.LastUse.ToUnixTimeMilliseconds();
+                insert.ExecuteNonQuery();
+            }
+        }
+
+        transaction.Commit();
+    }
+
+    /// <inheritdoc />
+    public void Delete(int loadBalancerId)
+    {
+        using var connection = OpenConnection();
+        using var delete = connection.CreateCommand();
+        delete.CommandText = "DELETE FROM stick_entries WHERE load_balancer_id = $lb;";
+        delete.Parameters.AddWithValue("$lb", loadBalancerId);
+        delete.ExecuteNonQuery();
     }
 }
 

@@ -42,4 +42,56 @@ internal static class CookieHeader
         value = default;
         return false;
     }
+
+    /// <summary>Walks every <c>name=value</c> pair of the Cookie header lines without allocating.</summary>
+    public ref struct PairEnumerator
+    {
+        private readonly StringValues _headers;
+        private int _header;
+        private ReadOnlySpan<char> _rest;
+
+        public PairEnumerator(StringValues headers)
+        {
+            _headers = headers;
+            _header = -1;
+            _rest = default;
+            Name = default;
+            Value = default;
+        }
+
+        public ReadOnlySpan<char> Name { get; private set; }
+
+        public ReadOnlySpan<char> Value { get; private set; }
+
+        public bool MoveNext()
+        {
+            while (true)
+            {
+                while (_rest.IsEmpty)
+                {
+                    if (++_header >= _headers.Count)
+                    {
+                        return false;
+                    }
+
+                    _rest = _headers[_header].AsSpan();
+                }
+
+                var end = _rest.IndexOf(';');
+                var pair = end < 0 ? _rest : _rest[..end];
+                _rest = end < 0 ? default : _rest[(end + 1)..];
+                pair = pair.Trim(' ');
+                var eq = pair.IndexOf('=');
+                if (eq <= 0)
+                {
+                    continue;
+                }
+
+                Name = pair[..eq].TrimEnd(' ');
+                var v = pair[(eq + 1)..].Trim(' ');
+                Value = v.Length >= 2 && v[0] == '"' && v[^1] == '"' ? v[1..^1] : v;
+                return true;
+            }
+        }
+    }
 }

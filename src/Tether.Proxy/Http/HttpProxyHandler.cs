@@ -47,68 +47,124 @@ internal sealed class HttpProxyHandler
     public async Task HandleAsync(HttpContext context)
     {
         var snapshot = _runtime.Snapshot;
-        ReadOnlySpan<char> cookie = default;
-        var clientKey = UInt128.Zero;
-        if (snapshot.PersistenceType == PersistenceType.HttpCookie)
+        var selection = Select(context, snapshot);
+        var attempt = 0;
+        while (true)
         {
-            CookieHeader.TryFind(context.Request.Headers.Cookie, snapshot.CookieName!, out cookie);
-        }
-        else if (snapshot.PersistenceType == PersistenceType.SourceIp)
-        {
-            clientKey = ClientAddress.ToKey(context.Connection.RemoteIpAddress);
-        }
-
-        var selection = _runtime.Select(cookie, clientKey);
-        var node = selection.Node;
-        if (node is null)
-        {
-            await WriteErrorAsync(context, selection.Outcome == SelectionOutcome.RejectedNoFallback
-                ? StatusCodes.Status502BadGateway
-                : StatusCodes.Status503ServiceUnavailable).ConfigureAwait(false);
-            return;
-        }
-
-        var client = _client;
-        node.Counters.OnStart();
-        try
-        {
-            if (selection.IssueCookie)
+            var node = selection.Node;
+            if (node is null)
             {
-                // Set before forwarding: YARP appends the node's own Set-Cookie lines to it, and clears it on error.
-                context.Response.Headers.Append(HeaderNames.SetCookie, _runtime.BuildSetCookie(snapshot, node));
+                // No node after a failed attempt: the failure is the answer (502), not "no node" (503).
+                await WriteErrorAsync(context, selection.Outcome == SelectionOutcome.RejectedNoFallback || attempt > 0
+                    ? StatusCodes.Status502BadGateway
+                    : StatusCodes.Status503ServiceUnavailable).ConfigureAwait(false);
+                return;
             }
 
-            var error = await _forwarder.SendAsync(context, node.DestinationPrefix, client.Invoker, client.RequestConfig, ForwardingTransformer.Instance).ConfigureAwait(false);
+            var client = _client;
+            ForwarderError error;
+            node.Counters.OnStart();
+            try
+            {
+                if (selection.IssueCookie)
+                {
+                    // Set before forwarding: YARP appends the node's own Set-Cookie lines to it, and clears it on error.
+                    context.Response.Headers.Append(HeaderNames.SetCookie, _runtime.BuildSetCookie(snapshot, node, selection.SessionId));
+                }
+
+                var transformer = snapshot.PersistenceType == PersistenceType.AppCookie
+                    ? _appCookieTransformers.For(snapshot, node, _runtime)
+                    : ForwardingTransformer.Instance;
+                error = await _forwarder.SendAsync(context, node.DestinationPrefix, client.Invoker, client.RequestConfig, transformer).ConfigureAwait(false);
+            }
+            finally
+            {
+                node.Counters.OnEnd();
+            }
+
             if (error == ForwarderError.None)
             {
                 node.Counters.MarkAvailable();
+                return;
             }
-            else
+
+            var connectFailed = OnForwardError(context, node, error);
+
+            // A request that failed to connect is retried once on another node, when persistence allows it
+            // (fallback enabled), the client has not seen a byte of the answer, and no request body was sent.
+            if (!connectFailed || attempt > 0 || !snapshot.FallbackEnabled || context.Response.HasStarted || HasBody(context.Request))
             {
-                OnForwardError(context, node, error);
+                return;
             }
-        }
-        finally
-        {
-            node.Counters.OnEnd();
+
+            attempt++;
+            context.Response.Clear();
+            context.Features.Set<IForwarderErrorFeature>(null);
+            selection = Select(context, snapshot);
         }
     }
 
-    private void OnForwardError(HttpContext context, NodeState node, ForwarderError error)
+    /// <summary>Persistence lookup and pick: reads the request's persistence key for the snapshot's type.</summary>
+    private Selection Select(HttpContext context, LoadBalancerSnapshot snapshot)
+    {
+        ReadOnlySpan<char> cookie = default;
+        var clientKey = UInt128.Zero;
+        switch (snapshot.PersistenceType)
+        {
+            case PersistenceType.HttpCookie:
+                CookieHeader.TryFind(context.Request.Headers.Cookie, snapshot.CookieName!, out cookie);
+                break;
+            case PersistenceType.SourceIp:
+                clientKey = ClientAddress.ToKey(context.Connection.RemoteIpAddress);
+                break;
+            case PersistenceType.AppCookie:
+                clientKey = AppCookieKey(context.Request.Headers.Cookie, snapshot.CookieName!);
+                break;
+        }
+
+        return _runtime.Select(cookie, clientKey);
+    }
+
+    private readonly AppCookieTransformers _appCookieTransformers = new();
+
+    /// <summary>APP_COOKIE: the key of the application cookie that decides. A named cookie: its value. <c>*</c>: the
+    /// first cookie of the request that is pinned now.</summary>
+    private UInt128 AppCookieKey(Microsoft.Extensions.Primitives.StringValues headers, string cookieName)
+    {
+        if (cookieName != "*")
+        {
+            return CookieHeader.TryFind(headers, cookieName, out var value) ? StableHash.OfCookie(cookieName, value) : UInt128.Zero;
+        }
+
+        var enumerator = new CookieHeader.PairEnumerator(headers);
+        while (enumerator.MoveNext())
+        {
+            var key = StableHash.OfCookie(enumerator.Name, enumerator.Value);
+            if (_runtime.IsPinned(key))
+            {
+                return key;
+            }
+        }
+
+        return UInt128.Zero;
+    }
+
+    private static bool HasBody(HttpRequest request) =>
+        request.ContentLength > 0 || (request.ContentLength is null && request.Headers.ContainsKey(HeaderNames.TransferEncoding));
+
+    /// <returns>True when the node failed to accept the connection (the request never reached it).</returns>
+    private bool OnForwardError(HttpContext context, NodeState node, ForwarderError error)
     {
         // Passive health (issue 3): a node that refuses connections or times out is held out of rotation for a while,
         // so that persistence falls back on a real failure. Client-side aborts say nothing about the node.
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-        var nodeFailed = error switch
-        {
-            ForwarderError.RequestTimedOut => true,
-            ForwarderError.Request => IsConnectFailure(exception),
-            _ => false,
-        };
-        if (nodeFailed)
+        var connectFailed = error == ForwarderError.Request && IsConnectFailure(exception);
+        if (connectFailed || error == ForwarderError.RequestTimedOut)
         {
             node.Counters.MarkUnavailable(_runtime.Time.GetTimestamp() + (_options.PassiveFailureHoldSeconds * _runtime.Time.TimestampFrequency));
         }
+
+        return connectFailed;
     }
 
     private static bool IsConnectFailure(Exception? exception)

@@ -33,7 +33,7 @@ public sealed class PersistenceCookieTests
         var value = PersistenceCookie.Encode(Ring(1), Lb, NodeId, Issued);
 
         Assert.Equal(PersistenceCookie.EncodedLength, value.Length);
-        Assert.Equal(46, value.Length);
+        Assert.Equal(56, value.Length);
         Assert.All(value, ch => Assert.Contains(ch, Alphabet));
     }
 
@@ -53,12 +53,24 @@ public sealed class PersistenceCookieTests
         var value = PersistenceCookie.Encode(Ring(3), Lb, NodeId, Issued);
         var bytes = Base64Url.DecodeFromChars(value);
 
-        Assert.Equal(34, bytes.Length);
-        Assert.Equal(1, bytes[0]);
+        Assert.Equal(42, bytes.Length);
+        Assert.Equal(2, bytes[0]);
         Assert.Equal(3, bytes[1]);
         Assert.Equal(Lb, BitConverter.ToInt32(bytes, 2));
         Assert.Equal(NodeId, BitConverter.ToInt32(bytes, 6));
-        Assert.Equal(Issued, BitConverter.ToInt64(bytes, 10));
+        Assert.Equal(0L, BitConverter.ToInt64(bytes, 10));
+        Assert.Equal(Issued, BitConverter.ToInt64(bytes, 18));
+    }
+
+    [Fact]
+    public void TryValidate_SessionId_RoundTrips()
+    {
+        var value = PersistenceCookie.Encode(Ring(1), Lb, NodeId, 0x1234_5678_9abc_def0, Issued);
+
+        Assert.True(PersistenceCookie.TryValidate(Ring(1), value, Lb, Issued, Timeout, out var nodeId, out var sessionId, out var lastUse));
+        Assert.Equal(NodeId, nodeId);
+        Assert.Equal(0x1234_5678_9abc_def0, sessionId);
+        Assert.Equal(Issued, lastUse);
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public sealed class TetherInstance : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TetherInstance> StartAsync(string? dataDirectory = null, ProxyOptions? proxyOptions = null)
+    public static async Task<TetherInstance> StartAsync(string? dataDirectory = null, ProxyOptions? proxyOptions = null, TimeProvider? time = null)
     {
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "tether-ft-" + Guid.NewGuid().ToString("N"));
         var settings = new TetherSettings
@@ -43,7 +43,14 @@ public sealed class TetherInstance : IAsyncDisposable
             PublicAddress = "127.0.0.1",
             PrivateAddress = "127.0.0.1",
         };
-        var app = TetherHost.Build(settings, proxyOptions ?? new ProxyOptions { ShutdownTimeoutSeconds = 5 }, b => b.Logging.SetMinimumLevel(LogLevel.Warning));
+        var app = TetherHost.Build(settings, proxyOptions ?? new ProxyOptions { ShutdownTimeoutSeconds = 5 }, b =>
+        {
+            b.Logging.SetMinimumLevel(LogLevel.Warning);
+            if (time is not null)
+            {
+                b.Services.AddSingleton(time);
+            }
+        });
         await TetherHost.StartAsync(app);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var token = (await File.ReadAllTextAsync(Path.Combine(dataDirectory, "admin-token"))).Trim();
@@ -54,10 +61,14 @@ public sealed class TetherInstance : IAsyncDisposable
 
     /// <summary>Creates an HTTP load balancer on 127.0.0.1 (SERVICENET) over <paramref name="backends"/>.</summary>
     /// <returns>The load balancer id and its port.</returns>
-    public async Task<(int Id, int Port)> CreateLoadBalancerAsync(string algorithm, IEnumerable<TestBackend> backends, string? persistenceJson = null, string protocol = "HTTP", int? port = null, string? extra = null)
+    public Task<(int Id, int Port)> CreateLoadBalancerAsync(string algorithm, IEnumerable<TestBackend> backends, string? persistenceJson = null, string protocol = "HTTP", int? port = null, string? extra = null) =>
+        CreateLoadBalancerAsync(algorithm, backends.Select(b => b.Port), persistenceJson, protocol, port, extra);
+
+    /// <summary>Creates an HTTP load balancer on 127.0.0.1 (SERVICENET) over nodes on 127.0.0.1 at <paramref name="nodePorts"/>.</summary>
+    public async Task<(int Id, int Port)> CreateLoadBalancerAsync(string algorithm, IEnumerable<int> nodePorts, string? persistenceJson = null, string protocol = "HTTP", int? port = null, string? extra = null)
     {
         port ??= FreePort.Next();
-        var nodes = string.Join(',', backends.Select(b => $$"""{"address":"127.0.0.1","port":{{b.Port}},"condition":"ENABLED"}"""));
+        var nodes = string.Join(',', nodePorts.Select(p => $$"""{"address":"127.0.0.1","port":{{p}},"condition":"ENABLED"}"""));
         var persistence = persistenceJson is null ? "" : $$""","sessionPersistence":{{persistenceJson}}""";
         var body = $$$"""{"loadBalancer":{"name":"lb","protocol":"{{{protocol}}}","port":{{{port}}},"algorithm":"{{{algorithm}}}","virtualIps":[{"type":"SERVICENET"}],"nodes":[{{{nodes}}}]{{{persistence}}}{{{extra ?? ""}}}}}""";
         var response = await Api.PostAsync("loadbalancers", new StringContent(body, Encoding.UTF8, "application/json"));

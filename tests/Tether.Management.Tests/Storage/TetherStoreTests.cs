@@ -72,7 +72,7 @@ public sealed class TetherStoreTests : IDisposable
             }
         }
 
-        Assert.Equal(["cookie_keys", "load_balancers", "schema_version", "sequences", "tokens"], tables);
+        Assert.Equal(["cookie_keys", "load_balancers", "schema_version", "sequences", "stick_entries", "tokens"], tables);
     }
 
     [Fact]
