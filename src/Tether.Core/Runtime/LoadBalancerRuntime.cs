@@ -21,6 +21,7 @@ public sealed class LoadBalancerRuntime
     private volatile CookieKeyRing _keys;
     private volatile IStickTable _stickTable;
     private readonly PersistenceStatistics _statistics = new();
+    private readonly ValidatedCookieCache _cookieCache = new();
 
     /// <summary>Creates the runtime of <paramref name="config"/>.</summary>
     /// <param name="config">The configuration.</param>
@@ -145,13 +146,14 @@ public sealed class LoadBalancerRuntime
     {
         var outcomeWhenBalanced = SelectionOutcome.Balanced;
         var table = _stickTable;
+        long repinnedSession = 0;
         if (!cookie.IsEmpty)
         {
             var nowUnix = _time.GetUtcNow().ToUnixTimeSeconds();
-            if (PersistenceCookie.TryValidate(_keys, cookie, snapshot.Id, nowUnix, snapshot.TimeoutSeconds, out var nodeId, out var sessionId, out var lastUse))
+            if (ValidateCookie(snapshot, cookie, nowUnix, out var nodeId, out var sessionId, out var lastUse))
             {
                 var pinned = snapshot.FindNode(nodeId);
-                if (pinned is not null && lastUse <= pinned.Counters.UnpinnedBefore)
+                if (pinned is not null && IsUnpinned(pinned, lastUse, sessionId, table, now, snapshot.TtlTicks))
                 {
                     // Unpinned by the operator: the cookie is ignored and the client balanced afresh.
                     pinned = null;
@@ -173,6 +175,7 @@ public sealed class LoadBalancerRuntime
                 else
                 {
                     outcomeWhenBalanced = SelectionOutcome.Repinned;
+                    repinnedSession = sessionId;
                 }
             }
         }
@@ -183,9 +186,41 @@ public sealed class LoadBalancerRuntime
             return new Selection(null, SelectionOutcome.NoNodeAvailable, false);
         }
 
-        var newSession = NewSessionId();
-        table.Set((UInt128)(ulong)newSession, node.Id, now);
-        return new Selection(node, outcomeWhenBalanced, true, newSession);
+        // A repinned client keeps its session id, so the session view moves with it instead of counting it twice.
+        var session = outcomeWhenBalanced == SelectionOutcome.Repinned && repinnedSession != 0 ? repinnedSession : NewSessionId();
+        table.Set((UInt128)(ulong)session, node.Id, now);
+        return new Selection(node, outcomeWhenBalanced, true, session);
+    }
+
+    /// <summary>
+    /// HTTP_COOKIE: whether the operator unpinned this cookie's client. Cookies last used before the unpin time are;
+    /// one dated the very second of the unpin is only if its session is not (again) pinned to the node: the unpin
+    /// dropped every session of the node, so a session the table holds for it was pinned after the unpin.
+    /// </summary>
+    private static bool IsUnpinned(NodeState node, long lastUse, long sessionId, IStickTable table, long now, long ttl)
+    {
+        var before = node.Counters.UnpinnedBefore;
+        return lastUse < before
+            || (lastUse == before && !(table.TryPeek((UInt128)(ulong)sessionId, now, ttl, out var owner) && owner == node.Id));
+    }
+
+    /// <summary>HTTP_COOKIE validation: the validated-value cache first (a returning client), the HMAC otherwise.
+    /// The idle timeout is checked either way.</summary>
+    private bool ValidateCookie(LoadBalancerSnapshot snapshot, ReadOnlySpan<char> cookie, long nowUnix, out int nodeId, out long sessionId, out long lastUse)
+    {
+        var keys = _keys;
+        if (_cookieCache.TryGet(cookie, keys, out nodeId, out sessionId, out lastUse))
+        {
+            return nowUnix - lastUse <= snapshot.TimeoutSeconds && lastUse - nowUnix <= 60;
+        }
+
+        if (!PersistenceCookie.TryValidate(keys, cookie, snapshot.Id, nowUnix, snapshot.TimeoutSeconds, out nodeId, out sessionId, out lastUse))
+        {
+            return false;
+        }
+
+        _cookieCache.Add(cookie, keys, nodeId, sessionId, lastUse);
+        return true;
     }
 
     private Selection SelectByAppCookie(LoadBalancerSnapshot snapshot, UInt128 key, long now)
@@ -240,8 +275,8 @@ public sealed class LoadBalancerRuntime
             case PersistenceType.HttpCookie:
                 var nowUnix = _time.GetUtcNow().ToUnixTimeSeconds();
                 havePin = !persistenceCookie.IsEmpty
-                    && PersistenceCookie.TryValidate(_keys, persistenceCookie, snapshot.Id, nowUnix, snapshot.TimeoutSeconds, out pinnedId, out _, out var lastUse)
-                    && !(snapshot.FindNode(pinnedId) is { } n && lastUse <= n.Counters.UnpinnedBefore);
+                    && PersistenceCookie.TryValidate(_keys, persistenceCookie, snapshot.Id, nowUnix, snapshot.TimeoutSeconds, out pinnedId, out var sessionId, out var lastUse)
+                    && !(snapshot.FindNode(pinnedId) is { } n && IsUnpinned(n, lastUse, sessionId, _stickTable, now, snapshot.TtlTicks));
                 if (!havePin)
                 {
                     pinnedId = 0;
