@@ -69,6 +69,23 @@ internal static class TestConfigs
             },
         };
 
+    /// <summary>APP_COOKIE persistence following the application cookie <paramref name="cookieName"/>
+    /// (<c>null</c>: any cookie, <c>*</c>).</summary>
+    public static LoadBalancerConfig WithAppCookie(this LoadBalancerConfig config, string? cookieName = "SESSIONID", bool disableFallback = false, int? timeoutSeconds = null) =>
+        config with
+        {
+            SessionPersistence = new SessionPersistenceConfig
+            {
+                Type = PersistenceType.AppCookie,
+                CookieName = cookieName,
+                DisableFallback = disableFallback ? true : null,
+                PersistenceTimeoutSeconds = timeoutSeconds,
+            },
+        };
+
+    /// <summary>The stick-table key of an HTTP_COOKIE session id, as the runtime stores it.</summary>
+    public static UInt128 SessionKey(long sessionId) => (UInt128)(ulong)sessionId;
+
     public static LoadBalancerConfig WithAlgorithm(this LoadBalancerConfig config, string algorithm) =>
         config with { Algorithm = algorithm };
 

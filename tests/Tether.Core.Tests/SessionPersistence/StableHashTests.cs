@@ -37,4 +37,62 @@ public sealed class StableHashTests
         Assert.NotEqual(a, c);
         Assert.Equal(a, StableHash.Of(new UInt128(1, 2)));
     }
+
+    [Fact]
+    public void OfCookie_SameNameAndValue_IsDeterministicAndPinned()
+    {
+        // Pinned values: stick tables stored across restarts are keyed by this hash, so it must never change.
+        var expected = new UInt128(0x94e09d1a466bd909UL, 0x2d83ca5cd47ccad9UL);
+
+        Assert.Equal(expected, StableHash.OfCookie("SESSIONID", "abc123"));
+        Assert.Equal(expected, StableHash.OfCookie("xSESSIONIDx".AsSpan(1, 9), "abc123".ToCharArray()));
+        Assert.Equal(new UInt128(0x7563ff0f21014c11UL, 0x1bd5398f51aead44UL), StableHash.OfCookie("", ""));
+    }
+
+    [Fact]
+    public void OfCookie_DifferentName_Differs()
+    {
+        Assert.NotEqual(StableHash.OfCookie("SESSIONID", "abc123"), StableHash.OfCookie("JSESSIONID", "abc123"));
+        Assert.NotEqual(StableHash.OfCookie("SESSIONID", "abc123"), StableHash.OfCookie("sessionid", "abc123"));
+    }
+
+    [Fact]
+    public void OfCookie_DifferentValue_Differs()
+    {
+        Assert.NotEqual(StableHash.OfCookie("SESSIONID", "abc123"), StableHash.OfCookie("SESSIONID", "abc124"));
+        Assert.NotEqual(StableHash.OfCookie("SESSIONID", "abc123"), StableHash.OfCookie("SESSIONID", ""));
+    }
+
+    [Fact]
+    public void OfCookie_NameAndValueSwapped_Differs()
+    {
+        Assert.NotEqual(StableHash.OfCookie("a", "b"), StableHash.OfCookie("b", "a"));
+    }
+
+    [Fact]
+    public void OfCookie_ManyCookies_NeverZeroAndNoCollisions()
+    {
+        var keys = new HashSet<UInt128>();
+        foreach (var name in new[] { "SESSIONID", "JSESSIONID", "PHPSESSID", "a" })
+        {
+            for (var i = 0; i < 5_000; i++)
+            {
+                var key = StableHash.OfCookie(name, i.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
+                Assert.NotEqual(UInt128.Zero, key);
+                keys.Add(key);
+            }
+        }
+
+        Assert.Equal(20_000, keys.Count);
+    }
+
+    [Fact]
+    public void OfCookie_BothHalves_VaryWithTheValue()
+    {
+        var a = StableHash.OfCookie("SESSIONID", "v1");
+        var b = StableHash.OfCookie("SESSIONID", "v2");
+
+        Assert.NotEqual((ulong)(a >> 64), (ulong)(b >> 64));
+        Assert.NotEqual((ulong)a, (ulong)b);
+    }
 }

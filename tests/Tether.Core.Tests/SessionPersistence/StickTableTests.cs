@@ -218,4 +218,52 @@ public sealed class StickTableTests
         Assert.Equal(50 - 10 - 1 - 23, table.Count);
         Assert.Equal(table.Count, table.Snapshot(1_000, long.MaxValue / 2).Count());
     }
+
+    [Fact]
+    public void TryPeek_EmptyTable_MissesWithNodeZero()
+    {
+        var table = new StickTable();
+
+        Assert.False(table.TryPeek(KeyA, 0, Ttl, out var nodeId));
+        Assert.Equal(0, nodeId);
+    }
+
+    [Fact]
+    public void TryPeek_LiveEntry_ReturnsNode()
+    {
+        var table = new StickTable();
+        table.Set(KeyA, 5, 1_000);
+
+        Assert.True(table.TryPeek(KeyA, 1_000, Ttl, out var nodeId));
+        Assert.Equal(5, nodeId);
+        Assert.True(table.TryPeek(KeyA, 1_000 + Ttl, Ttl, out _)); // idle exactly the TTL: live
+        Assert.False(table.TryPeek(KeyB, 1_000, Ttl, out _));
+    }
+
+    [Fact]
+    public void TryPeek_DoesNotRefreshLastUse()
+    {
+        var table = new StickTable();
+        table.Set(KeyA, 5, 1_000);
+
+        Assert.True(table.TryPeek(KeyA, 1_000 + Ttl - 1, Ttl, out var peeked));
+        Assert.Equal(5, peeked);
+        Assert.Equal(1_000, Assert.Single(table.Snapshot(1_000 + Ttl - 1, Ttl)).LastUse);
+
+        Assert.False(table.TryPeek(KeyA, 1_000 + Ttl + 1, Ttl, out var nodeId));
+        Assert.Equal(0, nodeId);
+        Assert.False(table.TryGet(KeyA, 1_000 + Ttl + 1, Ttl, out _));
+        Assert.Equal(1, table.Count); // expired but not yet purged
+    }
+
+    [Fact]
+    public void TryPeek_AfterRefreshingTryGet_SeesTheRefresh()
+    {
+        var table = new StickTable();
+        table.Set(KeyA, 5, 1_000);
+        Assert.True(table.TryGet(KeyA, 1_000 + Ttl - 1, Ttl, out _));
+
+        Assert.True(table.TryPeek(KeyA, 1_000 + Ttl + 1, Ttl, out var nodeId));
+        Assert.Equal(5, nodeId);
+    }
 }
