@@ -47,7 +47,30 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
         _random = random;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<DataPlane>();
+        Metrics = new Metrics.TetherMetrics(LiveRuntimes);
         _purgeLoop = PurgeLoopAsync(_stopping.Token);
+    }
+
+    /// <summary>The data plane's Prometheus metrics (served at <c>/metrics</c> on the management port).</summary>
+    public Metrics.TetherMetrics Metrics { get; }
+
+    private List<LoadBalancerRuntime> LiveRuntimes()
+    {
+        _gate.Wait();
+        try
+        {
+            var list = new List<LoadBalancerRuntime>(_hosts.Count);
+            foreach (var host in _hosts.Values)
+            {
+                list.Add(host.Runtime);
+            }
+
+            return list;
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <summary>The runtime of load balancer <paramref name="loadBalancerId"/>, or <c>null</c> (for statistics and
@@ -96,7 +119,7 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
             }
 
             var runtime = new LoadBalancerRuntime(config, _keys, _time, _random);
-            host = new LoadBalancerHost(runtime, _forwarder, _loggerFactory, _options);
+            host = new LoadBalancerHost(runtime, _forwarder, _loggerFactory, _options, Metrics);
             await host.ApplyAsync(config, cancellationToken).ConfigureAwait(false);
             _hosts[config.Id] = host;
             LoadStickTable(runtime);

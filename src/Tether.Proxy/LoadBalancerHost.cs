@@ -22,13 +22,13 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ProxyOptions _options;
 
-    public LoadBalancerHost(LoadBalancerRuntime runtime, IHttpForwarder forwarder, ILoggerFactory loggerFactory, ProxyOptions options)
+    public LoadBalancerHost(LoadBalancerRuntime runtime, IHttpForwarder forwarder, ILoggerFactory loggerFactory, ProxyOptions options, Metrics.TetherMetrics? metrics = null)
     {
         Runtime = runtime;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<LoadBalancerHost>();
         _options = options;
-        _handler = new HttpProxyHandler(runtime, forwarder, options);
+        _handler = new HttpProxyHandler(runtime, forwarder, options, metrics);
     }
 
     public LoadBalancerRuntime Runtime { get; }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 using Tether.Core;
 using Tether.Core.LoadBalancing;
 using Tether.Core.SessionPersistence;
@@ -73,6 +74,8 @@ public static class TetherHost
 
         var app = builder.Build();
         app.MapTetherManagementApi();
+        // Prometheus scrapes without a token, as is usual; the management port binds 127.0.0.1 by default.
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<DataPlane>().Metrics.Registry);
         return app;
     }
 

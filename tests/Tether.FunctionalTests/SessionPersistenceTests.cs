@@ -181,6 +181,48 @@ public sealed class SessionPersistenceTests : IAsyncLifetime
         Assert.Equal(20, (await Clients.SpreadAsync(client, 20))[pinned]);
     }
 
+    [Fact]
+    public async Task HttpCookie_ForeignCookieFromAnotherLoadBalancer_IsIgnoredAndReplaced()
+    {
+        var (idA, portA) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", _backends, """{"persistenceType":"HTTP_COOKIE","cookieName":"shared"}""");
+        var (idB, portB) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", _backends, """{"persistenceType":"HTTP_COOKIE","cookieName":"shared"}""");
+        using var clientA = Clients.WithoutCookies(portA);
+        using var first = await clientA.GetAsync("/");
+        var cookieFromA = first.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        using var clientB = Clients.WithoutCookies(portB);
+
+        var seen = new HashSet<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+            request.Headers.Add("Cookie", cookieFromA);
+            using var response = await clientB.SendAsync(request);
+            seen.Add(await response.Content.ReadAsStringAsync());
+            Assert.True(response.Headers.Contains("Set-Cookie"), "a foreign cookie is replaced");
+        }
+
+        Assert.NotEqual(idA, idB);
+        Assert.Equal(3, seen.Count);
+    }
+
+    [Fact]
+    public async Task HttpCookie_PinnedNodeRemoved_RepinsToAnotherNode()
+    {
+        var (id, port) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", _backends, """{"persistenceType":"HTTP_COOKIE"}""");
+        using var client = Clients.WithCookieJar(port, out _);
+        var pinned = await client.GetStringAsync("/");
+        var nodeId = await NodeIdAsync(id, pinned);
+
+        var delete = await _tether.SendJsonAsync(HttpMethod.Delete, $"loadbalancers/{id}/nodes/{nodeId}", null);
+        Assert.Equal(HttpStatusCode.Accepted, delete.StatusCode);
+        using var response = await client.GetAsync("/");
+
+        Assert.True(response.Headers.Contains("Set-Cookie"));
+        var next = await response.Content.ReadAsStringAsync();
+        Assert.NotEqual(pinned, next);
+        Assert.Equal(10, (await Clients.SpreadAsync(client, 10))[next]);
+    }
+
     private async Task<int> NodeIdAsync(int loadBalancerId, string backendName)
     {
         var backend = _backends.Single(b => b.Name == backendName);

@@ -14,6 +14,7 @@ public sealed class NodeCounters
     private long _failures;
     private long _unavailableUntil;
     private long _lastPersisted;
+    private readonly long[] _responses = new long[600];
     private long _unpinnedBefore = long.MinValue;
 
     /// <summary>Requests (L7) or connections (L4) in flight to the node now.</summary>
@@ -49,6 +50,20 @@ public sealed class NodeCounters
     /// <summary>Unpins the node's HTTP_COOKIE clients: cookies last used at or before <paramref name="unixSeconds"/>
     /// stop pinning.</summary>
     public void UnpinCookiesBefore(long unixSeconds) => Volatile.Write(ref _unpinnedBefore, unixSeconds);
+
+    /// <summary>Counts an answer of the node by HTTP status code (100..599; others are not counted).
+    /// Lock-free, no allocation.</summary>
+    public void OnResponse(int statusCode)
+    {
+        if ((uint)statusCode < (uint)_responses.Length)
+        {
+            Interlocked.Increment(ref _responses[statusCode]);
+        }
+    }
+
+    /// <summary>How many answers with <paramref name="statusCode"/> the node gave (for metrics).</summary>
+    public long Responses(int statusCode) =>
+        (uint)statusCode < (uint)_responses.Length ? Volatile.Read(ref _responses[statusCode]) : 0;
 
     /// <summary>Counts a request or connection that starts on the node.</summary>
     public void OnStart()

@@ -21,9 +21,12 @@ internal sealed class HttpProxyHandler
     private readonly IHttpForwarder _forwarder;
     private readonly ProxyOptions _options;
     private volatile ForwardingClient _client;
+    private readonly Metrics.TetherMetrics? _metrics;
+    private volatile DurationCache? _durations;
 
-    public HttpProxyHandler(LoadBalancerRuntime runtime, IHttpForwarder forwarder, ProxyOptions options)
+    public HttpProxyHandler(LoadBalancerRuntime runtime, IHttpForwarder forwarder, ProxyOptions options, Metrics.TetherMetrics? metrics = null)
     {
+        _metrics = metrics;
         _runtime = runtime;
         _forwarder = forwarder;
         _options = options;
@@ -63,6 +66,7 @@ internal sealed class HttpProxyHandler
 
             var client = _client;
             ForwarderError error;
+            long started = 0;
             node.Counters.OnStart();
             try
             {
@@ -75,6 +79,7 @@ internal sealed class HttpProxyHandler
                 var transformer = snapshot.PersistenceType == PersistenceType.AppCookie
                     ? _appCookieTransformers.For(snapshot, node, _runtime)
                     : ForwardingTransformer.Instance;
+                started = _runtime.Time.GetTimestamp();
                 error = await _forwarder.SendAsync(context, node.DestinationPrefix, client.Invoker, client.RequestConfig, transformer).ConfigureAwait(false);
             }
             finally
@@ -85,6 +90,7 @@ internal sealed class HttpProxyHandler
             if (error == ForwarderError.None)
             {
                 node.Counters.MarkAvailable();
+                CountAnswer(context, snapshot, node, started);
                 return;
             }
 
@@ -94,6 +100,7 @@ internal sealed class HttpProxyHandler
             // (fallback enabled), the client has not seen a byte of the answer, and no request body was sent.
             if (!connectFailed || attempt > 0 || !snapshot.FallbackEnabled || context.Response.HasStarted || HasBody(context.Request))
             {
+                CountAnswer(context, snapshot, node, started);
                 return;
             }
 
@@ -126,6 +133,49 @@ internal sealed class HttpProxyHandler
     }
 
     private readonly AppCookieTransformers _appCookieTransformers = new();
+
+    /// <summary>Counts the answer the client got from (or because of) <paramref name="node"/>: its status code and
+    /// its latency. A connect failure that is retried elsewhere is not an answer and is not counted here.</summary>
+    private void CountAnswer(HttpContext context, LoadBalancerSnapshot snapshot, NodeState node, long started)
+    {
+        node.Counters.OnResponse(context.Response.StatusCode);
+        Durations(snapshot)?.Observe(node.Id, (double)(_runtime.Time.GetTimestamp() - started) / _runtime.Time.TimestampFrequency);
+    }
+
+    /// <summary>The latency histogram children of the snapshot's nodes, built once per configuration change.</summary>
+    private DurationCache? Durations(LoadBalancerSnapshot snapshot)
+    {
+        if (_metrics is null)
+        {
+            return null;
+        }
+
+        var current = _durations;
+        if (current is null || !ReferenceEquals(current.Snapshot, snapshot))
+        {
+            var map = new Dictionary<int, Prometheus.Histogram.Child>();
+            foreach (var n in snapshot.Nodes)
+            {
+                map[n.Id] = _metrics.DurationFor(snapshot.Id, n.Id);
+            }
+
+            current = new DurationCache(snapshot, map);
+            _durations = current;
+        }
+
+        return current;
+    }
+
+    private sealed record DurationCache(LoadBalancerSnapshot Snapshot, Dictionary<int, Prometheus.Histogram.Child> ByNode)
+    {
+        public void Observe(int nodeId, double seconds)
+        {
+            if (ByNode.TryGetValue(nodeId, out var child))
+            {
+                child.Observe(seconds);
+            }
+        }
+    }
 
     /// <summary>APP_COOKIE: the key of the application cookie that decides. A named cookie: its value. <c>*</c>: the
     /// first cookie of the request that is pinned now.</summary>
