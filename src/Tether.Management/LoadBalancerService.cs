@@ -16,7 +16,7 @@ namespace Tether.Management;
 /// then publish the new in-memory copy. A listener that cannot be bound (<see cref="ListenerBindException"/>) is a 400
 /// and changes nothing; a store failure after the data plane applied the change reverts the data plane and is a 500.
 /// </summary>
-public sealed class LoadBalancerService : IDisposable
+public sealed partial class LoadBalancerService : IDisposable
 {
     private readonly TetherStore _store;
     private readonly IDataPlane _dataPlane;

@@ -54,6 +54,9 @@ public sealed record LoadBalancerConfig
     /// <summary>Session persistence, or <c>null</c> when disabled.</summary>
     public SessionPersistenceConfig? SessionPersistence { get; init; }
 
+    /// <summary>SSL termination, or <c>null</c> when not configured (HTTP load balancers only).</summary>
+    public SslTerminationConfig? SslTermination { get; init; }
+
     /// <summary>Free-form metadata items.</summary>
     public ImmutableArray<MetadataItem> Metadata { get; init; } = [];
 }

@@ -27,6 +27,7 @@ internal sealed class StoredLoadBalancer
     public StoredVirtualIp[] VirtualIps { get; set; } = [];
     public StoredNode[] Nodes { get; set; } = [];
     public StoredSessionPersistence? SessionPersistence { get; set; }
+    public StoredSslTermination? SslTermination { get; set; }
     public StoredMetadataItem[] Metadata { get; set; } = [];
 
     public static string Serialize(LoadBalancerConfig config) =>
@@ -90,6 +91,17 @@ internal sealed class StoredLoadBalancer
                 CookieSameSite = p.CookieSameSite,
             }
             : null,
+        SslTermination = c.SslTermination is { } ssl
+            ? new StoredSslTermination
+            {
+                Certificate = ssl.Certificate,
+                PrivateKey = ssl.PrivateKey,
+                IntermediateCertificate = ssl.IntermediateCertificate,
+                SecurePort = ssl.SecurePort,
+                Enabled = ssl.Enabled,
+                SecureTrafficOnly = ssl.SecureTrafficOnly,
+            }
+            : null,
         Metadata = [.. c.Metadata.Select(m => new StoredMetadataItem { Id = m.Id, Key = m.Key, Value = m.Value })],
     };
 
@@ -142,6 +154,17 @@ internal sealed class StoredLoadBalancer
                     CookieSameSite = p.CookieSameSite,
                 }
                 : null,
+            SslTermination = SslTermination is { } ssl
+                ? new SslTerminationConfig
+                {
+                    Certificate = ssl.Certificate,
+                    PrivateKey = ssl.PrivateKey,
+                    IntermediateCertificate = ssl.IntermediateCertificate,
+                    SecurePort = ssl.SecurePort,
+                    Enabled = ssl.Enabled,
+                    SecureTrafficOnly = ssl.SecureTrafficOnly,
+                }
+                : null,
             Metadata = [.. Metadata.Select(m => new MetadataItem(m.Id, m.Key, m.Value))],
         };
     }
@@ -172,6 +195,16 @@ internal sealed class StoredNode
     public string Type { get; set; } = "";
     public int Weight { get; set; }
     public string Status { get; set; } = "";
+}
+
+internal sealed class StoredSslTermination
+{
+    public string Certificate { get; set; } = "";
+    public string PrivateKey { get; set; } = "";
+    public string? IntermediateCertificate { get; set; }
+    public int SecurePort { get; set; }
+    public bool Enabled { get; set; }
+    public bool SecureTrafficOnly { get; set; }
 }
 
 internal sealed class StoredSessionPersistence

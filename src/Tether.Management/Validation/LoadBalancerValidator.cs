@@ -109,6 +109,10 @@ internal static class LoadBalancerValidator
         }
 
         var metadata = ValidateMetadata(request.Metadata, errors);
+        if (request.HttpsRedirect == true)
+        {
+            errors.Add("httpsRedirect: needs SSL termination; create the load balancer, PUT /ssltermination, then set httpsRedirect");
+        }
 
         if (errors.Count != before || request.Issues.Messages.Count > 0)
         {
@@ -159,6 +163,26 @@ internal static class LoadBalancerValidator
                     errors.Add(ConflictMessage(vip.Address, newPort, newProtocol));
                 }
             }
+        }
+
+        if (existing.SslTermination is { } ssl)
+        {
+            if (newProtocol != Protocols.Http)
+            {
+                errors.Add($"protocol: a load balancer with SSL termination must stay HTTP; delete its SSL termination first");
+            }
+
+            if (newPort == ssl.SecurePort)
+            {
+                errors.Add($"port: {newPort} is the SSL termination's securePort");
+            }
+        }
+
+        if (request.HttpsRedirect == true && existing.SslTermination is not { Enabled: true })
+        {
+            // Rackspace: httpsRedirect needs TLS on the load balancer; Tether redirects on HTTP load balancers with SSL
+            // termination (an HTTPS pass-through load balancer has no plain HTTP listener to redirect from).
+            errors.Add("httpsRedirect: needs SSL termination on this HTTP load balancer (PUT /ssltermination first)");
         }
 
         if (errors.Count != before || request.Issues.Messages.Count > 0)

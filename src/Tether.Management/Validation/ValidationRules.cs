@@ -102,8 +102,8 @@ internal static class ValidationRules
     {
         var udp = IsUdp(protocol);
         return all.FirstOrDefault(other => other.Id != excludeId
-            && other.Port == port
-            && IsUdp(other.Protocol) == udp
+            && ((other.Port == port && IsUdp(other.Protocol) == udp)
+                || (!udp && other.SslTermination is { Enabled: true } ssl && ssl.SecurePort == port))
             && other.VirtualIps.Any(v => AddressesOverlap(v.Address, address)));
     }
 }

@@ -91,7 +91,7 @@ public sealed class LoadBalancerEndpointsTests(ApiHostFixture fixture) : IClassF
         var response = await api.PostAsync("/loadbalancers", Body($$"""
             "name":"full","protocol":"HTTP","port":{{ApiHost.NextPort()}},"virtualIps":[{"type":"SERVICENET"}],
             "nodes":[{"address":"10.0.0.1","port":80,"weight":5,"type":"SECONDARY","condition":"DRAINING"}],
-            "algorithm":"WEIGHTED_ROUND_ROBIN","timeout":120,"halfClosed":true,"httpsRedirect":true,
+            "algorithm":"WEIGHTED_ROUND_ROBIN","timeout":120,"halfClosed":true,"httpsRedirect":false,
             "sessionPersistence":{"persistenceType":"HTTP_COOKIE"},"metadata":[{"key":"team","value":"blue"}]
             """));
 
@@ -102,7 +102,7 @@ public sealed class LoadBalancerEndpointsTests(ApiHostFixture fixture) : IClassF
         Assert.Equal("WEIGHTED_ROUND_ROBIN", lb["algorithm"]!.GetValue<string>());
         Assert.Equal(120, lb["timeout"]!.GetValue<int>());
         Assert.True(lb["halfClosed"]!.GetValue<bool>());
-        Assert.True(lb["httpsRedirect"]!.GetValue<bool>());
+        Assert.False(lb["httpsRedirect"]!.GetValue<bool>());
         Assert.Equal("""{"persistenceType":"HTTP_COOKIE"}""", lb["sessionPersistence"]!.ToJsonString());
         Assert.Equal("blue", lb["metadata"]![0]!["value"]!.GetValue<string>());
         var node = lb["nodes"]![0]!;
