@@ -14,9 +14,11 @@ namespace Tether.Proxy;
 /// One bound Kestrel endpoint (virtual IP and port) of a load balancer. Each listener is its own small Kestrel
 /// server, so that listeners come and go at run time without touching the others.
 /// </summary>
-internal sealed class Listener : IAsyncDisposable
+internal sealed class Listener : IListener
 {
     private readonly WebApplication _app;
+    private Task? _stop;
+    private object? _stopLock;
 
     private Listener(IPEndPoint endPoint, WebApplication app)
     {
@@ -25,6 +27,8 @@ internal sealed class Listener : IAsyncDisposable
     }
 
     public IPEndPoint EndPoint { get; }
+
+    public Core.Model.ProtocolLayer Layer => Core.Model.ProtocolLayer.Http;
 
     /// <summary>Binds <paramref name="endPoint"/> and starts serving HTTP/1.1 and HTTP/2 (h2c prior knowledge is not
     /// offered; HTTP/1.1 only on plain text) with <paramref name="handler"/>.</summary>
@@ -56,8 +60,20 @@ internal sealed class Listener : IAsyncDisposable
         return new Listener(endPoint, app);
     }
 
+    /// <summary>Starts the graceful stop (Kestrel unbinds first, then lets in-flight requests finish) and returns
+    /// without waiting for it.</summary>
+    public ValueTask StopAcceptingAsync()
+    {
+        _ = Stop();
+        return ValueTask.CompletedTask;
+    }
+
     /// <summary>Stops accepting, lets in-flight requests finish (bounded by the shutdown timeout), and releases the port.</summary>
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => new(Stop());
+
+    private Task Stop() => LazyInitializer.EnsureInitialized(ref _stop, ref _stopLock, StopCoreAsync);
+
+    private async Task StopCoreAsync()
     {
         try
         {
@@ -72,7 +88,7 @@ internal sealed class Listener : IAsyncDisposable
     internal static string FormatEndPoint(IPEndPoint endPoint) =>
         endPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]:{endPoint.Port}" : $"{endPoint.Address}:{endPoint.Port}";
 
-    private static string Reason(Exception e)
+    internal static string Reason(Exception e)
     {
         for (var inner = e; inner is not null; inner = inner.InnerException)
         {

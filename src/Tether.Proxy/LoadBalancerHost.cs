@@ -1,23 +1,36 @@
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Tether.Core;
 using Tether.Core.Model;
 using Tether.Core.Runtime;
 using Tether.Proxy.Http;
+using Tether.Proxy.Tcp;
+using Tether.Proxy.Udp;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Tether.Proxy;
 
 /// <summary>
-/// One load balancer in the data plane: its <see cref="LoadBalancerRuntime"/>, its request handler and its listeners.
+/// One load balancer in the data plane: its <see cref="LoadBalancerRuntime"/>, its request and connection handlers
+/// and its listeners, keyed by (endpoint, <see cref="ProtocolLayer"/>). The protocol's layer chooses the listener:
+/// HTTP (<see cref="Listener"/>), TCP (<see cref="TcpProxyListener"/>) or UDP (<see cref="UdpProxyListener"/>).
+/// </summary>
+/// <remarks>
 /// Changes are applied bind-first: new endpoints are bound before anything else changes, so a port that cannot be
 /// bound leaves the previous configuration live; endpoints no longer wanted are released after the swap, with their
-/// in-flight requests allowed to finish.
-/// </summary>
+/// in-flight requests and connections allowed to finish. One exception: a protocol change that keeps the port and
+/// the transport (HTTP ↔ TCP) must stop the old listener accepting first, since it holds the port; if the new one
+/// then cannot bind, the old kind is bound again and the change fails with <see cref="ListenerBindException"/>.
+/// </remarks>
 internal sealed class LoadBalancerHost : IAsyncDisposable
 {
-    private readonly Dictionary<IPEndPoint, Listener> _listeners = [];
+    /// <summary>How long a bind on a port that this load balancer's own stopping listener is releasing is retried.</summary>
+    private static readonly TimeSpan ReleaseWait = TimeSpan.FromSeconds(5);
+
+    private readonly Dictionary<(IPEndPoint EndPoint, ProtocolLayer Layer), IListener> _listeners = [];
     private readonly HttpProxyHandler _handler;
+    private readonly TcpProxyHandler _tcpHandler;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly ProxyOptions _options;
@@ -29,28 +42,48 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         _logger = loggerFactory.CreateLogger<LoadBalancerHost>();
         _options = options;
         _handler = new HttpProxyHandler(runtime, forwarder, options, metrics);
+        _tcpHandler = new TcpProxyHandler(runtime, options, loggerFactory.CreateLogger<TcpProxyHandler>());
     }
 
     public LoadBalancerRuntime Runtime { get; }
 
     public int Id => Runtime.Snapshot.Id;
 
-    /// <summary>The endpoints bound now.</summary>
-    public IReadOnlyCollection<IPEndPoint> EndPoints => _listeners.Keys;
+    /// <summary>The listeners bound now, by endpoint and layer.</summary>
+    public IReadOnlyCollection<(IPEndPoint EndPoint, ProtocolLayer Layer)> Listeners => _listeners.Keys;
+
+    /// <summary>The layer that carries <paramref name="protocol"/> (HTTP for a name the catalog does not hold).</summary>
+    public static ProtocolLayer LayerOf(string protocol) =>
+        Protocols.TryGet(protocol, out var info) ? info.Layer : ProtocolLayer.Http;
 
     public async Task ApplyAsync(LoadBalancerConfig config, CancellationToken cancellationToken)
     {
+        var layer = LayerOf(config.Protocol);
         var wanted = DesiredEndPoints(config);
-        var started = new List<Listener>();
+        var started = new List<IListener>();
+        var stoppedFirst = new List<IListener>();
         try
         {
             foreach (var endPoint in wanted)
             {
-                if (!_listeners.ContainsKey(endPoint))
+                if (_listeners.ContainsKey((endPoint, layer)))
                 {
-                    started.Add(await Listener.StartHttpAsync(endPoint, _handler.HandleAsync, _loggerFactory, _options, cancellationToken).ConfigureAwait(false));
-                    ProxyLog.ListenerStarted(_logger, config.Id, endPoint);
+                    continue;
                 }
+
+                if (FindPortHolder(endPoint, layer) is { } holder)
+                {
+                    // Same port, same transport, other layer: the old listener must let go of the port first.
+                    stoppedFirst.Add(holder);
+                    await holder.StopAcceptingAsync().ConfigureAwait(false);
+                    started.Add(await StartWhenReleasedAsync(layer, endPoint, cancellationToken).ConfigureAwait(false));
+                }
+                else
+                {
+                    started.Add(await StartAsync(layer, endPoint, cancellationToken).ConfigureAwait(false));
+                }
+
+                ProxyLog.ListenerStarted(_logger, config.Id, endPoint);
             }
         }
         catch (ListenerBindException e)
@@ -61,21 +94,17 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
                 await listener.DisposeAsync().ConfigureAwait(false);
             }
 
+            await RestoreAsync(stoppedFirst).ConfigureAwait(false);
             throw;
         }
 
         // Everything is bound: publish the new model, then release what is no longer wanted.
         Runtime.Apply(config);
         _handler.OnConfigApplied(config);
-        foreach (var listener in started)
+        var obsolete = new List<IListener>();
+        foreach (var (key, listener) in _listeners)
         {
-            _listeners[listener.EndPoint] = listener;
-        }
-
-        var obsolete = new List<Listener>();
-        foreach (var (endPoint, listener) in _listeners)
-        {
-            if (!wanted.Contains(endPoint))
+            if (key.Layer != layer || !wanted.Contains(key.EndPoint))
             {
                 obsolete.Add(listener);
             }
@@ -83,8 +112,13 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
 
         foreach (var listener in obsolete)
         {
-            _listeners.Remove(listener.EndPoint);
+            _listeners.Remove((listener.EndPoint, listener.Layer));
             _ = StopInBackgroundAsync(listener);
+        }
+
+        foreach (var listener in started)
+        {
+            _listeners[(listener.EndPoint, listener.Layer)] = listener;
         }
 
         ProxyLog.ConfigApplied(_logger, config.Id, config.Nodes.Length, config.Algorithm);
@@ -102,7 +136,86 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         await Task.WhenAll(stops).ConfigureAwait(false);
     }
 
-    private async Task StopInBackgroundAsync(Listener listener)
+    private Task<IListener> StartAsync(ProtocolLayer layer, IPEndPoint endPoint, CancellationToken cancellationToken) => layer switch
+    {
+        ProtocolLayer.Tcp => StartTcpAsync(endPoint, cancellationToken),
+        ProtocolLayer.Udp => Task.FromResult<IListener>(UdpProxyListener.Start(endPoint, Runtime, _options, _loggerFactory.CreateLogger<UdpProxyListener>())),
+        _ => StartHttpAsync(endPoint, cancellationToken),
+    };
+
+    private async Task<IListener> StartTcpAsync(IPEndPoint endPoint, CancellationToken cancellationToken) =>
+        await TcpProxyListener.StartAsync(endPoint, _tcpHandler, Id, _options, _loggerFactory, cancellationToken).ConfigureAwait(false);
+
+    private async Task<IListener> StartHttpAsync(IPEndPoint endPoint, CancellationToken cancellationToken) =>
+        await Listener.StartHttpAsync(endPoint, _handler.HandleAsync, _loggerFactory, _options, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Binds a port that one of this load balancer's listeners is releasing: "address in use" is retried for
+    /// a moment (an HTTP listener unbinds shortly after its stop begins).</summary>
+    private async Task<IListener> StartWhenReleasedAsync(ProtocolLayer layer, IPEndPoint endPoint, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + ReleaseWait;
+        while (true)
+        {
+            try
+            {
+                return await StartAsync(layer, endPoint, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ListenerBindException e) when (IsAddressInUse(e) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>After a failed protocol change: binds the previous layer again on the ports its listeners gave up, and
+    /// lets those listeners finish their connections.</summary>
+    private async Task RestoreAsync(List<IListener> stoppedFirst)
+    {
+        foreach (var old in stoppedFirst)
+        {
+            _listeners.Remove((old.EndPoint, old.Layer));
+            _ = StopInBackgroundAsync(old);
+            try
+            {
+                var again = await StartWhenReleasedAsync(old.Layer, old.EndPoint, CancellationToken.None).ConfigureAwait(false);
+                _listeners[(again.EndPoint, again.Layer)] = again;
+            }
+            catch (ListenerBindException e)
+            {
+                ProxyLog.ListenerRestoreFailed(_logger, Id, old.EndPoint, e);
+            }
+        }
+    }
+
+    /// <summary>This load balancer's listener of another layer that holds <paramref name="endPoint"/> on the same
+    /// transport (HTTP and TCP share TCP ports; UDP ports are separate).</summary>
+    private IListener? FindPortHolder(IPEndPoint endPoint, ProtocolLayer layer)
+    {
+        foreach (var (key, listener) in _listeners)
+        {
+            if (key.Layer != layer && key.EndPoint.Equals(endPoint) && (key.Layer == ProtocolLayer.Udp) == (layer == ProtocolLayer.Udp))
+            {
+                return listener;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsAddressInUse(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private async Task StopInBackgroundAsync(IListener listener)
     {
         try
         {

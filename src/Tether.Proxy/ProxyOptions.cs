@@ -17,6 +17,10 @@ public sealed class ProxyOptions
     /// <summary>How long a stopping listener waits for in-flight requests, in seconds (default 30).</summary>
     public int ShutdownTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>The most UDP flows (client address and port pairs, each with its own socket to a node) one UDP listener
+    /// keeps at once; datagrams that would open another are dropped until flows expire (default 10000).</summary>
+    public int MaxUdpFlows { get; set; } = 10000;
+
     /// <summary>How often expired stick-table entries are purged, in seconds (default 10).</summary>
     public int PurgeIntervalSeconds { get; set; } = 10;
 

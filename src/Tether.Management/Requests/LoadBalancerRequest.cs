@@ -25,6 +25,11 @@ internal sealed class LoadBalancerRequest
     public SessionPersistenceRequest? SessionPersistence { get; init; }
     public IReadOnlyList<MetadataRequest>? Metadata { get; init; }
 
+    /// <summary>True when the body asks for connection logging: <c>connectionLogging</c> is present and is anything but
+    /// <c>{"enabled": false}</c> (which asks for nothing, and is what GET shows for every load balancer). Read
+    /// leniently: the field is otherwise ignored at creation.</summary>
+    public bool ConnectionLoggingRequested { get; init; }
+
     public static LoadBalancerRequest Read(FieldReader reader) => new()
     {
         Issues = reader.Issues,
@@ -42,6 +47,11 @@ internal sealed class LoadBalancerRequest
             ? SessionPersistenceRequest.Read(persistence)
             : null,
         Metadata = reader.ObjectArray("metadata")?.Select(MetadataRequest.Read).ToList(),
+        ConnectionLoggingRequested = reader.Element.TryGetProperty("connectionLogging", out var logging)
+            && logging.ValueKind != System.Text.Json.JsonValueKind.Null
+            && !(logging.ValueKind == System.Text.Json.JsonValueKind.Object
+                && logging.TryGetProperty("enabled", out var enabled)
+                && enabled.ValueKind == System.Text.Json.JsonValueKind.False),
     };
 }
 

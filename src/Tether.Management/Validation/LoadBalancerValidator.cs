@@ -32,8 +32,11 @@ internal sealed record LoadBalancerPlan(
 /// has one), exactly one virtual IP (<c>{"type":"PUBLIC|SERVICENET"}</c>, IPV4 only, or <c>{"id":N}</c> of the same
 /// account), at least one node, <c>algorithm</c> a name of <see cref="AlgorithmNames"/> (default RANDOM),
 /// <c>timeout</c> 1..120 seconds (default 30), optional session persistence and metadata; no other load balancer may
-/// listen on an overlapping address with the same port and transport. Update: only name, algorithm, protocol, port,
-/// timeout, halfClosed and httpsRedirect. Every error is collected.
+/// listen on an overlapping address with the same port and transport. UDP-based protocols (DNS_UDP, UDP, UDP_STREAM)
+/// take no <c>healthMonitor</c>, <c>sslTermination</c> or enabled <c>connectionLogging</c> (Rackspace protocols
+/// reference: UDP load balancers cannot use health monitoring or SSL termination; issue 5 adds connection logging).
+/// <c>halfClosed</c> is accepted on every protocol and only used by TCP-based ones. Update: only name, algorithm,
+/// protocol, port, timeout, halfClosed and httpsRedirect. Every error is collected.
 /// </summary>
 internal static class LoadBalancerValidator
 {
@@ -81,6 +84,10 @@ internal static class LoadBalancerValidator
 
         var algorithm = ValidateAlgorithm(request, errors) ?? AlgorithmNames.Random;
         var timeout = ValidateTimeout(request, errors) ?? DefaultTimeoutSeconds;
+        if (protocol is not null && Protocols.TryGet(protocol, out var layerInfo) && layerInfo.Layer == ProtocolLayer.Udp)
+        {
+            ValidateUdpFeatures(request, protocol, errors);
+        }
 
         var (sharedVip, vipType, vipAddress) = ValidateVirtualIps(request, context, errors);
         if (vipAddress is not null && port is not null && protocol is not null
@@ -201,6 +208,27 @@ internal static class LoadBalancerValidator
             HttpsRedirect = request.HttpsRedirect ?? existing.HttpsRedirect,
             SessionPersistence = listenerChanged ? null : existing.SessionPersistence,
         };
+    }
+
+    /// <summary>UDP-based protocols cannot have health monitoring or SSL termination (Rackspace protocols reference),
+    /// nor connection logging (issue 5).</summary>
+    private static void ValidateUdpFeatures(LoadBalancerRequest request, string protocol, List<string> errors)
+    {
+        const string udpProtocols = "UDP-based protocols (DNS_UDP, UDP, UDP_STREAM)";
+        if (request.PresentFields.Contains("healthMonitor"))
+        {
+            errors.Add($"healthMonitor: health monitoring is not available for {udpProtocols}; this load balancer is {protocol}");
+        }
+
+        if (request.ConnectionLoggingRequested)
+        {
+            errors.Add($"connectionLogging: connection logging is not available for {udpProtocols}; this load balancer is {protocol}");
+        }
+
+        if (request.PresentFields.Contains("sslTermination"))
+        {
+            errors.Add($"sslTermination: SSL termination is not available for {udpProtocols}; this load balancer is {protocol}");
+        }
     }
 
     private static string ConflictMessage(string address, int port, string protocol) =>

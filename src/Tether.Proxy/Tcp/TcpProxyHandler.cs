@@ -1,0 +1,133 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using Tether.Core.LoadBalancing;
+using Tether.Core.Model;
+using Tether.Core.Runtime;
+using Tether.Core.SessionPersistence;
+
+namespace Tether.Proxy.Tcp;
+
+/// <summary>
+/// The layer 4 pipeline of one TCP load balancer (DESIGN.md section 1, issue 5): for each client connection, read the
+/// current snapshot → <see cref="LoadBalancerRuntime.Select"/> with the client's address as the SOURCE_IP key (so every
+/// algorithm and SOURCE_IP persistence decide per connection) → connect to the node within the connect timeout →
+/// pump bytes both ways (<see cref="TcpProxySession"/>). The node's active count covers the whole connection, which is
+/// what LEAST_CONNECTIONS compares.
+/// </summary>
+/// <remarks>
+/// A node that refuses the connection or does not answer within
+/// min(<see cref="LoadBalancerConfig.TimeoutSeconds"/>, <see cref="ProxyOptions.ConnectTimeoutSeconds"/>) seconds is
+/// held out of rotation for <see cref="ProxyOptions.PassiveFailureHoldSeconds"/> (passive health, as the HTTP handler
+/// does), and the connection is tried once more on the node <see cref="LoadBalancerRuntime.Select"/> picks next
+/// (SOURCE_IP re-pins the client there) unless <c>disableFallback</c> is set. When no node can take the connection
+/// (<see cref="SelectionOutcome.NoNodeAvailable"/>, <see cref="SelectionOutcome.RejectedNoFallback"/>, or the second
+/// attempt failed), the client connection is closed at once.
+/// </remarks>
+internal sealed class TcpProxyHandler : ConnectionHandler
+{
+    private readonly LoadBalancerRuntime _runtime;
+    private readonly ProxyOptions _options;
+    private readonly ILogger _logger;
+
+    public TcpProxyHandler(LoadBalancerRuntime runtime, ProxyOptions options, ILogger logger)
+    {
+        _runtime = runtime;
+        _options = options;
+        _logger = logger;
+    }
+
+    /// <summary>Serves <paramref name="connection"/> until both directions end (Kestrel's
+    /// <c>listen.UseConnectionHandler</c> entry point; <see cref="TcpProxyListener"/> calls
+    /// <see cref="HandleAsync"/> with its abort token).</summary>
+    public override Task OnConnectedAsync(ConnectionContext connection) => HandleAsync(connection, CancellationToken.None);
+
+    /// <summary>Serves <paramref name="connection"/>; <paramref name="aborted"/> closes it at once (listener stop
+    /// after the shutdown timeout). Never throws for network errors.</summary>
+    public async Task HandleAsync(ConnectionContext connection, CancellationToken aborted)
+    {
+        var config = _runtime.Snapshot.Config;
+        var clientKey = ClientAddress.ToKey((connection.RemoteEndPoint as IPEndPoint)?.Address);
+        var (node, socket) = await ConnectAsync(connection, clientKey, config, aborted).ConfigureAwait(false);
+        if (node is null || socket is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var session = new TcpProxySession(connection, socket, config.HalfClosed, config.TimeoutSeconds, _runtime.Time);
+            await session.RunAsync(aborted).ConfigureAwait(false);
+            if (session.TimedOut)
+            {
+                ProxyLog.TcpIdleTimeout(_logger, config.Id, connection.RemoteEndPoint, node.Id, config.TimeoutSeconds);
+            }
+            else if (session.UnexpectedError is { } error)
+            {
+                ProxyLog.TcpConnectionError(_logger, config.Id, connection.RemoteEndPoint, error);
+            }
+        }
+        finally
+        {
+            socket.Dispose();
+            node.Counters.OnEnd();
+        }
+    }
+
+    /// <summary>Picks a node and connects to it; on success the node's active count has been incremented.</summary>
+    private async ValueTask<(NodeState? Node, Socket? Socket)> ConnectAsync(ConnectionContext connection, UInt128 clientKey,
+        LoadBalancerConfig config, CancellationToken aborted)
+    {
+        var time = _runtime.Time;
+        var connectTimeout = TimeSpan.FromSeconds(Math.Min(config.TimeoutSeconds, _options.ConnectTimeoutSeconds));
+        for (var attempt = 0; ; attempt++)
+        {
+            var selection = _runtime.Select(default, clientKey);
+            var node = selection.Node;
+            if (node is null)
+            {
+                ProxyLog.TcpNoNode(_logger, config.Id, connection.RemoteEndPoint, selection.Outcome);
+                return (null, null);
+            }
+
+            node.Counters.OnStart();
+            var socket = new Socket(node.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            string reason;
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted))
+            {
+                timeout.CancelAfter(connectTimeout);
+                try
+                {
+                    await socket.ConnectAsync(node.EndPoint, timeout.Token).ConfigureAwait(false);
+                    node.Counters.MarkAvailable();
+                    return (node, socket);
+                }
+                catch (SocketException e)
+                {
+                    reason = e.SocketErrorCode == SocketError.ConnectionRefused ? "connection refused" : e.Message;
+                }
+                catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+                {
+                    reason = $"no answer within {connectTimeout.TotalSeconds:0.###} s";
+                }
+                catch (OperationCanceledException)
+                {
+                    // The listener is stopping: this says nothing about the node.
+                    socket.Dispose();
+                    node.Counters.OnEnd();
+                    return (null, null);
+                }
+            }
+
+            socket.Dispose();
+            node.Counters.OnEnd();
+            node.Counters.MarkUnavailable(time.GetTimestamp() + (_options.PassiveFailureHoldSeconds * time.TimestampFrequency));
+            ProxyLog.TcpConnectFailed(_logger, config.Id, node.Id, node.EndPoint, reason);
+            if (attempt > 0 || !_runtime.Snapshot.FallbackEnabled)
+            {
+                return (null, null);
+            }
+        }
+    }
+}
