@@ -5,34 +5,34 @@ namespace Tether.Management;
 /// <summary>The management side's log messages, with stable event ids (1000..1099).</summary>
 internal static partial class ManagementLog
 {
-    [LoggerMessage(1000, LogLevel.Warning,
+    [LoggerMessage(3000, LogLevel.Warning,
         "No API token is configured or stored: created an admin token for account 1 in {Path} (readable by this user only). Send it as the X-Auth-Token header.")]
     public static partial void AdminTokenCreated(ILogger logger, string path);
 
-    [LoggerMessage(1001, LogLevel.Information, "Restored load balancer {Id} ({Protocol} port {Port}).")]
+    [LoggerMessage(3001, LogLevel.Information, "Restored load balancer {Id} ({Protocol} port {Port}).")]
     public static partial void Restored(ILogger logger, int id, string protocol, int port);
 
-    [LoggerMessage(1002, LogLevel.Error, "Load balancer {Id} could not be restored and is now in status ERROR: {Reason}")]
+    [LoggerMessage(3002, LogLevel.Error, "Load balancer {Id} could not be restored and is now in status ERROR: {Reason}")]
     public static partial void RestoreFailed(ILogger logger, Exception exception, int id, string reason);
 
-    [LoggerMessage(1003, LogLevel.Information, "Load balancer {Id} has status {Status} and was not started.")]
+    [LoggerMessage(3003, LogLevel.Information, "Load balancer {Id} has status {Status} and was not started.")]
     public static partial void RestoreSkipped(ILogger logger, int id, string status);
 
-    [LoggerMessage(1004, LogLevel.Warning, "Load balancer {Id}: a listener could not be bound; nothing changed: {Reason}")]
+    [LoggerMessage(3004, LogLevel.Warning, "Load balancer {Id}: a listener could not be bound; nothing changed: {Reason}")]
     public static partial void BindRejected(ILogger logger, int id, string reason);
 
-    [LoggerMessage(1005, LogLevel.Error, "Load balancer {Id}: the data plane failed to apply a change; reverting.")]
+    [LoggerMessage(3005, LogLevel.Error, "Load balancer {Id}: the data plane failed to apply a change; reverting.")]
     public static partial void ApplyFailed(ILogger logger, Exception exception, int id);
 
-    [LoggerMessage(1006, LogLevel.Error, "Load balancer {Id}: the store write failed after the data plane applied the change; reverting the data plane.")]
+    [LoggerMessage(3006, LogLevel.Error, "Load balancer {Id}: the store write failed after the data plane applied the change; reverting the data plane.")]
     public static partial void StoreFailed(ILogger logger, Exception exception, int id);
 
-    [LoggerMessage(1007, LogLevel.Critical, "Load balancer {Id}: reverting the data plane failed; the live configuration may differ from the stored one until restart.")]
+    [LoggerMessage(3007, LogLevel.Critical, "Load balancer {Id}: reverting the data plane failed; the live configuration may differ from the stored one until restart.")]
     public static partial void RevertFailed(ILogger logger, Exception exception, int id);
 
-    [LoggerMessage(1008, LogLevel.Error, "Load balancer {Id}: its new status could not be stored.")]
+    [LoggerMessage(3008, LogLevel.Error, "Load balancer {Id}: its new status could not be stored.")]
     public static partial void StatusStoreFailed(ILogger logger, Exception exception, int id);
 
-    [LoggerMessage(1009, LogLevel.Error, "Unhandled error in {Method} {Path}.")]
+    [LoggerMessage(3009, LogLevel.Error, "Unhandled error in {Method} {Path}.")]
     public static partial void UnhandledError(ILogger logger, Exception exception, string method, string path);
 }

@@ -30,10 +30,12 @@ internal sealed class Listener : IListener
 
     public Core.Model.ProtocolLayer Layer => Core.Model.ProtocolLayer.Http;
 
-    /// <summary>Binds <paramref name="endPoint"/> and starts serving HTTP/1.1 and HTTP/2 (h2c prior knowledge is not
-    /// offered; HTTP/1.1 only on plain text) with <paramref name="handler"/>.</summary>
+    /// <summary>Binds <paramref name="endPoint"/> and starts serving with <paramref name="handler"/>: plain HTTP/1.1
+    /// (h2c prior knowledge is not offered), or, with <paramref name="tls"/>, TLS with HTTP/1.1 and HTTP/2 by ALPN
+    /// (SSL termination). The certificate is read from <paramref name="tls"/> at each handshake, so a new certificate
+    /// takes effect without rebinding.</summary>
     /// <exception cref="ListenerBindException">The address cannot be bound.</exception>
-    public static async Task<Listener> StartHttpAsync(IPEndPoint endPoint, RequestDelegate handler, ILoggerFactory loggerFactory, ProxyOptions options, CancellationToken cancellationToken)
+    public static async Task<Listener> StartHttpAsync(IPEndPoint endPoint, RequestDelegate handler, ILoggerFactory loggerFactory, ProxyOptions options, CancellationToken cancellationToken, Tls.CertificateHolder? tls = null)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
@@ -43,7 +45,24 @@ internal sealed class Listener : IListener
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = null;
-            kestrel.Listen(endPoint, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(endPoint, listen =>
+            {
+                if (tls is null)
+                {
+                    listen.Protocols = HttpProtocols.Http1;
+                    return;
+                }
+
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.TlsHandshakeCallbackOptions
+                {
+                    OnConnection = _ => ValueTask.FromResult(new System.Net.Security.SslServerAuthenticationOptions
+                    {
+                        ServerCertificateContext = tls.Context,
+                        ApplicationProtocols = [System.Net.Security.SslApplicationProtocol.Http2, System.Net.Security.SslApplicationProtocol.Http11],
+                    }),
+                });
+            });
         });
         var app = builder.Build();
         app.Run(handler);
@@ -57,8 +76,11 @@ internal sealed class Listener : IListener
             throw new ListenerBindException($"Cannot listen on {FormatEndPoint(endPoint)}: {Reason(e)}", e);
         }
 
-        return new Listener(endPoint, app);
+        return new Listener(endPoint, app) { IsTls = tls is not null };
     }
+
+    /// <summary>True for an SSL termination (TLS) listener.</summary>
+    public bool IsTls { get; private init; }
 
     /// <summary>Starts the graceful stop (Kestrel unbinds first, then lets in-flight requests finish) and returns
     /// without waiting for it.</summary>

@@ -34,6 +34,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly ProxyOptions _options;
+    private readonly Tls.CertificateHolder _certificate = new();
 
     public LoadBalancerHost(LoadBalancerRuntime runtime, IHttpForwarder forwarder, ILoggerFactory loggerFactory, ProxyOptions options, Metrics.TetherMetrics? metrics = null)
     {
@@ -60,6 +61,12 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
     {
         var layer = LayerOf(config.Protocol);
         var wanted = DesiredEndPoints(config);
+        var secure = SecureEndPoints(config);
+        if (secure.Count > 0)
+        {
+            _certificate.Update(config.SslTermination!);
+            wanted.UnionWith(secure);
+        }
         var started = new List<IListener>();
         var stoppedFirst = new List<IListener>();
         try
@@ -77,6 +84,10 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
                     stoppedFirst.Add(holder);
                     await holder.StopAcceptingAsync().ConfigureAwait(false);
                     started.Add(await StartWhenReleasedAsync(layer, endPoint, cancellationToken).ConfigureAwait(false));
+                }
+                else if (secure.Contains(endPoint))
+                {
+                    started.Add(await Listener.StartHttpAsync(endPoint, _handler.HandleAsync, _loggerFactory, _options, cancellationToken, _certificate).ConfigureAwait(false));
                 }
                 else
                 {
@@ -104,7 +115,8 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         var obsolete = new List<IListener>();
         foreach (var (key, listener) in _listeners)
         {
-            if (key.Layer != layer || !wanted.Contains(key.EndPoint))
+            if (key.Layer != layer || !wanted.Contains(key.EndPoint)
+                || (listener is Listener http && http.IsTls != secure.Contains(key.EndPoint)))
             {
                 obsolete.Add(listener);
             }
@@ -228,12 +240,34 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         }
     }
 
+    /// <summary>The plain endpoints: every virtual IP on the load balancer's port, except with SSL termination's
+    /// secureTrafficOnly (then only when httpsRedirect wants a listener that redirects).</summary>
     private static HashSet<IPEndPoint> DesiredEndPoints(LoadBalancerConfig config)
     {
         var set = new HashSet<IPEndPoint>();
+        if (config.SslTermination is { Enabled: true, SecureTrafficOnly: true } && !config.HttpsRedirect)
+        {
+            return set;
+        }
+
         foreach (var vip in config.VirtualIps)
         {
             set.Add(new IPEndPoint(IPAddress.Parse(vip.Address), config.Port));
+        }
+
+        return set;
+    }
+
+    /// <summary>The TLS endpoints of SSL termination: every virtual IP on the secure port (HTTP load balancers only).</summary>
+    private static HashSet<IPEndPoint> SecureEndPoints(LoadBalancerConfig config)
+    {
+        var set = new HashSet<IPEndPoint>();
+        if (config.SslTermination is { Enabled: true } ssl && LayerOf(config.Protocol) == ProtocolLayer.Http)
+        {
+            foreach (var vip in config.VirtualIps)
+            {
+                set.Add(new IPEndPoint(IPAddress.Parse(vip.Address), ssl.SecurePort));
+            }
         }
 
         return set;

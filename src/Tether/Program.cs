@@ -16,13 +16,23 @@ var serve = new Command("serve", "Run the management API and every stored load b
 };
 serve.SetAction(async (parse, cancellationToken) =>
 {
-    var settings = TetherHost.LoadSettings(parse.GetValue(configFile), new Dictionary<string, string?>
+    TetherSettings settings;
+    try
+    {
+        settings = TetherHost.LoadSettings(parse.GetValue(configFile), new Dictionary<string, string?>
     {
         ["DataDirectory"] = parse.GetValue(dataDir),
         ["Management:Url"] = parse.GetValue(listen),
         ["PublicAddress"] = parse.GetValue(publicAddress),
         ["PrivateAddress"] = parse.GetValue(privateAddress),
     });
+    }
+    catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or FormatException)
+    {
+        await Console.Error.WriteLineAsync($"tether serve: {e.Message}").ConfigureAwait(false);
+        return 2;
+    }
+
     var app = TetherHost.Build(settings);
     await using (app.ConfigureAwait(false))
     {

@@ -38,18 +38,20 @@ public static class TetherHost
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         builder.WebHost.UseUrls(settings.ManagementUrl);
-        proxyOptions ??= builder.Configuration.GetSection("Proxy").Get<ProxyOptions>() ?? new ProxyOptions();
+        var configuration = settings.Configuration ?? builder.Configuration;
+        proxyOptions ??= configuration.GetSection("Proxy").Get<ProxyOptions>() ?? new ProxyOptions();
 
+        // The store creates the data directory with mode 0700 (it holds tokens and cookie keys).
         var dataDirectory = Path.GetFullPath(settings.DataDirectory);
-        Directory.CreateDirectory(dataDirectory);
         var managementOptions = new ManagementOptions
         {
             DataDirectory = dataDirectory,
             ListenUrl = settings.ManagementUrl,
             PublicAddress = settings.PublicAddress,
             PrivateAddress = settings.PrivateAddress,
+            MaskClientAddresses = configuration.GetValue("Management:MaskClientAddresses", true),
         };
-        builder.Configuration.GetSection("Management:Tokens").Bind(managementOptions.Tokens);
+        configuration.GetSection("Management:Tokens").Bind(managementOptions.Tokens);
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(proxyOptions);
@@ -79,11 +81,13 @@ public static class TetherHost
         return app;
     }
 
-    /// <summary>Restores every stored load balancer into the data plane, then starts the management API.</summary>
+    /// <summary>Starts the management API, then restores every stored load balancer into the data plane (API calls
+    /// made meanwhile wait for the restore). Binding the API first means a second instance started on the same data
+    /// directory and port fails before it touches any load balancer.</summary>
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
-        await app.Services.GetRequiredService<LoadBalancerService>().RestoreAllAsync(cancellationToken).ConfigureAwait(false);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        await app.Services.GetRequiredService<LoadBalancerService>().RestoreAllAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads settings from the JSON file, <c>TETHER_</c> environment variables and flags.</summary>
@@ -104,6 +108,13 @@ public static class TetherHost
             settings.ManagementUrl = url;
         }
 
+        if (!Uri.TryCreate(settings.ManagementUrl, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp
+            || uri.Port is < 0 or > 65535 || uri.AbsolutePath != "/" || string.IsNullOrEmpty(uri.Host))
+        {
+            throw new ArgumentException($"The management URL '{settings.ManagementUrl}' is not valid: give http://ADDRESS:PORT, for example http://127.0.0.1:8080.");
+        }
+
+        settings.Configuration = configuration;
         return settings;
     }
 }

@@ -19,4 +19,9 @@ public sealed class TetherSettings
 
     /// <summary>The address SERVICENET virtual IPs bind (default <c>127.0.0.1</c>).</summary>
     public string PrivateAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>The configuration the settings came from (JSON file, <c>TETHER_</c> variables, flags); the sections
+    /// <c>Proxy</c> (see <c>ProxyOptions</c>) and <c>Management</c> (<c>Tokens</c>, <c>MaskClientAddresses</c>) are read
+    /// from it. Null: the host's default configuration.</summary>
+    public Microsoft.Extensions.Configuration.IConfiguration? Configuration { get; set; }
 }

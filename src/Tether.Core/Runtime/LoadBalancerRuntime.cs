@@ -133,7 +133,8 @@ public sealed class LoadBalancerRuntime
     public int PurgeExpired()
     {
         var snapshot = _snapshot;
-        return snapshot.PersistenceType == PersistenceType.SourceIp
+        // Every type keeps entries: SOURCE_IP and APP_COOKIE pins, and the HTTP_COOKIE session view.
+        return snapshot.PersistenceType is not null
             ? _stickTable.Purge(_time.GetTimestamp(), snapshot.TtlTicks)
             : 0;
     }
@@ -226,11 +227,13 @@ public sealed class LoadBalancerRuntime
     private Selection SelectByAppCookie(LoadBalancerSnapshot snapshot, UInt128 key, long now)
     {
         var outcomeWhenBalanced = SelectionOutcome.Balanced;
-        if (key != UInt128.Zero && _stickTable.TryGet(key, now, snapshot.TtlTicks, out var nodeId))
+        if (key != UInt128.Zero && _stickTable.TryPeek(key, now, snapshot.TtlTicks, out var nodeId))
         {
             var pinned = snapshot.FindNode(nodeId);
             if (pinned is not null && pinned.CanServePinned(now))
             {
+                // Refreshed only when served: a client rejected with 502 (no fallback) lets its pin expire.
+                _stickTable.TryGet(key, now, snapshot.TtlTicks, out _);
                 return new Selection(pinned, SelectionOutcome.Persisted, false);
             }
 
@@ -418,11 +421,13 @@ public sealed class LoadBalancerRuntime
     {
         var table = _stickTable;
         var outcomeWhenBalanced = SelectionOutcome.Balanced;
-        if (table.TryGet(clientKey, now, snapshot.TtlTicks, out var nodeId))
+        if (table.TryPeek(clientKey, now, snapshot.TtlTicks, out var nodeId))
         {
             var pinned = snapshot.FindNode(nodeId);
             if (pinned is not null && pinned.CanServePinned(now))
             {
+                // Refreshed only when served: a client rejected with 502 (no fallback) lets its pin expire.
+                table.TryGet(clientKey, now, snapshot.TtlTicks, out _);
                 return new Selection(pinned, SelectionOutcome.Persisted, false);
             }
 

@@ -50,6 +50,11 @@ internal sealed class HttpProxyHandler
     public async Task HandleAsync(HttpContext context)
     {
         var snapshot = _runtime.Snapshot;
+        if (snapshot.Config.HttpsRedirect && !context.Request.IsHttps && snapshot.Config.SslTermination is { Enabled: true } ssl)
+        {
+            RedirectToHttps(context, ssl.SecurePort);
+            return;
+        }
         var selection = Select(context, snapshot);
         var attempt = 0;
         while (true)
@@ -72,7 +77,7 @@ internal sealed class HttpProxyHandler
             {
                 if (selection.IssueCookie)
                 {
-                    // Set before forwarding: YARP appends the node's own Set-Cookie lines to it, and clears it on error.
+                    // Set before forwarding: YARP appends the node's own Set-Cookie lines to it; removed again on error.
                     context.Response.Headers.Append(HeaderNames.SetCookie, _runtime.BuildSetCookie(snapshot, node, selection.SessionId));
                 }
 
@@ -95,6 +100,11 @@ internal sealed class HttpProxyHandler
             }
 
             var connectFailed = OnForwardError(context, node, error);
+            if (!context.Response.HasStarted)
+            {
+                // Tether's own 502/504 answer must not pin the client to the node that just failed.
+                context.Response.Headers.Remove(HeaderNames.SetCookie);
+            }
 
             // A request that failed to connect is retried once on another node, when persistence allows it
             // (fallback enabled), the client has not seen a byte of the answer, and no request body was sent.
@@ -109,6 +119,17 @@ internal sealed class HttpProxyHandler
             context.Features.Set<IForwarderErrorFeature>(null);
             selection = Select(context, snapshot);
         }
+    }
+
+    /// <summary>httpsRedirect (Rackspace): a plain HTTP request gets a 301 to the same host, path and query on the
+    /// SSL termination's port.</summary>
+    private static void RedirectToHttps(HttpContext context, int securePort)
+    {
+        var request = context.Request;
+        var host = request.Host.Host;
+        var authority = securePort == 443 ? host : string.Concat(host, ":", securePort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        context.Response.StatusCode = StatusCodes.Status301MovedPermanently;
+        context.Response.Headers.Location = string.Concat("https://", authority, request.PathBase.ToUriComponent(), request.Path.ToUriComponent(), request.QueryString.ToUriComponent());
     }
 
     /// <summary>Persistence lookup and pick: reads the request's persistence key for the snapshot's type.</summary>

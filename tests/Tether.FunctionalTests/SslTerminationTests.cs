@@ -1,0 +1,162 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Tether.FunctionalTests.Infrastructure;
+
+namespace Tether.FunctionalTests;
+
+/// <summary>SSL termination over real sockets (issue 5; seed 000): one HTTP load balancer serving HTTPS on its secure
+/// port and HTTP on its port, one persistence cookie across both, X-Forwarded-Proto, secureTrafficOnly,
+/// httpsRedirect, certificate replacement without rebinding, and a TLS port that cannot be bound.</summary>
+public sealed class SslTerminationTests : IAsyncLifetime
+{
+    private TetherInstance _tether = null!;
+    private TestBackend[] _backends = null!;
+
+    public async Task InitializeAsync()
+    {
+        _tether = await TetherInstance.StartAsync();
+        _backends = [await TestBackend.StartAsync("b1"), await TestBackend.StartAsync("b2"), await TestBackend.StartAsync("b3")];
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _tether.DisposeAsync();
+        foreach (var b in _backends)
+        {
+            await b.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task HttpCookie_ClientMovesBetweenHttpsAndHttp_KeepsOneNode()
+    {
+        var (id, port) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", _backends, """{"persistenceType":"HTTP_COOKIE"}""");
+        var securePort = FreePort.Next();
+        using var cert = Certificate("CN=one.test");
+        Assert.Equal(HttpStatusCode.OK, (await PutSslAsync(id, cert, securePort)).StatusCode);
+        var jar = new CookieContainer();
+        using var https = Client($"https://127.0.0.1:{securePort}/", jar, out var seen);
+        using var http = Client($"http://127.0.0.1:{port}/", jar, out _);
+
+        var first = await https.GetStringAsync("/");
+        var answers = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            answers.Add(await http.GetStringAsync("/"));
+            answers.Add(await https.GetStringAsync("/"));
+        }
+
+        Assert.All(answers, a => Assert.Equal(first, a));
+        Assert.Equal(cert.Thumbprint, seen.Value!.Thumbprint);
+        Assert.Contains("x-forwarded-proto=https\n", await https.GetStringAsync("/headers"));
+        Assert.Contains("x-forwarded-proto=http\n", await http.GetStringAsync("/headers"));
+        Assert.Contains($"x-forwarded-port={securePort}\n", await https.GetStringAsync("/headers"));
+    }
+
+    [Fact]
+    public async Task SecureTrafficOnly_PlainPortClosesAndHttpsRedirect_Answers301()
+    {
+        var (id, port) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", _backends);
+        var securePort = FreePort.Next();
+        using var cert = Certificate("CN=two.test");
+        await PutSslAsync(id, cert, securePort, ",\"secureTrafficOnly\":true");
+        await Task.Delay(300);
+        using var plain = Clients.WithoutCookies(port);
+        await Assert.ThrowsAsync<HttpRequestException>(() => plain.GetStringAsync("/"));
+
+        var redirect = await _tether.SendJsonAsync(HttpMethod.Put, $"loadbalancers/{id}", """{"loadBalancer":{"httpsRedirect":true}}""");
+        Assert.Equal(HttpStatusCode.Accepted, redirect.StatusCode);
+        using var noRedirects = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false });
+        using var response = await noRedirects.GetAsync($"http://127.0.0.1:{port}/some/path?x=1");
+
+        Assert.Equal(HttpStatusCode.MovedPermanently, response.StatusCode);
+        Assert.Equal($"https://127.0.0.1:{securePort}/some/path?x=1", response.Headers.Location!.ToString());
+    }
+
+    [Fact]
+    public async Task NewCertificate_IsServedWithoutRebinding()
+    {
+        var (id, _) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", _backends);
+        var securePort = FreePort.Next();
+        using var first = Certificate("CN=first.test");
+        using var second = Certificate("CN=second.test");
+        await PutSslAsync(id, first, securePort);
+        using (var before = Client($"https://127.0.0.1:{securePort}/", null, out var seenBefore))
+        {
+            await before.GetStringAsync("/");
+            Assert.Equal(first.Thumbprint, seenBefore.Value!.Thumbprint);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await PutSslAsync(id, second, securePort)).StatusCode);
+
+        using var after = Client($"https://127.0.0.1:{securePort}/", null, out var seenAfter);
+        await after.GetStringAsync("/");
+        Assert.Equal(second.Thumbprint, seenAfter.Value!.Thumbprint);
+    }
+
+    [Fact]
+    public async Task SecurePortInUse_Answers400AndChangesNothing()
+    {
+        var (id, port) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", _backends);
+        using var blocker = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        blocker.Start();
+        var taken = ((IPEndPoint)blocker.LocalEndpoint).Port;
+        using var cert = Certificate("CN=three.test");
+
+        var put = await PutSslAsync(id, cert, taken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
+        Assert.Contains("address already in use", await put.Content.ReadAsStringAsync());
+        Assert.Equal("{\"sslTermination\":{}}", (await _tether.GetJsonAsync($"loadbalancers/{id}/ssltermination")).ToJsonString());
+        using var plain = Clients.WithoutCookies(port);
+        Assert.Equal(HttpStatusCode.OK, (await plain.GetAsync("/")).StatusCode);
+    }
+
+    private Task<HttpResponseMessage> PutSslAsync(int id, X509Certificate2 cert, int securePort, string extra = "")
+    {
+        var certificate = JsonSerializer.Serialize(cert.ExportCertificatePem());
+        var key = JsonSerializer.Serialize(cert.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        return _tether.SendJsonAsync(HttpMethod.Put, $"loadbalancers/{id}/ssltermination",
+            $$$"""{"sslTermination":{"certificate":{{{certificate}}},"privateKey":{{{key}}},"securePort":{{{securePort}}},"enabled":true{{{extra}}}}}""");
+    }
+
+    private static X509Certificate2 Certificate(string subject)
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        return cert;
+    }
+
+    /// <summary>A client that trusts whatever certificate the server shows (self-signed in the test) and records it.</summary>
+    private static HttpClient Client(string baseAddress, CookieContainer? jar, out StrongBox<X509Certificate2?> seen)
+    {
+        var box = new StrongBox<X509Certificate2?>();
+        seen = box;
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            UseCookies = jar is not null,
+            CookieContainer = jar ?? new CookieContainer(),
+            SslOptions = new SslClientAuthenticationOptions
+            {
+#pragma warning disable CA5359 // the test's certificate is self-signed on purpose; the callback records what it saw
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                {
+                    box.Value = certificate is null ? null : new X509Certificate2(certificate);
+                    return true;
+                },
+#pragma warning restore CA5359
+            },
+        };
+        return new HttpClient(handler) { BaseAddress = new Uri(baseAddress) };
+    }
+
+    private sealed class StrongBox<T>
+    {
+        public T? Value { get; set; }
+    }
+}
