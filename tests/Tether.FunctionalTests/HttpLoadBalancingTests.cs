@@ -4,26 +4,8 @@ using Tether.FunctionalTests.Infrastructure;
 namespace Tether.FunctionalTests;
 
 /// <summary>Real Tether, real Kestrel backends, real sockets: balancing, conditions, errors and live changes.</summary>
-public sealed class HttpLoadBalancingTests : IAsyncLifetime
+public sealed class HttpLoadBalancingTests : TetherTestBase
 {
-    private TetherInstance _tether = null!;
-    private TestBackend[] _backends = null!;
-
-    public async Task InitializeAsync()
-    {
-        _tether = await TetherInstance.StartAsync();
-        _backends = [await TestBackend.StartAsync("b1"), await TestBackend.StartAsync("b2"), await TestBackend.StartAsync("b3")];
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _tether.DisposeAsync();
-        foreach (var b in _backends)
-        {
-            await b.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task RoundRobin_ThreeBackends_SpreadsEvenly()
     {

@@ -5,26 +5,8 @@ namespace Tether.FunctionalTests;
 
 /// <summary>Session persistence end to end: HTTP_COOKIE with a browser-like cookie jar, SOURCE_IP, draining,
 /// tampered cookies, and persistence across a restart of Tether.</summary>
-public sealed class SessionPersistenceTests : IAsyncLifetime
+public sealed class SessionPersistenceTests : TetherTestBase
 {
-    private TetherInstance _tether = null!;
-    private TestBackend[] _backends = null!;
-
-    public async Task InitializeAsync()
-    {
-        _tether = await TetherInstance.StartAsync();
-        _backends = [await TestBackend.StartAsync("b1"), await TestBackend.StartAsync("b2"), await TestBackend.StartAsync("b3")];
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _tether.DisposeAsync();
-        foreach (var b in _backends)
-        {
-            await b.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task HttpCookie_ClientWithCookieJar_StaysOnOneNode()
     {

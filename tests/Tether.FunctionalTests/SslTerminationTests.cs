@@ -10,26 +10,8 @@ namespace Tether.FunctionalTests;
 /// <summary>SSL termination over real sockets (issue 5; seed 000): one HTTP load balancer serving HTTPS on its secure
 /// port and HTTP on its port, one persistence cookie across both, X-Forwarded-Proto, secureTrafficOnly,
 /// httpsRedirect, certificate replacement without rebinding, and a TLS port that cannot be bound.</summary>
-public sealed class SslTerminationTests : IAsyncLifetime
+public sealed class SslTerminationTests : TetherTestBase
 {
-    private TetherInstance _tether = null!;
-    private TestBackend[] _backends = null!;
-
-    public async Task InitializeAsync()
-    {
-        _tether = await TetherInstance.StartAsync();
-        _backends = [await TestBackend.StartAsync("b1"), await TestBackend.StartAsync("b2"), await TestBackend.StartAsync("b3")];
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _tether.DisposeAsync();
-        foreach (var b in _backends)
-        {
-            await b.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task HttpCookie_ClientMovesBetweenHttpsAndHttp_KeepsOneNode()
     {

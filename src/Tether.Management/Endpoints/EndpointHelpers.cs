@@ -47,4 +47,20 @@ internal static class EndpointHelpers
     /// <summary>The result of an <see cref="Outcome{T}"/>: its error, or <paramref name="success"/>.</summary>
     public static IResult Respond<T>(Outcome<T> outcome, Func<T, IResult> success) =>
         outcome.Error is { } error ? JsonNodeResult.Error(error) : success(outcome.Value!);
+
+    /// <summary>
+    /// Reads a request body that holds one object, with or without its root key (DESIGN.md section 5: real SDKs
+    /// send both), as a <see cref="FieldReader"/>. Malformed JSON or a body of the wrong shape is the 400 to answer.
+    /// </summary>
+    public static async Task<Outcome<FieldReader>> ReadRootObjectAsync(HttpContext http, string rootKey)
+    {
+        var body = await RequestJson.ReadAsync(http.Request, http.RequestAborted);
+        if (body.Error is { } bad)
+        {
+            return bad;
+        }
+
+        var element = RequestJson.UnwrapObject(body.Value, rootKey, out var shapeError);
+        return element is null ? shapeError! : new FieldReader(element.Value, "", new ReadIssues());
+    }
 }

@@ -24,19 +24,13 @@ internal static class LoadBalancerEndpoints
 
         group.MapPost("/loadbalancers", async (int account, HttpContext http) =>
         {
-            var body = await RequestJson.ReadAsync(http.Request, http.RequestAborted);
-            if (body.Error is { } bad)
+            var reader = await EndpointHelpers.ReadRootObjectAsync(http, "loadBalancer");
+            if (reader.Error is { } bad)
             {
                 return JsonNodeResult.Error(bad);
             }
 
-            var element = RequestJson.UnwrapObject(body.Value, "loadBalancer", out var shapeError);
-            if (element is null)
-            {
-                return JsonNodeResult.Error(shapeError!);
-            }
-
-            var request = LoadBalancerRequest.Read(new FieldReader(element.Value, "", new ReadIssues()));
+            var request = LoadBalancerRequest.Read(reader.Value!);
             var outcome = await service.CreateAsync(account, request, http.RequestAborted);
             return EndpointHelpers.Respond(outcome, created =>
                 JsonNodeResult.Accepted(new JsonObject { ["loadBalancer"] = Representations.LoadBalancer(created) }));
@@ -66,19 +60,13 @@ internal static class LoadBalancerEndpoints
                 return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
             }
 
-            var body = await RequestJson.ReadAsync(http.Request, http.RequestAborted);
-            if (body.Error is { } bad)
+            var reader = await EndpointHelpers.ReadRootObjectAsync(http, "loadBalancer");
+            if (reader.Error is { } bad)
             {
                 return JsonNodeResult.Error(bad);
             }
 
-            var element = RequestJson.UnwrapObject(body.Value, "loadBalancer", out var shapeError);
-            if (element is null)
-            {
-                return JsonNodeResult.Error(shapeError!);
-            }
-
-            var request = LoadBalancerRequest.Read(new FieldReader(element.Value, "", new ReadIssues()));
+            var request = LoadBalancerRequest.Read(reader.Value!);
             var outcome = await service.UpdateAsync(account, id, request, http.RequestAborted);
             return EndpointHelpers.Respond(outcome, _ => JsonNodeResult.Accepted());
         });

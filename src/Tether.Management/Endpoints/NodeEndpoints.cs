@@ -105,19 +105,13 @@ internal static class NodeEndpoints
                 return JsonNodeResult.Error(ApiError.NodeNotFound);
             }
 
-            var body = await RequestJson.ReadAsync(http.Request, http.RequestAborted);
-            if (body.Error is { } bad)
+            var reader = await EndpointHelpers.ReadRootObjectAsync(http, "node");
+            if (reader.Error is { } bad)
             {
                 return JsonNodeResult.Error(bad);
             }
 
-            var element = RequestJson.UnwrapObject(body.Value, "node", out var shapeError);
-            if (element is null)
-            {
-                return JsonNodeResult.Error(shapeError!);
-            }
-
-            var request = NodeRequest.Read(new FieldReader(element.Value, "", new ReadIssues()));
+            var request = NodeRequest.Read(reader.Value!);
             var outcome = await service.UpdateNodeAsync(account, id, nodeId, request, http.RequestAborted);
             return EndpointHelpers.Respond(outcome, _ => JsonNodeResult.Accepted());
         });

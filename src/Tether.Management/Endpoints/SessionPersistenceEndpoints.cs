@@ -35,19 +35,13 @@ internal static class SessionPersistenceEndpoints
                 return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
             }
 
-            var body = await RequestJson.ReadAsync(http.Request, http.RequestAborted);
-            if (body.Error is { } bad)
+            var reader = await EndpointHelpers.ReadRootObjectAsync(http, "sessionPersistence");
+            if (reader.Error is { } bad)
             {
                 return JsonNodeResult.Error(bad);
             }
 
-            var element = RequestJson.UnwrapObject(body.Value, "sessionPersistence", out var shapeError);
-            if (element is null)
-            {
-                return JsonNodeResult.Error(shapeError!);
-            }
-
-            var request = SessionPersistenceRequest.Read(new FieldReader(element.Value, "", new ReadIssues()));
+            var request = SessionPersistenceRequest.Read(reader.Value!);
             var outcome = await service.SetSessionPersistenceAsync(account, id, request, http.RequestAborted);
             return EndpointHelpers.Respond(outcome, _ => JsonNodeResult.Accepted());
         });

@@ -48,19 +48,13 @@ internal static class SslTerminationEndpoints
                 return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
             }
 
-            var body = await RequestJson.ReadAsync(http.Request, http.RequestAborted);
-            if (body.Error is { } bad)
+            var reader = await EndpointHelpers.ReadRootObjectAsync(http, "sslTermination");
+            if (reader.Error is { } bad)
             {
                 return JsonNodeResult.Error(bad);
             }
 
-            var element = RequestJson.UnwrapObject(body.Value, "sslTermination", out var shapeError);
-            if (element is null)
-            {
-                return JsonNodeResult.Error(shapeError!);
-            }
-
-            var request = SslTerminationRequest.Read(new FieldReader(element.Value, "", new ReadIssues()));
+            var request = SslTerminationRequest.Read(reader.Value!);
             var outcome = await service.SetSslTerminationAsync(account, id, request, http.RequestAborted);
             return EndpointHelpers.Respond(outcome, _ => JsonNodeResult.Ok(new JsonObject()));
         });
