@@ -150,45 +150,47 @@ internal sealed class TcpProxySession
     private async Task PumpNodeToClientAsync()
     {
         var output = _client.Transport.Output;
+        byte[]? buffer = null;
         try
         {
             while (true)
             {
-                // Wait for data without holding a buffer: an idle connection costs no receive buffer.
-                await _node.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
-                var more = true;
-                try
+                if (buffer is null)
                 {
-                    var received = await _node.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
-                    if (received == 0)
-                    {
-                        more = false;
-                    }
-                    else if (_clientSocket is not null)
-                    {
-                        Touch();
-                        var data = new ReadOnlyMemory<byte>(buffer, 0, received);
-                        while (!data.IsEmpty)
-                        {
-                            data = data[await _clientSocket.SendAsync(data, SocketFlags.None).ConfigureAwait(false)..];
-                        }
-                    }
-                    else
-                    {
-                        Touch();
-                        var flush = await output.WriteAsync(new ReadOnlyMemory<byte>(buffer, 0, received)).ConfigureAwait(false);
-                        more = !flush.IsCompleted && !flush.IsCanceled;
-                    }
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    // Wait for data without holding a buffer: an idle connection costs no receive buffer.
+                    await _node.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
                 }
 
-                if (!more)
+                var received = await _node.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
+                if (received == 0)
                 {
                     break;
+                }
+
+                Touch();
+                if (_clientSocket is not null)
+                {
+                    var data = new ReadOnlyMemory<byte>(buffer, 0, received);
+                    while (!data.IsEmpty)
+                    {
+                        data = data[await _clientSocket.SendAsync(data, SocketFlags.None).ConfigureAwait(false)..];
+                    }
+                }
+                else
+                {
+                    var flush = await output.WriteAsync(new ReadOnlyMemory<byte>(buffer, 0, received)).ConfigureAwait(false);
+                    if (flush.IsCompleted || flush.IsCanceled)
+                    {
+                        break;
+                    }
+                }
+
+                if (received < buffer.Length)
+                {
+                    // Drained for now: give the buffer back until more data comes. A full read keeps it (bulk transfer).
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
                 }
             }
 
@@ -209,6 +211,13 @@ internal sealed class TcpProxySession
             Observe(e);
             Terminate(abortive: true);
             return;
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
 
         Terminate(abortive: false);
