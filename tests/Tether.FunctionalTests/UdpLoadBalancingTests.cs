@@ -104,6 +104,22 @@ public sealed class UdpLoadBalancingTests(TetherFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task DnsUdp_EveryQueryAnswered_EndsTheFlowBeforeTheTimeout()
+    {
+        var (id, port) = await _tether.CreateAsync("DNS_UDP", "ROUND_ROBIN", Layer4.Nodes(_backends[0].Port),
+            """{"persistenceType":"SOURCE_IP"}""");
+        var node = _tether.Node(id, _backends[0].Port);
+        using var client = new UdpTestClient(port);
+
+        var first = await client.RequestAsync("query 1");
+        await Layer4.EventuallyAsync(() => node.Counters.Active == 0, "the answered flow ended", timeoutMs: 2000);
+        var second = await client.RequestAsync("query 2");
+
+        Assert.Equal("u1", second.Backend);
+        Assert.NotEqual(first.FlowPort, second.FlowPort);
+    }
+
+    [Fact]
     public async Task RefusedNode_IsHeldOutAndTheClientsRetryGoesToAnotherNode()
     {
         var dead = UdpEchoBackend.DeadPort();

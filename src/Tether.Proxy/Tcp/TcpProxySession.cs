@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -71,6 +70,8 @@ internal sealed class TcpProxySession
         Interlocked.Exchange(ref _terminated, 1);
     }
 
+    // The pumps keep every await in their own loop: a nested async helper would box a state machine per call once
+    // it suspends, which is per read on a busy connection.
     private async Task PumpClientToNodeAsync()
     {
         var input = _client.Transport.Input;
@@ -88,13 +89,36 @@ internal sealed class TcpProxySession
                 if (!buffer.IsEmpty)
                 {
                     Touch();
-                    foreach (var segment in buffer)
+                    if (buffer.IsSingleSegment)
                     {
-                        var remaining = segment;
-                        while (!remaining.IsEmpty)
+                        var data = buffer.First;
+                        while (!data.IsEmpty)
                         {
-                            var sent = await _node.SendAsync(remaining, SocketFlags.None).ConfigureAwait(false);
-                            remaining = remaining[sent..];
+                            data = data[await _node.SendAsync(data, SocketFlags.None).ConfigureAwait(false)..];
+                        }
+                    }
+                    else
+                    {
+                        // Kestrel's pipe holds small blocks: gather them so that one send carries up to 64 KiB.
+                        var scratch = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+                        try
+                        {
+                            var rest = buffer;
+                            while (!rest.IsEmpty)
+                            {
+                                var length = (int)Math.Min(rest.Length, scratch.Length);
+                                rest.Slice(0, length).CopyTo(scratch);
+                                rest = rest.Slice(length);
+                                var data = new ReadOnlyMemory<byte>(scratch, 0, length);
+                                while (!data.IsEmpty)
+                                {
+                                    data = data[await _node.SendAsync(data, SocketFlags.None).ConfigureAwait(false)..];
+                                }
+                            }
+                        }
+                        finally
+                        {
+                            ArrayPool<byte>.Shared.Return(scratch);
                         }
                     }
                 }
@@ -126,35 +150,47 @@ internal sealed class TcpProxySession
     private async Task PumpNodeToClientAsync()
     {
         var output = _client.Transport.Output;
+        byte[]? buffer = null;
         try
         {
             while (true)
             {
-                // Wait for data without holding a buffer: an idle connection costs no receive buffer.
-                await _node.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
-                bool more;
-                try
+                if (buffer is null)
                 {
-                    var received = await _node.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
-                    if (received == 0)
-                    {
-                        more = false;
-                    }
-                    else
-                    {
-                        Touch();
-                        more = await SendToClientAsync(output, buffer.AsMemory(0, received)).ConfigureAwait(false);
-                    }
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    // Wait for data without holding a buffer: an idle connection costs no receive buffer.
+                    await _node.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
                 }
 
-                if (!more)
+                var received = await _node.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
+                if (received == 0)
                 {
                     break;
+                }
+
+                Touch();
+                if (_clientSocket is not null)
+                {
+                    var data = new ReadOnlyMemory<byte>(buffer, 0, received);
+                    while (!data.IsEmpty)
+                    {
+                        data = data[await _clientSocket.SendAsync(data, SocketFlags.None).ConfigureAwait(false)..];
+                    }
+                }
+                else
+                {
+                    var flush = await output.WriteAsync(new ReadOnlyMemory<byte>(buffer, 0, received)).ConfigureAwait(false);
+                    if (flush.IsCompleted || flush.IsCanceled)
+                    {
+                        break;
+                    }
+                }
+
+                if (received < buffer.Length)
+                {
+                    // Drained for now: give the buffer back until more data comes. A full read keeps it (bulk transfer).
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
                 }
             }
 
@@ -176,26 +212,15 @@ internal sealed class TcpProxySession
             Terminate(abortive: true);
             return;
         }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
 
         Terminate(abortive: false);
-    }
-
-    /// <summary>Sends all of <paramref name="data"/> to the client; false when the client side is gone.</summary>
-    private async ValueTask<bool> SendToClientAsync(PipeWriter output, ReadOnlyMemory<byte> data)
-    {
-        if (_clientSocket is null)
-        {
-            var flush = await output.WriteAsync(data).ConfigureAwait(false);
-            return !flush.IsCompleted && !flush.IsCanceled;
-        }
-
-        while (!data.IsEmpty)
-        {
-            var sent = await _clientSocket.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
-            data = data[sent..];
-        }
-
-        return true;
     }
 
     private void Touch() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());

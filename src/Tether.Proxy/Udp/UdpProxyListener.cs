@@ -16,7 +16,8 @@ namespace Tether.Proxy.Udp;
 /// (the client address is the SOURCE_IP key, so persistence keeps a client's flows on one node) and opens a socket
 /// connected to it; the node's replies go back to the client from the virtual IP's socket. A flow expires when no
 /// datagram moved either way for the load balancer's <c>timeout</c> (seconds; checked every quarter of it, at least
-/// every 100 ms and at most every 5 s).
+/// every 100 ms and at most every 5 s). A DNS_UDP flow also ends as soon as each query has had its answer, so that
+/// resolvers that use a new source port per query do not keep a socket each for the whole timeout.
 /// </summary>
 /// <remarks>
 /// <para>Per datagram: one receive into the listener's buffer, a lock-free flow lookup keyed by the socket address,
@@ -31,6 +32,7 @@ namespace Tether.Proxy.Udp;
 internal sealed class UdpProxyListener : IListener
 {
     private const int BufferSize = 64 * 1024;
+    private const string DnsUdp = "DNS_UDP";
 
     private readonly Socket _socket;
     private readonly LoadBalancerRuntime _runtime;
@@ -144,6 +146,11 @@ internal sealed class UdpProxyListener : IListener
             }
 
             flow.Touch(now);
+            if (flow.EndsWithReplies)
+            {
+                flow.OnRequest();
+            }
+
             try
             {
                 await flow.Socket.SendAsync(buffer.AsMemory(0, length), SocketFlags.None).ConfigureAwait(false);
@@ -203,7 +210,7 @@ internal sealed class UdpProxyListener : IListener
         }
 
         node.Counters.OnStart();
-        flow = new UdpFlow(key, client, node, socket, now);
+        flow = new UdpFlow(key, client, node, socket, now, endsWithReplies: _runtime.Snapshot.Config.Protocol == DnsUdp);
         _flows[key] = flow;
         Interlocked.Increment(ref _flowCount);
         _ = RelayRepliesAsync(flow);
@@ -228,6 +235,12 @@ internal sealed class UdpProxyListener : IListener
                 finally
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
+                }
+
+                if (flow.EndsWithReplies && flow.OnReply())
+                {
+                    Close(flow);
+                    return;
                 }
             }
         }
