@@ -243,6 +243,8 @@ public sealed class PersistenceBehaviourTests : IAsyncLifetime
         using var browser = Clients.WithCookieJar(port, out _);
         var pinned = (await browser.GetStringAsync("/")).Trim();
         var nodeId = await NodeIdAsync(id, pinned);
+        Assert.Equal(0, await SessionCountAsync(id)); // a session is known once the client comes back with its cookie
+        Assert.Equal(pinned, (await browser.GetStringAsync("/")).Trim());
         Assert.Equal(1, await SessionCountAsync(id));
 
         await Task.Delay(1100); // cookies carry whole seconds: unpin applies to cookies last used before now

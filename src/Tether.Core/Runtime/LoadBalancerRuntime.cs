@@ -188,8 +188,22 @@ public sealed class LoadBalancerRuntime
         }
 
         // A repinned client keeps its session id, so the session view moves with it instead of counting it twice.
-        var session = outcomeWhenBalanced == SelectionOutcome.Repinned && repinnedSession != 0 ? repinnedSession : NewSessionId();
-        table.Set((UInt128)(ulong)session, node.Id, now);
+        // A new session enters the view only when the client comes back with its cookie: a client that never returns
+        // cookies (a load generator, a crawler) costs no state.
+        if (outcomeWhenBalanced == SelectionOutcome.Repinned && repinnedSession != 0)
+        {
+            table.Set((UInt128)(ulong)repinnedSession, node.Id, now);
+            return new Selection(node, outcomeWhenBalanced, true, repinnedSession);
+        }
+
+        var session = NewSessionId();
+        if (_time.GetUtcNow().ToUnixTimeSeconds() == node.Counters.UnpinnedBefore)
+        {
+            // Issued in the very second the node was unpinned: recorded now, so that IsUnpinned can tell this cookie
+            // from the ones the unpin meant (cookies carry whole seconds).
+            table.Set((UInt128)(ulong)session, node.Id, now);
+        }
+
         return new Selection(node, outcomeWhenBalanced, true, session);
     }
 

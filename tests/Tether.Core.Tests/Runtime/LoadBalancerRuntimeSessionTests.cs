@@ -16,16 +16,19 @@ public sealed class LoadBalancerRuntimeSessionTests
     // ---------------------------------------------------------------- session ids
 
     [Fact]
-    public void Select_CookieBalanced_CarriesNonZeroSessionIdAndRecordsSession()
+    public void Select_CookieBalanced_CarriesNonZeroSessionIdAndRecordsItWhenTheClientReturns()
     {
         var runtime = Create(Config());
 
         var selection = runtime.Select([], default);
+        var recordedAtIssue = runtime.StickTable.TryPeek(SessionKey(selection.SessionId), _clock.GetTimestamp(), runtime.Snapshot.TtlTicks, out _);
+        runtime.Select(Issue(runtime, selection), default);
 
         Assert.Equal(SelectionOutcome.Balanced, selection.Outcome);
         Assert.Equal(1, selection.Node!.Id);
         Assert.True(selection.IssueCookie);
         Assert.NotEqual(0, selection.SessionId);
+        Assert.False(recordedAtIssue, "a client that never returns its cookie costs no state");
         Assert.True(runtime.StickTable.TryPeek(SessionKey(selection.SessionId), _clock.GetTimestamp(), runtime.Snapshot.TtlTicks, out var nodeId));
         Assert.Equal(1, nodeId);
     }
@@ -39,7 +42,7 @@ public sealed class LoadBalancerRuntimeSessionTests
 
         Assert.Equal(50, ids.Distinct().Count());
         Assert.DoesNotContain(0L, ids);
-        Assert.Equal(50, runtime.StickTable.Count);
+        Assert.Equal(0, runtime.StickTable.Count);
     }
 
     [Fact]
@@ -129,6 +132,7 @@ public sealed class LoadBalancerRuntimeSessionTests
     {
         var runtime = Create(Config(timeoutSeconds: 60));
         var idle = runtime.Select([], default);
+        runtime.Select(Issue(runtime, idle), default);
         _clock.Advance(TimeSpan.FromSeconds(30));
         var active = Issue(runtime, runtime.Select([], default));
 
@@ -161,6 +165,7 @@ public sealed class LoadBalancerRuntimeSessionTests
         var runtime = Create(Config());
         var first = runtime.Select([], default);
         var value = Issue(runtime, first);
+        runtime.Select(value, default);
 
         _clock.Advance(TimeSpan.FromSeconds(1));
         var dropped = runtime.UnpinNode(1);
@@ -175,7 +180,7 @@ public sealed class LoadBalancerRuntimeSessionTests
         Assert.True(after.IssueCookie);
         Assert.NotEqual(0, after.SessionId);
         Assert.NotEqual(first.SessionId, after.SessionId);
-        Assert.Equal(new Dictionary<int, int> { [2] = 1 }, runtime.CountSessionsByNode());
+        Assert.Empty(runtime.CountSessionsByNode());
     }
 
     [Fact]
@@ -228,6 +233,7 @@ public sealed class LoadBalancerRuntimeSessionTests
         var onNode1 = Issue(runtime, runtime.Select([], default));
         var second = runtime.Select([], default);
         var onNode2 = Issue(runtime, second);
+        runtime.Select(onNode1, default);
 
         _clock.Advance(TimeSpan.FromSeconds(1));
         var dropped = runtime.UnpinNode(1);
