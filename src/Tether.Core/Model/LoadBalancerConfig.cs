@@ -54,6 +54,9 @@ public sealed record LoadBalancerConfig
     /// <summary>Session persistence, or <c>null</c> when disabled.</summary>
     public SessionPersistenceConfig? SessionPersistence { get; init; }
 
+    /// <summary>Active health monitoring, or <c>null</c> when none (every node is then ONLINE).</summary>
+    public HealthMonitorConfig? HealthMonitor { get; init; }
+
     /// <summary>Free-form metadata items.</summary>
     public ImmutableArray<MetadataItem> Metadata { get; init; } = [];
 }
