@@ -35,6 +35,7 @@ public static class ManagementEndpointRouteBuilderExtensions
         LoadBalancerEndpoints.Map(group, service);
         NodeEndpoints.Map(group, service);
         SessionPersistenceEndpoints.Map(group, service);
+        HealthMonitorEndpoints.Map(group, service);
         var runtimes = endpoints.ServiceProvider.GetService<Tether.Core.IRuntimeRegistry>();
         if (runtimes is not null)
         {

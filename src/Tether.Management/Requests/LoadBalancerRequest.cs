@@ -23,6 +23,7 @@ internal sealed class LoadBalancerRequest
     public IReadOnlyList<VirtualIpRequest>? VirtualIps { get; init; }
     public IReadOnlyList<NodeRequest>? Nodes { get; init; }
     public SessionPersistenceRequest? SessionPersistence { get; init; }
+    public HealthMonitorRequest? HealthMonitor { get; init; }
     public IReadOnlyList<MetadataRequest>? Metadata { get; init; }
 
     public static LoadBalancerRequest Read(FieldReader reader) => new()
@@ -41,6 +42,7 @@ internal sealed class LoadBalancerRequest
         SessionPersistence = reader.Object("sessionPersistence") is { } persistence
             ? SessionPersistenceRequest.Read(persistence)
             : null,
+        HealthMonitor = reader.Object("healthMonitor") is { } monitor ? HealthMonitorRequest.Read(monitor) : null,
         Metadata = reader.ObjectArray("metadata")?.Select(MetadataRequest.Read).ToList(),
     };
 }
