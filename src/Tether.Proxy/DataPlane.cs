@@ -4,6 +4,7 @@ using Tether.Core.LoadBalancing;
 using Tether.Core.Model;
 using Tether.Core.Runtime;
 using Tether.Core.SessionPersistence;
+using Tether.Proxy.Health;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Tether.Proxy;
@@ -26,6 +27,7 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
     private readonly Task _purgeLoop;
     private CookieKeyRing _keys;
     private readonly IStickTableStore? _stickStore;
+    private readonly HealthMonitoring _health;
     private long _lastSave;
     private int _disposed;
 
@@ -47,6 +49,7 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
         _random = random;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<DataPlane>();
+        _health = new HealthMonitoring(options, time, loggerFactory);
         _purgeLoop = PurgeLoopAsync(_stopping.Token);
     }
 
@@ -96,7 +99,7 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
             }
 
             var runtime = new LoadBalancerRuntime(config, _keys, _time, _random);
-            host = new LoadBalancerHost(runtime, _forwarder, _loggerFactory, _options);
+            host = new LoadBalancerHost(runtime, _forwarder, _loggerFactory, _options, _health);
             await host.ApplyAsync(config, cancellationToken).ConfigureAwait(false);
             _hosts[config.Id] = host;
             LoadStickTable(runtime);
@@ -168,6 +171,7 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
 
         await Task.WhenAll(hosts.Select(h => h.DisposeAsync().AsTask())).ConfigureAwait(false);
         SaveStickTables(hosts.Select(h => h.Runtime));
+        _health.Dispose();
         _stopping.Dispose();
     }
 
