@@ -24,7 +24,9 @@ namespace Tether.Management.Endpoints;
 /// <item><c>GET /loadbalancers/{id}/nodes/events</c> (200): the last node status changes (at most 1000, oldest first,
 /// kept in memory) as Rackspace's node service events: <c>{"nodeServiceEvents":[{"id","detailedMessage","nodeId",
 /// "type":"UPDATE_NODE","description","category":"UPDATE","severity":"INFO","relativeUri","accountId",
-/// "loadbalancerId","title":"Node Status Updated","author":"Tether","created","callbackHost"}],"links":[]}</c>.</item>
+/// "loadbalancerId","title":"Node Status Updated","author":"Tether","created","callbackHost"}],"links":[]}</c>;
+/// <c>GET /loadbalancers/{id}/nodes/{nodeId}/events</c> (the events' <c>relativeUri</c>) gives one node's (404
+/// <c>Node not found</c> for a node the load balancer does not hold).</item>
 /// </list>
 /// Every path is 404 <c>Load balancer not found</c> for another account's load balancer; PUT and DELETE are 422 while
 /// the load balancer is immutable.
@@ -78,23 +80,37 @@ internal static class HealthMonitorEndpoints
         });
 
         group.MapGet("/loadbalancers/{id:int}/nodes/events", (int account, int id, HttpContext http) =>
+            service.Find(account, id) is { } config
+                ? Events(config, null, http)
+                : JsonNodeResult.Error(ApiError.LoadBalancerNotFound));
+
+        group.MapGet("/loadbalancers/{id:int}/nodes/{nodeId:int}/events", (int account, int id, int nodeId, HttpContext http) =>
         {
             if (service.Find(account, id) is not { } config)
             {
                 return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
             }
 
-            var events = new JsonArray();
-            if (LiveStatus.Runtime(http, id) is { } runtime)
+            return config.Nodes.Any(n => n.Id == nodeId) ? Events(config, nodeId, http) : JsonNodeResult.Error(ApiError.NodeNotFound);
+        });
+    }
+
+    /// <summary>The events of the load balancer, or of one of its nodes (the event's <c>relativeUri</c>).</summary>
+    private static JsonNodeResult Events(LoadBalancerConfig config, int? nodeId, HttpContext http)
+    {
+        var events = new JsonArray();
+        if (LiveStatus.Runtime(http, config.Id) is { } runtime)
+        {
+            foreach (var change in runtime.NodeEvents.Snapshot())
             {
-                foreach (var change in runtime.NodeEvents.Snapshot())
+                if (nodeId is null || change.NodeId == nodeId)
                 {
                     events.Add(NodeServiceEvent(config, change));
                 }
             }
+        }
 
-            return JsonNodeResult.Ok(new JsonObject { ["nodeServiceEvents"] = events, ["links"] = new JsonArray() });
-        });
+        return JsonNodeResult.Ok(new JsonObject { ["nodeServiceEvents"] = events, ["links"] = new JsonArray() });
     }
 
     /// <summary>One event in Rackspace's shape (field names, fixed values and the description's wording).</summary>

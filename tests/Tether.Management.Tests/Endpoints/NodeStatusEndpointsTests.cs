@@ -98,4 +98,20 @@ public sealed class NodeStatusEndpointsTests : IAsyncLifetime, IDisposable
         Assert.Equal("Node is working", events[1]!["detailedMessage"]!.GetValue<string>());
         Assert.Equal(new JsonArray().ToJsonString(), response.Body!["links"]!.ToJsonString());
     }
+
+    [Fact]
+    public async Task GetNodeEvents_OneNode_OnlyItsEventsAnd404ForAnUnknownNode()
+    {
+        var (api, id, nodes) = await CreateMonitoredAsync();
+        var runtime = _dataPlane.FindRuntime(id)!;
+        runtime.SetNodeStatus(nodes[0], NodeStatus.Offline, "Connection refused");
+        runtime.SetNodeStatus(nodes[1], NodeStatus.Offline, "Connection refused");
+
+        var response = await api.GetAsync($"/loadbalancers/{id}/nodes/{nodes[1]}/events");
+
+        Assert.Equal(200, response.Status);
+        var events = response.Body!["nodeServiceEvents"]!.AsArray();
+        Assert.Equal([nodes[1]], events.Select(e => e!["nodeId"]!.GetValue<int>()));
+        Assert.Equal(404, (await api.GetAsync($"/loadbalancers/{id}/nodes/999999/events")).Status);
+    }
 }
