@@ -157,6 +157,7 @@ public sealed partial class LoadBalancerService : IDisposable
                 VirtualIps = [vip],
                 Nodes = [.. plan.Nodes.Select((n, i) => n with { Id = firstNode + i })],
                 SessionPersistence = plan.SessionPersistence,
+                HealthMonitor = plan.HealthMonitor,
                 Metadata = [.. plan.Metadata.Select((m, i) => new MetadataItem(firstMeta + i, m.Key, m.Value))],
             };
 
@@ -351,6 +352,37 @@ public sealed partial class LoadBalancerService : IDisposable
             }
 
             var next = existing with { SessionPersistence = null };
+            return Change(next, next);
+        }, cancellationToken);
+
+    /// <summary>Sets (replaces) the health monitor (PUT <c>/healthmonitor</c>).</summary>
+    internal Task<Outcome<LoadBalancerConfig>> SetHealthMonitorAsync(int accountId, int id, HealthMonitorRequest request,
+        CancellationToken cancellationToken) =>
+        MutateAsync(accountId, id, existing =>
+        {
+            var errors = new List<string>(request.Issues.Messages);
+            var monitor = HealthMonitorValidator.Validate(request, existing.Protocol, errors);
+            if (monitor is null || errors.Count > 0)
+            {
+                return ApiError.Validation(errors);
+            }
+
+            var next = existing with { HealthMonitor = monitor };
+            return Change(next, next);
+        }, cancellationToken);
+
+    /// <summary>Removes the health monitor: every node is ONLINE again. 422 when there is none (Rackspace: "No health
+    /// monitor found to delete.").</summary>
+    internal Task<Outcome<LoadBalancerConfig>> DeleteHealthMonitorAsync(int accountId, int id,
+        CancellationToken cancellationToken) =>
+        MutateAsync(accountId, id, existing =>
+        {
+            if (existing.HealthMonitor is null)
+            {
+                return new ApiError(422, $"No health monitor found to delete on Load Balancer '{id}'.");
+            }
+
+            var next = existing with { HealthMonitor = null };
             return Change(next, next);
         }, cancellationToken);
 

@@ -4,6 +4,7 @@ using Tether.Core.LoadBalancing;
 using Tether.Core.Model;
 using Tether.Core.Runtime;
 using Tether.Core.SessionPersistence;
+using Tether.Proxy.Health;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Tether.Proxy;
@@ -26,6 +27,7 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
     private readonly Task _purgeLoop;
     private CookieKeyRing _keys;
     private readonly IStickTableStore? _stickStore;
+    private readonly HealthMonitoring _health;
     private long _lastSave;
     private int _disposed;
 
@@ -48,6 +50,7 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<DataPlane>();
         Metrics = new Metrics.TetherMetrics(LiveRuntimes);
+        _health = new HealthMonitoring(options, time, loggerFactory);
         _purgeLoop = PurgeLoopAsync(_stopping.Token);
     }
 
@@ -119,7 +122,7 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
             }
 
             var runtime = new LoadBalancerRuntime(config, _keys, _time, _random);
-            host = new LoadBalancerHost(runtime, _forwarder, _loggerFactory, _options, Metrics);
+            host = new LoadBalancerHost(runtime, _forwarder, _loggerFactory, _options, _health, Metrics);
             await host.ApplyAsync(config, cancellationToken).ConfigureAwait(false);
             _hosts[config.Id] = host;
             LoadStickTable(runtime);
@@ -191,6 +194,7 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
 
         await Task.WhenAll(hosts.Select(h => h.DisposeAsync().AsTask())).ConfigureAwait(false);
         SaveStickTables(hosts.Select(h => h.Runtime));
+        _health.Dispose();
         _stopping.Dispose();
     }
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Tether.Core;
 using Tether.Core.Model;
 using Tether.Core.Runtime;
+using Tether.Proxy.Health;
 using Tether.Proxy.Http;
 using Tether.Proxy.Tcp;
 using Tether.Proxy.Udp;
@@ -35,9 +36,12 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ProxyOptions _options;
     private readonly Tls.CertificateHolder _certificate = new();
+    private readonly HealthMonitoring _health;
+    private HealthChecker? _checker;
 
-    public LoadBalancerHost(LoadBalancerRuntime runtime, IHttpForwarder forwarder, ILoggerFactory loggerFactory, ProxyOptions options, Metrics.TetherMetrics? metrics = null)
+    public LoadBalancerHost(LoadBalancerRuntime runtime, IHttpForwarder forwarder, ILoggerFactory loggerFactory, ProxyOptions options, HealthMonitoring health, Metrics.TetherMetrics? metrics = null)
     {
+        _health = health;
         Runtime = runtime;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<LoadBalancerHost>();
@@ -109,8 +113,25 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
             throw;
         }
 
-        // Everything is bound: publish the new model, then release what is no longer wanted.
-        Runtime.Apply(config);
+        // Everything is bound: publish the new model (a changed health monitor is stopped first and started after,
+        // so that no probe of the old one changes a status afterwards), then release what is no longer wanted.
+        var monitorChanged = _checker?.Monitor != config.HealthMonitor;
+        if (monitorChanged && _checker is not null)
+        {
+            await _checker.DisposeAsync().ConfigureAwait(false);
+            _checker = null;
+        }
+
+        foreach (var change in Runtime.Apply(config))
+        {
+            HealthLog.NodeOnline(_logger, config.Id, change.NodeId, change.DetailedMessage);
+        }
+
+        if (monitorChanged && config.HealthMonitor is { } monitor)
+        {
+            _checker = _health.Start(Runtime, monitor);
+        }
+
         _handler.OnConfigApplied(config);
         var obsolete = new List<IListener>();
         foreach (var (key, listener) in _listeners)
@@ -138,6 +159,12 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_checker is not null)
+        {
+            await _checker.DisposeAsync().ConfigureAwait(false);
+            _checker = null;
+        }
+
         var stops = new List<Task>();
         foreach (var listener in _listeners.Values)
         {

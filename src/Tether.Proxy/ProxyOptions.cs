@@ -27,4 +27,8 @@ public sealed class ProxyOptions
     /// <summary>How often stick tables (SOURCE_IP, APP_COOKIE, and the HTTP_COOKIE session view) are written to the
     /// store so that they survive a restart, in seconds (default 30; they are also written at shutdown).</summary>
     public int StickTableSaveIntervalSeconds { get; set; } = 30;
+
+    /// <summary>The most health probes (issue 6) running at once over every load balancer (default 32); the others
+    /// wait for a slot before their timeout starts.</summary>
+    public int MaxConcurrentHealthProbes { get; set; } = 32;
 }

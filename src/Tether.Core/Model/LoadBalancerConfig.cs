@@ -57,6 +57,9 @@ public sealed record LoadBalancerConfig
     /// <summary>SSL termination, or <c>null</c> when not configured (HTTP load balancers only).</summary>
     public SslTerminationConfig? SslTermination { get; init; }
 
+    /// <summary>Active health monitoring, or <c>null</c> when none (every node is then ONLINE).</summary>
+    public HealthMonitorConfig? HealthMonitor { get; init; }
+
     /// <summary>Free-form metadata items.</summary>
     public ImmutableArray<MetadataItem> Metadata { get; init; } = [];
 }

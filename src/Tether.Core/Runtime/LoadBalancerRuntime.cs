@@ -1,3 +1,4 @@
+using Tether.Core.Health;
 using Tether.Core.LoadBalancing;
 using Tether.Core.Model;
 using Tether.Core.SessionPersistence;
@@ -10,8 +11,8 @@ namespace Tether.Core.Runtime;
 /// decision of DESIGN.md section 4: persistence decides first, the algorithm picks only when persistence has no
 /// valid answer, and persistence never sends a request to a node the load balancer does not hold.
 /// </summary>
-/// <remarks><see cref="Select"/> takes no lock and allocates nothing; <see cref="Apply"/> is called off the request
-/// path, one change at a time.</remarks>
+/// <remarks><see cref="Select"/> takes no lock and allocates nothing; <see cref="Apply"/> and
+/// <see cref="SetNodeStatus"/> are called off the request path and serialized with each other.</remarks>
 public sealed class LoadBalancerRuntime
 {
     private readonly Dictionary<int, NodeCounters> _counters = [];
@@ -22,6 +23,10 @@ public sealed class LoadBalancerRuntime
     private volatile IStickTable _stickTable;
     private readonly PersistenceStatistics _statistics = new();
     private readonly ValidatedCookieCache _cookieCache = new();
+    private readonly Lock _changes = new();
+    private readonly Dictionary<int, NodeStatus> _health = [];
+    private readonly NodeEventLog _events = new();
+    private LoadBalancerConfig _config;
 
     /// <summary>Creates the runtime of <paramref name="config"/>.</summary>
     /// <param name="config">The configuration.</param>
@@ -34,6 +39,7 @@ public sealed class LoadBalancerRuntime
         _random = random;
         _keys = keys;
         _stickTable = new StickTable();
+        _config = config;
         _snapshot = Build(config);
     }
 
@@ -56,29 +62,143 @@ public sealed class LoadBalancerRuntime
         set => _keys = value;
     }
 
+    /// <summary>The last node status changes (health monitoring), for <c>GET .../nodes/events</c>.</summary>
+    public NodeEventLog NodeEvents => _events;
+
     /// <summary>Builds and publishes the model of <paramref name="config"/>. Node counters survive for nodes that
     /// remain; the stick table is cleared when persistence type changes or is disabled, and entries of removed nodes
-    /// are dropped. Call one change at a time.</summary>
-    public void Apply(LoadBalancerConfig config)
+    /// are dropped. The health overlay (<see cref="SetNodeStatus"/>) survives for nodes that remain while the load
+    /// balancer has a health monitor; without one it is cleared, so that every node has its configured status (ONLINE)
+    /// again (Rackspace: deleting the monitor brings every node back ONLINE).</summary>
+    /// <returns>The status changes the new configuration caused (nodes back ONLINE because the monitor was removed),
+    /// already recorded in <see cref="NodeEvents"/>; usually empty.</returns>
+    public IReadOnlyList<NodeStatusEvent> Apply(LoadBalancerConfig config)
     {
-        var previous = _snapshot;
-        var next = Build(config);
-        if (previous.PersistenceType != next.PersistenceType)
+        lock (_changes)
         {
-            _stickTable = new StickTable();
-        }
-        else
-        {
-            foreach (var node in previous.Nodes)
+            var changes = ReconcileHealth(config);
+            _config = config;
+            var previous = _snapshot;
+            var next = Build(WithHealth(config));
+            if (previous.PersistenceType != next.PersistenceType)
             {
-                if (next.FindNode(node.Id) is null)
+                _stickTable = new StickTable();
+            }
+            else
+            {
+                foreach (var node in previous.Nodes)
                 {
-                    _stickTable.RemoveNode(node.Id);
+                    if (next.FindNode(node.Id) is null)
+                    {
+                        _stickTable.RemoveNode(node.Id);
+                    }
+                }
+            }
+
+            _snapshot = next;
+            return changes;
+        }
+    }
+
+    /// <summary>
+    /// Health monitoring: sets node <paramref name="nodeId"/>'s live status over the configured one and, when it
+    /// changes, rebuilds and publishes the model (pools, schedules and the Maglev table hold only ONLINE nodes, so an
+    /// OFFLINE node gets no new traffic and its pinned clients fall back as for any unavailable node) and records the
+    /// change in <see cref="NodeEvents"/>. Ignored when the load balancer has no health monitor or no such node.
+    /// </summary>
+    /// <param name="nodeId">The node.</param>
+    /// <param name="status">Its status as the monitor sees it now.</param>
+    /// <param name="detailedMessage">Why (the probe's result), for the event.</param>
+    /// <returns>The recorded event, or <c>null</c> when nothing changed.</returns>
+    public NodeStatusEvent? SetNodeStatus(int nodeId, NodeStatus status, string detailedMessage)
+    {
+        lock (_changes)
+        {
+            if (_config.HealthMonitor is null || FindConfig(_config, nodeId) is not { } node)
+            {
+                return null;
+            }
+
+            var current = _health.TryGetValue(nodeId, out var live) ? live : node.Status;
+            if (current == status)
+            {
+                return null;
+            }
+
+            if (status == node.Status)
+            {
+                _health.Remove(nodeId);
+            }
+            else
+            {
+                _health[nodeId] = status;
+            }
+
+            _snapshot = Build(WithHealth(_config));
+            return _events.Add(nodeId, status, detailedMessage, _time.GetUtcNow());
+        }
+    }
+
+    /// <summary>Drops the overlay of nodes <paramref name="config"/> no longer holds, and all of it when the load
+    /// balancer has no health monitor (recording each node that comes back to its configured status).</summary>
+    private List<NodeStatusEvent> ReconcileHealth(LoadBalancerConfig config)
+    {
+        var changes = new List<NodeStatusEvent>();
+        if (_health.Count == 0)
+        {
+            return changes;
+        }
+
+        foreach (var (nodeId, status) in _health.ToArray())
+        {
+            if (FindConfig(config, nodeId) is not { } node)
+            {
+                _health.Remove(nodeId);
+            }
+            else if (config.HealthMonitor is null)
+            {
+                _health.Remove(nodeId);
+                if (node.Status != status)
+                {
+                    changes.Add(_events.Add(nodeId, node.Status, "Health monitor removed", _time.GetUtcNow()));
                 }
             }
         }
 
-        _snapshot = next;
+        return changes;
+    }
+
+    /// <summary><paramref name="config"/> with the health overlay applied to its nodes' status.</summary>
+    private LoadBalancerConfig WithHealth(LoadBalancerConfig config)
+    {
+        if (_health.Count == 0)
+        {
+            return config;
+        }
+
+        var nodes = config.Nodes.ToBuilder();
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            if (_health.TryGetValue(nodes[i].Id, out var status) && status != nodes[i].Status)
+            {
+                nodes[i] = nodes[i] with { Status = status };
+            }
+        }
+
+        return config with { Nodes = nodes.ToImmutable() };
+    }
+
+    private static NodeConfig? FindConfig(LoadBalancerConfig config, int nodeId)
+    {
+        foreach (var node in config.Nodes)
+        {
+            if (node.Id == nodeId)
+            {
+                return node;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

@@ -48,9 +48,9 @@ internal static class LoadBalancerEndpoints
             return error is null ? JsonNodeResult.Accepted() : JsonNodeResult.Error(error);
         });
 
-        group.MapGet("/loadbalancers/{id:int}", (int account, int id) =>
+        group.MapGet("/loadbalancers/{id:int}", (int account, int id, HttpContext http) =>
             service.Find(account, id) is { } config
-                ? JsonNodeResult.Ok(new JsonObject { ["loadBalancer"] = Representations.LoadBalancer(config) })
+                ? JsonNodeResult.Ok(new JsonObject { ["loadBalancer"] = Representations.LoadBalancer(LiveStatus.Apply(config, http)) })
                 : JsonNodeResult.Error(ApiError.LoadBalancerNotFound));
 
         group.MapPut("/loadbalancers/{id:int}", async (int account, int id, HttpContext http) =>

@@ -29,7 +29,7 @@ internal static class NodeEndpoints
                 : null;
             var counts = runtime?.CountSessionsByNode();
             var nodes = new JsonArray();
-            foreach (var node in config.Nodes)
+            foreach (var node in LiveStatus.Apply(config, runtime).Nodes)
             {
                 var body = Representations.Node(node);
                 PersistenceInsightEndpoints.AddRuntimeFields(body, node, runtime, counts);
@@ -81,14 +81,14 @@ internal static class NodeEndpoints
             return EndpointHelpers.Respond(outcome, _ => JsonNodeResult.Accepted());
         });
 
-        group.MapGet("/loadbalancers/{id:int}/nodes/{nodeId:int}", (int account, int id, int nodeId) =>
+        group.MapGet("/loadbalancers/{id:int}/nodes/{nodeId:int}", (int account, int id, int nodeId, HttpContext http) =>
         {
             if (service.Find(account, id) is not { } config)
             {
                 return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
             }
 
-            return config.Nodes.FirstOrDefault(n => n.Id == nodeId) is { } node
+            return LiveStatus.Apply(config, http).Nodes.FirstOrDefault(n => n.Id == nodeId) is { } node
                 ? JsonNodeResult.Ok(new JsonObject { ["node"] = Representations.Node(node) })
                 : JsonNodeResult.Error(ApiError.NodeNotFound);
         });

@@ -12,8 +12,8 @@ internal static class Representations
     public const string ClusterName = "tether";
 
     /// <summary><c>{"id","name","protocol","port","algorithm","status","timeout","halfClosed","httpsRedirect",
-    /// "cluster","virtualIps","nodes","nodeCount","sessionPersistence"? (absent when disabled),"connectionLogging",
-    /// "metadata","created","updated"}</c></summary>
+    /// "cluster","virtualIps","nodes","nodeCount","sessionPersistence"? (absent when disabled),"healthMonitor"? (absent
+    /// when none),"connectionLogging","metadata","created","updated"}</c></summary>
     public static JsonObject LoadBalancer(LoadBalancerConfig c)
     {
         var body = new JsonObject
@@ -35,6 +35,11 @@ internal static class Representations
         if (c.SessionPersistence is { } persistence)
         {
             body["sessionPersistence"] = SessionPersistence(persistence);
+        }
+
+        if (c.HealthMonitor is { } monitor)
+        {
+            body["healthMonitor"] = HealthMonitor(monitor);
         }
 
         body["connectionLogging"] = new JsonObject { ["enabled"] = false };
@@ -92,6 +97,25 @@ internal static class Representations
         if (p.CookieSecure is not null) body["cookieSecure"] = p.CookieSecure;
         if (p.CookieHttpOnly is not null) body["cookieHttpOnly"] = p.CookieHttpOnly;
         if (p.CookieSameSite is not null) body["cookieSameSite"] = p.CookieSameSite;
+        return body;
+    }
+
+    /// <summary>The health monitor object: <c>{"type","delay","timeout","attemptsBeforeDeactivation"}</c>, then for
+    /// HTTP/HTTPS <c>"path"</c> and only the optional fields that were set (<c>statusRegex</c>, <c>bodyRegex</c>,
+    /// <c>hostHeader</c>). Seconds for delay and timeout.</summary>
+    public static JsonObject HealthMonitor(HealthMonitorConfig m)
+    {
+        var body = new JsonObject
+        {
+            ["type"] = HealthMonitorTypeNames.ToName(m.Type),
+            ["delay"] = m.DelaySeconds,
+            ["timeout"] = m.TimeoutSeconds,
+            ["attemptsBeforeDeactivation"] = m.AttemptsBeforeDeactivation,
+        };
+        if (m.Path is not null) body["path"] = m.Path;
+        if (m.StatusRegex is not null) body["statusRegex"] = m.StatusRegex;
+        if (m.BodyRegex is not null) body["bodyRegex"] = m.BodyRegex;
+        if (m.HostHeader is not null) body["hostHeader"] = m.HostHeader;
         return body;
     }
 

@@ -23,6 +23,7 @@ internal sealed class LoadBalancerRequest
     public IReadOnlyList<VirtualIpRequest>? VirtualIps { get; init; }
     public IReadOnlyList<NodeRequest>? Nodes { get; init; }
     public SessionPersistenceRequest? SessionPersistence { get; init; }
+    public HealthMonitorRequest? HealthMonitor { get; init; }
     public IReadOnlyList<MetadataRequest>? Metadata { get; init; }
 
     /// <summary>True when the body asks for connection logging: <c>connectionLogging</c> is present and is anything but
@@ -46,6 +47,7 @@ internal sealed class LoadBalancerRequest
         SessionPersistence = reader.Object("sessionPersistence") is { } persistence
             ? SessionPersistenceRequest.Read(persistence)
             : null,
+        HealthMonitor = reader.Object("healthMonitor") is { } monitor ? HealthMonitorRequest.Read(monitor) : null,
         Metadata = reader.ObjectArray("metadata")?.Select(MetadataRequest.Read).ToList(),
         ConnectionLoggingRequested = reader.Element.TryGetProperty("connectionLogging", out var logging)
             && logging.ValueKind != System.Text.Json.JsonValueKind.Null

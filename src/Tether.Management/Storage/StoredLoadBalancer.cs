@@ -28,6 +28,7 @@ internal sealed class StoredLoadBalancer
     public StoredNode[] Nodes { get; set; } = [];
     public StoredSessionPersistence? SessionPersistence { get; set; }
     public StoredSslTermination? SslTermination { get; set; }
+    public StoredHealthMonitor? HealthMonitor { get; set; }
     public StoredMetadataItem[] Metadata { get; set; } = [];
 
     public static string Serialize(LoadBalancerConfig config) =>
@@ -102,6 +103,19 @@ internal sealed class StoredLoadBalancer
                 SecureTrafficOnly = ssl.SecureTrafficOnly,
             }
             : null,
+        HealthMonitor = c.HealthMonitor is { } h
+            ? new StoredHealthMonitor
+            {
+                Type = HealthMonitorTypeNames.ToName(h.Type),
+                DelaySeconds = h.DelaySeconds,
+                TimeoutSeconds = h.TimeoutSeconds,
+                AttemptsBeforeDeactivation = h.AttemptsBeforeDeactivation,
+                Path = h.Path,
+                StatusRegex = h.StatusRegex,
+                BodyRegex = h.BodyRegex,
+                HostHeader = h.HostHeader,
+            }
+            : null,
         Metadata = [.. c.Metadata.Select(m => new StoredMetadataItem { Id = m.Id, Key = m.Key, Value = m.Value })],
     };
 
@@ -165,6 +179,19 @@ internal sealed class StoredLoadBalancer
                     SecureTrafficOnly = ssl.SecureTrafficOnly,
                 }
                 : null,
+            HealthMonitor = HealthMonitor is { } h
+                ? new HealthMonitorConfig
+                {
+                    Type = HealthMonitorTypeNames.TryParse(h.Type, out var ht) ? ht : throw Invalid("health monitor type", h.Type),
+                    DelaySeconds = h.DelaySeconds,
+                    TimeoutSeconds = h.TimeoutSeconds,
+                    AttemptsBeforeDeactivation = h.AttemptsBeforeDeactivation,
+                    Path = h.Path,
+                    StatusRegex = h.StatusRegex,
+                    BodyRegex = h.BodyRegex,
+                    HostHeader = h.HostHeader,
+                }
+                : null,
             Metadata = [.. Metadata.Select(m => new MetadataItem(m.Id, m.Key, m.Value))],
         };
     }
@@ -218,6 +245,19 @@ internal sealed class StoredSessionPersistence
     public bool? CookieSecure { get; set; }
     public bool? CookieHttpOnly { get; set; }
     public string? CookieSameSite { get; set; }
+}
+
+/// <summary>The health monitor (absent from documents written before health monitoring, which load as none).</summary>
+internal sealed class StoredHealthMonitor
+{
+    public string Type { get; set; } = "";
+    public int DelaySeconds { get; set; }
+    public int TimeoutSeconds { get; set; }
+    public int AttemptsBeforeDeactivation { get; set; }
+    public string? Path { get; set; }
+    public string? StatusRegex { get; set; }
+    public string? BodyRegex { get; set; }
+    public string? HostHeader { get; set; }
 }
 
 internal sealed class StoredMetadataItem

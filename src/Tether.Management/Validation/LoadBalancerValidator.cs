@@ -24,14 +24,15 @@ internal sealed record LoadBalancerPlan(
     string NewVirtualIpAddress,
     IReadOnlyList<NodeConfig> Nodes,
     SessionPersistenceConfig? SessionPersistence,
-    IReadOnlyList<(string Key, string Value)> Metadata);
+    IReadOnlyList<(string Key, string Value)> Metadata,
+    HealthMonitorConfig? HealthMonitor = null);
 
 /// <summary>
 /// Validates load balancers (DESIGN.md section 5; Rackspace v1.0). Create: <c>name</c> 1..128 characters,
 /// <c>protocol</c> a name of <see cref="Protocols"/>, <c>port</c> 1..65535 (defaults to the protocol's port when it
 /// has one), exactly one virtual IP (<c>{"type":"PUBLIC|SERVICENET"}</c>, IPV4 only, or <c>{"id":N}</c> of the same
 /// account), at least one node, <c>algorithm</c> a name of <see cref="AlgorithmNames"/> (default RANDOM),
-/// <c>timeout</c> 1..120 seconds (default 30), optional session persistence and metadata; no other load balancer may
+/// <c>timeout</c> 1..120 seconds (default 30), optional session persistence, health monitor and metadata; no other load balancer may
 /// listen on an overlapping address with the same port and transport. UDP-based protocols (DNS_UDP, UDP, UDP_STREAM)
 /// take no <c>healthMonitor</c>, <c>sslTermination</c> or enabled <c>connectionLogging</c> (Rackspace protocols
 /// reference: UDP load balancers cannot use health monitoring or SSL termination; issue 5 adds connection logging).
@@ -115,6 +116,12 @@ internal static class LoadBalancerValidator
             persistence = SessionPersistenceValidator.Validate(request.SessionPersistence, protocol, errors);
         }
 
+        HealthMonitorConfig? monitor = null;
+        if (request.HealthMonitor is not null)
+        {
+            monitor = HealthMonitorValidator.Validate(request.HealthMonitor, protocol, errors);
+        }
+
         var metadata = ValidateMetadata(request.Metadata, errors);
         if (request.HttpsRedirect == true)
         {
@@ -127,11 +134,12 @@ internal static class LoadBalancerValidator
         }
 
         return new LoadBalancerPlan(name!, protocol!, port!.Value, algorithm, timeout, request.HalfClosed ?? false,
-            request.HttpsRedirect ?? false, sharedVip, vipType, vipAddress!, nodes!, persistence, metadata);
+            request.HttpsRedirect ?? false, sharedVip, vipType, vipAddress!, nodes!, persistence, metadata, monitor);
     }
 
     /// <summary>Validates a PUT and returns the changed configuration (timestamps untouched), or null when any error
-    /// was added. A protocol or port change disables session persistence (seed 000).</summary>
+    /// was added. A protocol or port change disables session persistence (seed 000); a protocol the health monitor
+    /// does not fit (UDP, or HTTP/HTTPS monitor type mismatch) is a 400.</summary>
     public static LoadBalancerConfig? ValidateUpdate(LoadBalancerRequest request, LoadBalancerConfig existing,
         ValidationContext context, List<string> errors)
     {
@@ -190,6 +198,12 @@ internal static class LoadBalancerValidator
             // Rackspace: httpsRedirect needs TLS on the load balancer; Tether redirects on HTTP load balancers with SSL
             // termination (an HTTPS pass-through load balancer has no plain HTTP listener to redirect from).
             errors.Add("httpsRedirect: needs SSL termination on this HTTP load balancer (PUT /ssltermination first)");
+        }
+
+        if (protocol is not null && existing.HealthMonitor is { } monitor && newProtocol != existing.Protocol
+            && HealthMonitorValidator.ProtocolProblem(monitor.Type, newProtocol) is { } problem)
+        {
+            errors.Add($"protocol: {newProtocol} does not fit the load balancer's {HealthMonitorTypeNames.ToName(monitor.Type)} health monitor: {problem}; change or delete the health monitor first");
         }
 
         if (errors.Count != before || request.Issues.Messages.Count > 0)

@@ -10,11 +10,17 @@ using Microsoft.Extensions.Logging;
 namespace Tether.FunctionalTests.Infrastructure;
 
 /// <summary>A real Kestrel backend on 127.0.0.1 with an ephemeral port. It answers with its name (body and
-/// <c>X-Backend</c>), echoes forwarding headers on <c>/headers</c>, and waits on <c>/slow?ms=N</c>.</summary>
+/// <c>X-Backend</c>), echoes forwarding headers on <c>/headers</c>, waits on <c>/slow?ms=N</c>, and answers health
+/// probes on <c>/health</c> with <see cref="HealthStatus"/> and <see cref="HealthBody"/> (not counted in
+/// <see cref="Requests"/>).</summary>
 public sealed class TestBackend : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private int _requests;
+    private int _healthChecks;
+    private volatile int _healthStatus = 200;
+    private volatile string _healthBody = "OK";
+    private volatile string? _lastHealthHost;
 
     private TestBackend(string name, WebApplication app)
     {
@@ -28,6 +34,26 @@ public sealed class TestBackend : IAsyncDisposable
 
     public int Requests => Volatile.Read(ref _requests);
 
+    /// <summary>The status code <c>/health</c> answers (default 200).</summary>
+    public int HealthStatus
+    {
+        get => _healthStatus;
+        set => _healthStatus = value;
+    }
+
+    /// <summary>The body <c>/health</c> answers (default <c>OK</c>).</summary>
+    public string HealthBody
+    {
+        get => _healthBody;
+        set => _healthBody = value;
+    }
+
+    /// <summary>How many requests <c>/health</c> received.</summary>
+    public int HealthChecks => Volatile.Read(ref _healthChecks);
+
+    /// <summary>The Host header of the last <c>/health</c> request.</summary>
+    public string? LastHealthHost => _lastHealthHost;
+
     public static async Task<TestBackend> StartAsync(string name, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -37,6 +63,14 @@ public sealed class TestBackend : IAsyncDisposable
         TestBackend? self = null;
         app.Use((context, next) =>
         {
+            if (context.Request.Path == "/health")
+            {
+                Interlocked.Increment(ref self!._healthChecks);
+                self._lastHealthHost = context.Request.Headers.Host;
+                context.Response.StatusCode = self.HealthStatus;
+                return context.Response.WriteAsync(self.HealthBody);
+            }
+
             Interlocked.Increment(ref self!._requests);
             context.Response.Headers["X-Backend"] = name;
             return next(context);

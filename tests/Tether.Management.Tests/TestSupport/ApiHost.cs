@@ -73,6 +73,11 @@ internal sealed class ApiHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(logs);
         builder.Services.AddSingleton<IDataPlane>(dataPlane);
+        if (dataPlane is IRuntimeRegistry registry)
+        {
+            builder.Services.AddSingleton(registry);
+        }
+
         builder.Services.AddSingleton<TimeProvider>(time);
         builder.Services.AddTetherManagement(options);
         var app = builder.Build();
