@@ -36,6 +36,7 @@ public static class ManagementEndpointRouteBuilderExtensions
         NodeEndpoints.Map(group, service);
         SessionPersistenceEndpoints.Map(group, service);
         SslTerminationEndpoints.Map(group, service);
+        AccessControlEndpoints.Map(group, service);
         var runtimes = endpoints.ServiceProvider.GetService<Tether.Core.IRuntimeRegistry>();
         if (runtimes is not null)
         {
