@@ -35,6 +35,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ProxyOptions _options;
     private readonly Tls.CertificateHolder _certificate = new();
+    private readonly Access.AccessControl _access;
 
     public LoadBalancerHost(LoadBalancerRuntime runtime, IHttpForwarder forwarder, ILoggerFactory loggerFactory, ProxyOptions options, Metrics.TetherMetrics? metrics = null)
     {
@@ -42,11 +43,15 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<LoadBalancerHost>();
         _options = options;
-        _handler = new HttpProxyHandler(runtime, forwarder, options, metrics);
-        _tcpHandler = new TcpProxyHandler(runtime, options, loggerFactory.CreateLogger<TcpProxyHandler>());
+        _access = new Access.AccessControl(runtime.Snapshot.Config, options, loggerFactory.CreateLogger<Access.AccessControl>());
+        _handler = new HttpProxyHandler(runtime, forwarder, options, metrics, _access);
+        _tcpHandler = new TcpProxyHandler(runtime, options, loggerFactory.CreateLogger<TcpProxyHandler>(), _access);
     }
 
     public LoadBalancerRuntime Runtime { get; }
+
+    /// <summary>Access list, throttle, error page and connection log of this load balancer.</summary>
+    public Access.AccessControl Access => _access;
 
     public int Id => Runtime.Snapshot.Id;
 
@@ -87,7 +92,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
                 }
                 else if (secure.Contains(endPoint))
                 {
-                    started.Add(await Listener.StartHttpAsync(endPoint, _handler.HandleAsync, _loggerFactory, _options, cancellationToken, _certificate).ConfigureAwait(false));
+                    started.Add(await Listener.StartHttpAsync(endPoint, _handler.HandleAsync, _loggerFactory, _options, cancellationToken, _certificate, _access.HttpConnectionMiddleware).ConfigureAwait(false));
                 }
                 else
                 {
@@ -110,6 +115,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         }
 
         // Everything is bound: publish the new model, then release what is no longer wanted.
+        _access.Apply(config);
         Runtime.Apply(config);
         _handler.OnConfigApplied(config);
         var obsolete = new List<IListener>();
@@ -146,6 +152,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
 
         _listeners.Clear();
         await Task.WhenAll(stops).ConfigureAwait(false);
+        await _access.DisposeAsync().ConfigureAwait(false);
     }
 
     private Task<IListener> StartAsync(ProtocolLayer layer, IPEndPoint endPoint, CancellationToken cancellationToken) => layer switch
@@ -159,7 +166,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         await TcpProxyListener.StartAsync(endPoint, _tcpHandler, Id, _options, _loggerFactory, cancellationToken).ConfigureAwait(false);
 
     private async Task<IListener> StartHttpAsync(IPEndPoint endPoint, CancellationToken cancellationToken) =>
-        await Listener.StartHttpAsync(endPoint, _handler.HandleAsync, _loggerFactory, _options, cancellationToken).ConfigureAwait(false);
+        await Listener.StartHttpAsync(endPoint, _handler.HandleAsync, _loggerFactory, _options, cancellationToken, connectionMiddleware: _access.HttpConnectionMiddleware).ConfigureAwait(false);
 
     /// <summary>Binds a port that one of this load balancer's listeners is releasing: "address in use" is retried for
     /// a moment (an HTTP listener unbinds shortly after its stop begins).</summary>

@@ -27,4 +27,8 @@ public sealed class ProxyOptions
     /// <summary>How often stick tables (SOURCE_IP, APP_COOKIE, and the HTTP_COOKIE session view) are written to the
     /// store so that they survive a restart, in seconds (default 30; they are also written at shutdown).</summary>
     public int StickTableSaveIntervalSeconds { get; set; } = 30;
+
+    /// <summary>The data directory: connection logs go to <c>&lt;DataDirectory&gt;/logs/lb-&lt;id&gt;.log</c>. The host
+    /// sets it to Tether's data directory; when null, connection log lines go to standard output.</summary>
+    public string? DataDirectory { get; set; }
 }

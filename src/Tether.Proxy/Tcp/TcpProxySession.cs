@@ -38,6 +38,8 @@ internal sealed class TcpProxySession
     private long _lastActivity;
     private int _terminated;
     private int _timedOut;
+    private long _bytesIn;
+    private long _bytesOut;
 
     public TcpProxySession(ConnectionContext client, Socket node, bool halfClosed, int idleTimeoutSeconds, TimeProvider time)
     {
@@ -49,6 +51,12 @@ internal sealed class TcpProxySession
         _idleTicks = idleTimeoutSeconds * time.TimestampFrequency;
         _idleCheckPeriod = TimeSpan.FromMilliseconds(Math.Max(100, idleTimeoutSeconds * 250));
     }
+
+    /// <summary>Bytes sent from the client to the node (read after <see cref="RunAsync"/>).</summary>
+    public long BytesIn => Volatile.Read(ref _bytesIn);
+
+    /// <summary>Bytes sent from the node to the client (read after <see cref="RunAsync"/>).</summary>
+    public long BytesOut => Volatile.Read(ref _bytesOut);
 
     /// <summary>True when the session ended because nothing moved for the idle timeout.</summary>
     public bool TimedOut => Volatile.Read(ref _timedOut) != 0;
@@ -95,6 +103,7 @@ internal sealed class TcpProxySession
                         {
                             var sent = await _node.SendAsync(remaining, SocketFlags.None).ConfigureAwait(false);
                             remaining = remaining[sent..];
+                            _bytesIn += sent;
                         }
                     }
                 }
@@ -145,6 +154,7 @@ internal sealed class TcpProxySession
                     {
                         Touch();
                         more = await SendToClientAsync(output, buffer.AsMemory(0, received)).ConfigureAwait(false);
+                        _bytesOut += received;
                     }
                 }
                 finally
