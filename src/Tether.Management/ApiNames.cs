@@ -59,4 +59,16 @@ internal static class ApiNames
             default: type = default; return false;
         }
     }
+
+    public static string AccessListType(AccessListType type) => type == Core.Model.AccessListType.Allow ? "ALLOW" : "DENY";
+
+    public static bool TryParseAccessListType(string? name, out AccessListType type)
+    {
+        switch (name)
+        {
+            case "ALLOW": type = Core.Model.AccessListType.Allow; return true;
+            case "DENY": type = Core.Model.AccessListType.Deny; return true;
+            default: type = default; return false;
+        }
+    }
 }

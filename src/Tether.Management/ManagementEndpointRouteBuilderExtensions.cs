@@ -37,6 +37,7 @@ public static class ManagementEndpointRouteBuilderExtensions
         SessionPersistenceEndpoints.Map(group, service);
         SslTerminationEndpoints.Map(group, service);
         HealthMonitorEndpoints.Map(group, service);
+        AccessControlEndpoints.Map(group, service);
         var runtimes = endpoints.ServiceProvider.GetService<Tether.Core.IRuntimeRegistry>();
         if (runtimes is not null)
         {

@@ -32,10 +32,12 @@ internal sealed class Listener : IListener
 
     /// <summary>Binds <paramref name="endPoint"/> and starts serving with <paramref name="handler"/>: plain HTTP/1.1
     /// (h2c prior knowledge is not offered), or, with <paramref name="tls"/>, TLS with HTTP/1.1 and HTTP/2 by ALPN
-    /// (SSL termination). The certificate is read from <paramref name="tls"/> at each handshake, so a new certificate
+    /// (SSL termination). <paramref name="connectionMiddleware"/> runs first on every accepted connection (the access list
+    /// and connection throttle). The certificate is read from <paramref name="tls"/> at each handshake, so a new certificate
     /// takes effect without rebinding.</summary>
     /// <exception cref="ListenerBindException">The address cannot be bound.</exception>
-    public static async Task<Listener> StartHttpAsync(IPEndPoint endPoint, RequestDelegate handler, ILoggerFactory loggerFactory, ProxyOptions options, CancellationToken cancellationToken, Tls.CertificateHolder? tls = null)
+    public static async Task<Listener> StartHttpAsync(IPEndPoint endPoint, RequestDelegate handler, ILoggerFactory loggerFactory, ProxyOptions options, CancellationToken cancellationToken, Tls.CertificateHolder? tls = null,
+        Func<Microsoft.AspNetCore.Connections.ConnectionDelegate, Microsoft.AspNetCore.Connections.ConnectionDelegate>? connectionMiddleware = null)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
@@ -47,6 +49,12 @@ internal sealed class Listener : IListener
             kestrel.Limits.MaxRequestBodySize = null;
             kestrel.Listen(endPoint, listen =>
             {
+                if (connectionMiddleware is not null)
+                {
+                    // First, so that it runs on the raw connection before anything else (TLS included).
+                    listen.Use(connectionMiddleware);
+                }
+
                 if (tls is null)
                 {
                     listen.Protocols = HttpProtocols.Http1;

@@ -38,6 +38,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
     private readonly Tls.CertificateHolder _certificate = new();
     private readonly HealthMonitoring _health;
     private HealthChecker? _checker;
+    private readonly Access.AccessControl _access;
 
     public LoadBalancerHost(LoadBalancerRuntime runtime, IHttpForwarder forwarder, ILoggerFactory loggerFactory, ProxyOptions options, HealthMonitoring health, Metrics.TetherMetrics? metrics = null)
     {
@@ -46,11 +47,15 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<LoadBalancerHost>();
         _options = options;
-        _handler = new HttpProxyHandler(runtime, forwarder, options, metrics);
-        _tcpHandler = new TcpProxyHandler(runtime, options, loggerFactory.CreateLogger<TcpProxyHandler>());
+        _access = new Access.AccessControl(runtime.Snapshot.Config, options, loggerFactory.CreateLogger<Access.AccessControl>());
+        _handler = new HttpProxyHandler(runtime, forwarder, options, metrics, _access);
+        _tcpHandler = new TcpProxyHandler(runtime, options, loggerFactory.CreateLogger<TcpProxyHandler>(), _access);
     }
 
     public LoadBalancerRuntime Runtime { get; }
+
+    /// <summary>Access list, throttle, error page and connection log of this load balancer.</summary>
+    public Access.AccessControl Access => _access;
 
     public int Id => Runtime.Snapshot.Id;
 
@@ -91,7 +96,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
                 }
                 else if (secure.Contains(endPoint))
                 {
-                    started.Add(await Listener.StartHttpAsync(endPoint, _handler.HandleAsync, _loggerFactory, _options, cancellationToken, _certificate).ConfigureAwait(false));
+                    started.Add(await Listener.StartHttpAsync(endPoint, _handler.HandleAsync, _loggerFactory, _options, cancellationToken, _certificate, _access.HttpConnectionMiddleware).ConfigureAwait(false));
                 }
                 else
                 {
@@ -113,7 +118,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
             throw;
         }
 
-        // Everything is bound: publish the new model (a changed health monitor is stopped first and started after,
+        // Everything is bound: publish the new model and access policy (a changed health monitor is stopped first and started after,
         // so that no probe of the old one changes a status afterwards), then release what is no longer wanted.
         var monitorChanged = _checker?.Monitor != config.HealthMonitor;
         if (monitorChanged && _checker is not null)
@@ -122,6 +127,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
             _checker = null;
         }
 
+        _access.Apply(config);
         foreach (var change in Runtime.Apply(config))
         {
             HealthLog.NodeOnline(_logger, config.Id, change.NodeId, change.DetailedMessage);
@@ -173,6 +179,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
 
         _listeners.Clear();
         await Task.WhenAll(stops).ConfigureAwait(false);
+        await _access.DisposeAsync().ConfigureAwait(false);
     }
 
     private Task<IListener> StartAsync(ProtocolLayer layer, IPEndPoint endPoint, CancellationToken cancellationToken) => layer switch
@@ -186,7 +193,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         await TcpProxyListener.StartAsync(endPoint, _tcpHandler, Id, _options, _loggerFactory, cancellationToken).ConfigureAwait(false);
 
     private async Task<IListener> StartHttpAsync(IPEndPoint endPoint, CancellationToken cancellationToken) =>
-        await Listener.StartHttpAsync(endPoint, _handler.HandleAsync, _loggerFactory, _options, cancellationToken).ConfigureAwait(false);
+        await Listener.StartHttpAsync(endPoint, _handler.HandleAsync, _loggerFactory, _options, cancellationToken, connectionMiddleware: _access.HttpConnectionMiddleware).ConfigureAwait(false);
 
     /// <summary>Binds a port that one of this load balancer's listeners is releasing: "address in use" is retried for
     /// a moment (an HTTP listener unbinds shortly after its stop begins).</summary>

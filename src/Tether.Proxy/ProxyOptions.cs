@@ -31,4 +31,8 @@ public sealed class ProxyOptions
     /// <summary>The most health probes (issue 6) running at once over every load balancer (default 32); the others
     /// wait for a slot before their timeout starts.</summary>
     public int MaxConcurrentHealthProbes { get; set; } = 32;
+
+    /// <summary>The data directory: connection logs go to <c>&lt;DataDirectory&gt;/logs/lb-&lt;id&gt;.log</c>. The host
+    /// sets it to Tether's data directory; when null, connection log lines go to standard output.</summary>
+    public string? DataDirectory { get; set; }
 }

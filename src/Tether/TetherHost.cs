@@ -43,6 +43,7 @@ public static class TetherHost
 
         // The store creates the data directory with mode 0700 (it holds tokens and cookie keys).
         var dataDirectory = Path.GetFullPath(settings.DataDirectory);
+        proxyOptions.DataDirectory ??= dataDirectory;
         var managementOptions = new ManagementOptions
         {
             DataDirectory = dataDirectory,

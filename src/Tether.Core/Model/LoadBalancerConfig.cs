@@ -60,6 +60,19 @@ public sealed record LoadBalancerConfig
     /// <summary>Active health monitoring, or <c>null</c> when none (every node is then ONLINE).</summary>
     public HealthMonitorConfig? HealthMonitor { get; init; }
 
+    /// <summary>The access list (at most 100 items, Rackspace ACCESS_LIST_LIMIT); empty lets every client in.</summary>
+    public ImmutableArray<AccessListItem> AccessList { get; init; } = [];
+
+    /// <summary>Connection throttling, or <c>null</c> when not configured.</summary>
+    public ConnectionThrottleConfig? ConnectionThrottle { get; init; }
+
+    /// <summary>Whether connection logging (the access log) is on.</summary>
+    public bool ConnectionLogging { get; init; }
+
+    /// <summary>The custom error page (HTML, at most 65536 characters), or <c>null</c> for the default page. HTTP load
+    /// balancers only.</summary>
+    public string? ErrorPage { get; init; }
+
     /// <summary>Free-form metadata items.</summary>
     public ImmutableArray<MetadataItem> Metadata { get; init; } = [];
 }

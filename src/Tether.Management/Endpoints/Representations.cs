@@ -13,7 +13,8 @@ internal static class Representations
 
     /// <summary><c>{"id","name","protocol","port","algorithm","status","timeout","halfClosed","httpsRedirect",
     /// "cluster","virtualIps","nodes","nodeCount","sessionPersistence"? (absent when disabled),"healthMonitor"? (absent
-    /// when none),"connectionLogging","metadata","created","updated"}</c></summary>
+    /// when none),"accessList"? (absent when empty),"connectionThrottle"? (absent when none),"connectionLogging",
+    /// "metadata","created","updated"}</c></summary>
     public static JsonObject LoadBalancer(LoadBalancerConfig c)
     {
         var body = new JsonObject
@@ -42,7 +43,18 @@ internal static class Representations
             body["healthMonitor"] = HealthMonitor(monitor);
         }
 
-        body["connectionLogging"] = new JsonObject { ["enabled"] = false };
+
+        if (!c.AccessList.IsEmpty)
+        {
+            body["accessList"] = AccessList(c.AccessList);
+        }
+
+        if (c.ConnectionThrottle is { } throttle)
+        {
+            body["connectionThrottle"] = ConnectionThrottle(throttle);
+        }
+
+        body["connectionLogging"] = new JsonObject { ["enabled"] = c.ConnectionLogging };
         body["metadata"] = new JsonArray([.. c.Metadata.Select(m => (JsonNode)new JsonObject
         {
             ["id"] = m.Id,
@@ -51,6 +63,43 @@ internal static class Representations
         })]);
         body["created"] = Time(c.Created);
         body["updated"] = Time(c.Updated);
+        return body;
+    }
+
+    /// <summary><c>[{"address","id","type"}]</c> (Rackspace networkItem order).</summary>
+    public static JsonArray AccessList(IEnumerable<AccessListItem> items) => new([.. items.Select(i => (JsonNode)new JsonObject
+    {
+        ["address"] = i.Address,
+        ["id"] = i.Id,
+        ["type"] = ApiNames.AccessListType(i.Type),
+    })]);
+
+    /// <summary><c>{"maxConnections","minConnections"?,"maxConnectionRate"?,"rateInterval"?}</c>; <c>{}</c> when
+    /// none is set.</summary>
+    public static JsonObject ConnectionThrottle(ConnectionThrottleConfig? t)
+    {
+        var body = new JsonObject();
+        if (t is null)
+        {
+            return body;
+        }
+
+        body["maxConnections"] = t.MaxConnections;
+        if (t.MinConnections is { } min)
+        {
+            body["minConnections"] = min;
+        }
+
+        if (t.MaxConnectionRate is { } rate)
+        {
+            body["maxConnectionRate"] = rate;
+        }
+
+        if (t.RateInterval is { } interval)
+        {
+            body["rateInterval"] = interval;
+        }
+
         return body;
     }
 

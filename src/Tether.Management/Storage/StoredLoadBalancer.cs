@@ -31,6 +31,12 @@ internal sealed class StoredLoadBalancer
     public StoredHealthMonitor? HealthMonitor { get; set; }
     public StoredMetadataItem[] Metadata { get; set; } = [];
 
+    // Added by issue 6; absent in older documents (read as empty / off / default page).
+    public StoredAccessListItem[]? AccessList { get; set; }
+    public StoredConnectionThrottle? ConnectionThrottle { get; set; }
+    public bool? ConnectionLogging { get; set; }
+    public string? ErrorPage { get; set; }
+
     public static string Serialize(LoadBalancerConfig config) =>
         JsonSerializer.Serialize(FromConfig(config), StoreJsonContext.Default.StoredLoadBalancer);
 
@@ -117,6 +123,20 @@ internal sealed class StoredLoadBalancer
             }
             : null,
         Metadata = [.. c.Metadata.Select(m => new StoredMetadataItem { Id = m.Id, Key = m.Key, Value = m.Value })],
+        AccessList = c.AccessList.IsEmpty
+            ? null
+            : [.. c.AccessList.Select(a => new StoredAccessListItem { Id = a.Id, Address = a.Address, Type = ApiNames.AccessListType(a.Type) })],
+        ConnectionThrottle = c.ConnectionThrottle is { } t
+            ? new StoredConnectionThrottle
+            {
+                MaxConnections = t.MaxConnections,
+                MinConnections = t.MinConnections,
+                MaxConnectionRate = t.MaxConnectionRate,
+                RateInterval = t.RateInterval,
+            }
+            : null,
+        ConnectionLogging = c.ConnectionLogging ? true : null,
+        ErrorPage = c.ErrorPage,
     };
 
     private LoadBalancerConfig ToConfig()
@@ -193,6 +213,21 @@ internal sealed class StoredLoadBalancer
                 }
                 : null,
             Metadata = [.. Metadata.Select(m => new MetadataItem(m.Id, m.Key, m.Value))],
+            AccessList = AccessList is null
+                ? []
+                : [.. AccessList.Select(a => new AccessListItem(a.Id, a.Address,
+                    ApiNames.TryParseAccessListType(a.Type, out var at) ? at : throw Invalid("access list type", a.Type)))],
+            ConnectionThrottle = ConnectionThrottle is { } t
+                ? new ConnectionThrottleConfig
+                {
+                    MaxConnections = t.MaxConnections,
+                    MinConnections = t.MinConnections,
+                    MaxConnectionRate = t.MaxConnectionRate,
+                    RateInterval = t.RateInterval,
+                }
+                : null,
+            ConnectionLogging = ConnectionLogging ?? false,
+            ErrorPage = ErrorPage,
         };
     }
 
@@ -258,6 +293,21 @@ internal sealed class StoredHealthMonitor
     public string? StatusRegex { get; set; }
     public string? BodyRegex { get; set; }
     public string? HostHeader { get; set; }
+}
+
+internal sealed class StoredAccessListItem
+{
+    public int Id { get; set; }
+    public string Address { get; set; } = "";
+    public string Type { get; set; } = "";
+}
+
+internal sealed class StoredConnectionThrottle
+{
+    public int MaxConnections { get; set; }
+    public int? MinConnections { get; set; }
+    public int? MaxConnectionRate { get; set; }
+    public int? RateInterval { get; set; }
 }
 
 internal sealed class StoredMetadataItem

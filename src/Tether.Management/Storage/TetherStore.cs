@@ -454,4 +454,5 @@ internal static class Sequences
     public const string Node = "node";
     public const string VirtualIp = "virtual_ip";
     public const string Metadata = "metadata";
+    public const string AccessList = "access_list";
 }

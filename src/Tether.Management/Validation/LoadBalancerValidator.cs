@@ -193,6 +193,11 @@ internal static class LoadBalancerValidator
             }
         }
 
+        if (ValidationRules.IsUdp(newProtocol) && (existing.ConnectionLogging || !existing.AccessList.IsEmpty || existing.ConnectionThrottle is not null))
+        {
+            errors.Add($"protocol: {newProtocol} is UDP-based and cannot keep connection logging, an access list or a connection throttle; remove them first");
+        }
+
         if (request.HttpsRedirect == true && existing.SslTermination is not { Enabled: true })
         {
             // Rackspace: httpsRedirect needs TLS on the load balancer; Tether redirects on HTTP load balancers with SSL
@@ -221,6 +226,8 @@ internal static class LoadBalancerValidator
             HalfClosed = request.HalfClosed ?? existing.HalfClosed,
             HttpsRedirect = request.HttpsRedirect ?? existing.HttpsRedirect,
             SessionPersistence = listenerChanged ? null : existing.SessionPersistence,
+            // Rackspace: a load balancer changed to a non-HTTP protocol gets the default error page back.
+            ErrorPage = newProtocol == Protocols.Http ? existing.ErrorPage : null,
         };
     }
 

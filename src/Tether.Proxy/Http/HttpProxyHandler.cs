@@ -23,9 +23,12 @@ internal sealed class HttpProxyHandler
     private volatile ForwardingClient _client;
     private readonly Metrics.TetherMetrics? _metrics;
     private volatile DurationCache? _durations;
+    private readonly Access.AccessControl? _access;
 
-    public HttpProxyHandler(LoadBalancerRuntime runtime, IHttpForwarder forwarder, ProxyOptions options, Metrics.TetherMetrics? metrics = null)
+    public HttpProxyHandler(LoadBalancerRuntime runtime, IHttpForwarder forwarder, ProxyOptions options, Metrics.TetherMetrics? metrics = null,
+        Access.AccessControl? access = null)
     {
+        _access = access;
         _metrics = metrics;
         _runtime = runtime;
         _forwarder = forwarder;
@@ -47,77 +50,113 @@ internal sealed class HttpProxyHandler
         _ = current.DisposeLaterAsync();
     }
 
+    /// <summary>Serves one request. A request on a connection accepted over the connection throttle is answered 503
+    /// with <c>Connection: close</c> before anything else; with connection logging on, one line is queued when the
+    /// request ends (see <see cref="Access.AccessLogWriter"/>).</summary>
     public async Task HandleAsync(HttpContext context)
     {
-        var snapshot = _runtime.Snapshot;
-        if (snapshot.Config.HttpsRedirect && !context.Request.IsHttps && snapshot.Config.SslTermination is { Enabled: true } ssl)
+        var policy = _access?.Policy;
+        var logStarted = policy is { LoggingEnabled: true } ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        Selection selection = default;
+        var decided = false;
+        var rejected = false;
+        try
         {
-            RedirectToHttps(context, ssl.SecurePort);
-            return;
-        }
-        var selection = Select(context, snapshot);
-        var attempt = 0;
-        while (true)
-        {
-            var node = selection.Node;
-            if (node is null)
+            if (policy is not null && Access.AccessControl.IsOverLimit(policy, context))
             {
-                // No node after a failed attempt: the failure is the answer (502), not "no node" (503).
-                await WriteErrorAsync(context, selection.Outcome == SelectionOutcome.RejectedNoFallback || attempt > 0
-                    ? StatusCodes.Status502BadGateway
-                    : StatusCodes.Status503ServiceUnavailable).ConfigureAwait(false);
+                rejected = true;
+                context.Response.Headers.Connection = "close";
+                await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable).ConfigureAwait(false);
                 return;
             }
 
-            var client = _client;
-            ForwarderError error;
-            long started = 0;
-            node.Counters.OnStart();
-            try
+            var snapshot = _runtime.Snapshot;
+            if (snapshot.Config.HttpsRedirect && !context.Request.IsHttps && snapshot.Config.SslTermination is { Enabled: true } ssl)
             {
-                if (selection.IssueCookie)
+                RedirectToHttps(context, ssl.SecurePort);
+                return;
+            }
+
+            selection = Select(context, snapshot);
+            decided = true;
+            var attempt = 0;
+            while (true)
+            {
+                var node = selection.Node;
+                if (node is null)
                 {
-                    // Set before forwarding: YARP appends the node's own Set-Cookie lines to it; removed again on error.
-                    context.Response.Headers.Append(HeaderNames.SetCookie, _runtime.BuildSetCookie(snapshot, node, selection.SessionId));
+                    // No node after a failed attempt: the failure is the answer (502), not "no node" (503).
+                    await WriteErrorAsync(context, selection.Outcome == SelectionOutcome.RejectedNoFallback || attempt > 0
+                        ? StatusCodes.Status502BadGateway
+                        : StatusCodes.Status503ServiceUnavailable).ConfigureAwait(false);
+                    return;
                 }
 
-                var transformer = snapshot.PersistenceType == PersistenceType.AppCookie
-                    ? _appCookieTransformers.For(snapshot, node, _runtime)
-                    : ForwardingTransformer.Instance;
-                started = _runtime.Time.GetTimestamp();
-                error = await _forwarder.SendAsync(context, node.DestinationPrefix, client.Invoker, client.RequestConfig, transformer).ConfigureAwait(false);
-            }
-            finally
-            {
-                node.Counters.OnEnd();
-            }
+                var client = _client;
+                ForwarderError error;
+                long started = 0;
+                node.Counters.OnStart();
+                try
+                {
+                    if (selection.IssueCookie)
+                    {
+                        // Set before forwarding: YARP appends the node's own Set-Cookie lines to it; removed again on error.
+                        context.Response.Headers.Append(HeaderNames.SetCookie, _runtime.BuildSetCookie(snapshot, node, selection.SessionId));
+                    }
 
-            if (error == ForwarderError.None)
-            {
-                node.Counters.MarkAvailable();
-                CountAnswer(context, snapshot, node, started);
-                return;
-            }
+                    var transformer = snapshot.PersistenceType == PersistenceType.AppCookie
+                        ? _appCookieTransformers.For(snapshot, node, _runtime)
+                        : ForwardingTransformer.Instance;
+                    started = _runtime.Time.GetTimestamp();
+                    error = await _forwarder.SendAsync(context, node.DestinationPrefix, client.Invoker, client.RequestConfig, transformer).ConfigureAwait(false);
+                }
+                finally
+                {
+                    node.Counters.OnEnd();
+                }
 
-            var connectFailed = OnForwardError(context, node, error);
-            if (!context.Response.HasStarted)
-            {
-                // Tether's own 502/504 answer must not pin the client to the node that just failed.
-                context.Response.Headers.Remove(HeaderNames.SetCookie);
-            }
+                if (error == ForwarderError.None)
+                {
+                    node.Counters.MarkAvailable();
+                    CountAnswer(context, snapshot, node, started);
+                    return;
+                }
 
-            // A request that failed to connect is retried once on another node, when persistence allows it
-            // (fallback enabled), the client has not seen a byte of the answer, and no request body was sent.
-            if (!connectFailed || attempt > 0 || !snapshot.FallbackEnabled || context.Response.HasStarted || HasBody(context.Request))
-            {
-                CountAnswer(context, snapshot, node, started);
-                return;
-            }
+                var connectFailed = OnForwardError(context, node, error);
+                if (!context.Response.HasStarted)
+                {
+                    // Tether's own 502/504 answer must not pin the client to the node that just failed.
+                    context.Response.Headers.Remove(HeaderNames.SetCookie);
+                }
 
-            attempt++;
-            context.Response.Clear();
-            context.Features.Set<IForwarderErrorFeature>(null);
-            selection = Select(context, snapshot);
+                // A request that failed to connect is retried once on another node, when persistence allows it
+                // (fallback enabled), the client has not seen a byte of the answer, and no request body was sent.
+                if (!connectFailed || attempt > 0 || !snapshot.FallbackEnabled || context.Response.HasStarted || HasBody(context.Request))
+                {
+                    CountAnswer(context, snapshot, node, started);
+                    if (_access is not null && !context.Response.HasStarted && context.Response.StatusCode >= 500)
+                    {
+                        // The forwarder set 502/504 without a body: Tether's own answer carries the error page.
+                        await WriteErrorAsync(context, context.Response.StatusCode).ConfigureAwait(false);
+                    }
+
+                    return;
+                }
+
+                attempt++;
+                context.Response.Clear();
+                context.Features.Set<IForwarderErrorFeature>(null);
+                selection = Select(context, snapshot);
+            }
+        }
+        finally
+        {
+            if (logStarted != 0)
+            {
+                _access!.LogHttp(policy!, context, decided ? selection.Node : null,
+                    rejected ? Access.AccessLogDecision.Rejected : decided ? Access.AccessControl.DecisionOf(selection.Outcome) : Access.AccessLogDecision.None,
+                    logStarted);
+            }
         }
     }
 
@@ -251,8 +290,15 @@ internal sealed class HttpProxyHandler
         return false;
     }
 
-    private static Task WriteErrorAsync(HttpContext context, int status)
+    /// <summary>Tether's own 502/503 answer: the load balancer's error page (text/html; the default page unless a
+    /// custom one is set), or plain text when the handler has no access control (unit tests).</summary>
+    private Task WriteErrorAsync(HttpContext context, int status)
     {
+        if (_access is { } access)
+        {
+            return Access.AccessControl.WriteErrorPageAsync(access.Policy, context, status);
+        }
+
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";

@@ -30,9 +30,11 @@ internal sealed class TcpProxyHandler : ConnectionHandler
     private readonly LoadBalancerRuntime _runtime;
     private readonly ProxyOptions _options;
     private readonly ILogger _logger;
+    private readonly Access.AccessControl? _access;
 
-    public TcpProxyHandler(LoadBalancerRuntime runtime, ProxyOptions options, ILogger logger)
+    public TcpProxyHandler(LoadBalancerRuntime runtime, ProxyOptions options, ILogger logger, Access.AccessControl? access = null)
     {
+        _access = access;
         _runtime = runtime;
         _options = options;
         _logger = logger;
@@ -47,17 +49,55 @@ internal sealed class TcpProxyHandler : ConnectionHandler
     /// after the shutdown timeout). Never throws for network errors.</summary>
     public async Task HandleAsync(ConnectionContext connection, CancellationToken aborted)
     {
-        var config = _runtime.Snapshot.Config;
-        var clientKey = ClientAddress.ToKey((connection.RemoteEndPoint as IPEndPoint)?.Address);
-        var (node, socket) = await ConnectAsync(connection, clientKey, config, aborted).ConfigureAwait(false);
-        if (node is null || socket is null)
+        var remote = connection.RemoteEndPoint as IPEndPoint;
+        var clientKey = ClientAddress.ToKey(remote?.Address);
+        var policy = _access?.Policy;
+        if (policy is null)
         {
+            await ProxyAsync(connection, clientKey, null, 0, aborted).ConfigureAwait(false);
+            return;
+        }
+
+        // Access list and throttle first (issue 6): a refused or over-limit client is closed before any decision.
+        var logStarted = policy.LoggingEnabled ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        var verdict = _access!.Enter(policy, clientKey, out var counted);
+        if (verdict != Access.ConnectionVerdict.Allowed)
+        {
+            _access.LogTcp(policy, remote, null, 0, 0, Access.AccessLogDecision.Rejected, logStarted);
             return;
         }
 
         try
         {
-            var session = new TcpProxySession(connection, socket, config.HalfClosed, config.TimeoutSeconds, _runtime.Time);
+            await ProxyAsync(connection, clientKey, policy, logStarted, aborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (counted)
+            {
+                _access.Leave(clientKey);
+            }
+        }
+    }
+
+    private async Task ProxyAsync(ConnectionContext connection, UInt128 clientKey, Access.AccessPolicy? policy, long logStarted, CancellationToken aborted)
+    {
+        var config = _runtime.Snapshot.Config;
+        var (node, socket, outcome) = await ConnectAsync(connection, clientKey, config, aborted).ConfigureAwait(false);
+        if (node is null || socket is null)
+        {
+            if (logStarted != 0)
+            {
+                _access!.LogTcp(policy!, connection.RemoteEndPoint as IPEndPoint, null, 0, 0, Access.AccessControl.DecisionOf(outcome), logStarted);
+            }
+
+            return;
+        }
+
+        TcpProxySession? session = null;
+        try
+        {
+            session = new TcpProxySession(connection, socket, config.HalfClosed, config.TimeoutSeconds, _runtime.Time);
             await session.RunAsync(aborted).ConfigureAwait(false);
             if (session.TimedOut)
             {
@@ -72,11 +112,16 @@ internal sealed class TcpProxyHandler : ConnectionHandler
         {
             socket.Dispose();
             node.Counters.OnEnd();
+            if (logStarted != 0)
+            {
+                _access!.LogTcp(policy!, connection.RemoteEndPoint as IPEndPoint, node, session?.BytesIn ?? 0, session?.BytesOut ?? 0,
+                    Access.AccessControl.DecisionOf(outcome), logStarted);
+            }
         }
     }
 
     /// <summary>Picks a node and connects to it; on success the node's active count has been incremented.</summary>
-    private async ValueTask<(NodeState? Node, Socket? Socket)> ConnectAsync(ConnectionContext connection, UInt128 clientKey,
+    private async ValueTask<(NodeState? Node, Socket? Socket, SelectionOutcome Outcome)> ConnectAsync(ConnectionContext connection, UInt128 clientKey,
         LoadBalancerConfig config, CancellationToken aborted)
     {
         var time = _runtime.Time;
@@ -88,7 +133,7 @@ internal sealed class TcpProxyHandler : ConnectionHandler
             if (node is null)
             {
                 ProxyLog.TcpNoNode(_logger, config.Id, connection.RemoteEndPoint, selection.Outcome);
-                return (null, null);
+                return (null, null, selection.Outcome);
             }
 
             node.Counters.OnStart();
@@ -101,7 +146,7 @@ internal sealed class TcpProxyHandler : ConnectionHandler
                 {
                     await socket.ConnectAsync(node.EndPoint, timeout.Token).ConfigureAwait(false);
                     node.Counters.MarkAvailable();
-                    return (node, socket);
+                    return (node, socket, selection.Outcome);
                 }
                 catch (SocketException e)
                 {
@@ -116,7 +161,7 @@ internal sealed class TcpProxyHandler : ConnectionHandler
                     // The listener is stopping: this says nothing about the node.
                     socket.Dispose();
                     node.Counters.OnEnd();
-                    return (null, null);
+                    return (null, null, SelectionOutcome.NoNodeAvailable);
                 }
             }
 
@@ -126,7 +171,7 @@ internal sealed class TcpProxyHandler : ConnectionHandler
             ProxyLog.TcpConnectFailed(_logger, config.Id, node.Id, node.EndPoint, reason);
             if (attempt > 0 || !_runtime.Snapshot.FallbackEnabled)
             {
-                return (null, null);
+                return (null, null, SelectionOutcome.NoNodeAvailable);
             }
         }
     }

@@ -37,6 +37,8 @@ internal sealed class TcpProxySession
     private long _lastActivity;
     private int _terminated;
     private int _timedOut;
+    private long _bytesIn;
+    private long _bytesOut;
 
     public TcpProxySession(ConnectionContext client, Socket node, bool halfClosed, int idleTimeoutSeconds, TimeProvider time)
     {
@@ -48,6 +50,12 @@ internal sealed class TcpProxySession
         _idleTicks = idleTimeoutSeconds * time.TimestampFrequency;
         _idleCheckPeriod = TimeSpan.FromMilliseconds(Math.Max(100, idleTimeoutSeconds * 250));
     }
+
+    /// <summary>Bytes sent from the client to the node (read after <see cref="RunAsync"/>).</summary>
+    public long BytesIn => Volatile.Read(ref _bytesIn);
+
+    /// <summary>Bytes sent from the node to the client (read after <see cref="RunAsync"/>).</summary>
+    public long BytesOut => Volatile.Read(ref _bytesOut);
 
     /// <summary>True when the session ended because nothing moved for the idle timeout.</summary>
     public bool TimedOut => Volatile.Read(ref _timedOut) != 0;
@@ -123,6 +131,7 @@ internal sealed class TcpProxySession
                     }
                 }
 
+                _bytesIn += buffer.Length;
                 input.AdvanceTo(buffer.End);
                 if (result.IsCompleted)
                 {
@@ -169,6 +178,7 @@ internal sealed class TcpProxySession
                 }
 
                 Touch();
+                _bytesOut += received;
                 if (_clientSocket is not null)
                 {
                     var data = new ReadOnlyMemory<byte>(buffer, 0, received);

@@ -1,0 +1,255 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Tether.Core.LoadBalancing;
+using Tether.Core.Model;
+using Tether.Core.Runtime;
+using Tether.Core.SessionPersistence;
+
+namespace Tether.Proxy.Access;
+
+/// <summary>The verdict on a new client connection.</summary>
+internal enum ConnectionVerdict
+{
+    /// <summary>Let in (and counted, when the throttle is on).</summary>
+    Allowed,
+    /// <summary>The access list refuses the client: the connection is closed at once.</summary>
+    Denied,
+    /// <summary>The client already holds <see cref="AccessPolicy.MaxConnections"/> connections: TCP closes the
+    /// connection, HTTP answers 503 with <c>Connection: close</c>.</summary>
+    OverLimit,
+}
+
+/// <summary>
+/// The access list, connection throttle, error page and connection log of one load balancer, checked on the
+/// connection path of its HTTP and TCP listeners (issue 6), before anything else (no persistence or node decision is
+/// made for a refused client).
+/// </summary>
+/// <remarks>
+/// <para>Access list (Rackspace): checked when a connection is accepted, on HTTP (plain and TLS, before the handshake)
+/// and TCP listeners alike; a refused client's connection is closed without an answer (no 403), so an HTTP client
+/// cannot tell a refusal from a closed port, as with Rackspace.</para>
+/// <para>Throttle: the concurrent connections of each client address (<see cref="ClientAddress.ToKey"/>) are counted
+/// in a <see cref="ConcurrentDictionary{TKey,TValue}"/> with compare-and-swap updates, on connection open and close
+/// only; a connection over <see cref="AccessPolicy.MaxConnections"/> is not counted. Connections opened while the
+/// throttle was off are never counted, so turning it on counts from then on.</para>
+/// </remarks>
+internal sealed class AccessControl : IAsyncDisposable
+{
+    /// <summary>The key of the connection item that marks an HTTP connection over the throttle limit.</summary>
+    private static readonly object OverLimitKey = new();
+
+    private readonly ConcurrentDictionary<UInt128, int> _connections = new();
+    private readonly ProxyOptions _options;
+    private readonly ILogger _logger;
+    private readonly object _writerLock = new();
+    private volatile AccessPolicy _policy;
+    private volatile AccessLogWriter? _writer;
+
+    public AccessControl(LoadBalancerConfig config, ProxyOptions options, ILogger logger)
+    {
+        _options = options;
+        _logger = logger;
+        _policy = AccessPolicy.From(config);
+    }
+
+    /// <summary>The current policy (one volatile read).</summary>
+    public AccessPolicy Policy => _policy;
+
+    /// <summary>The connection log writer while logging is or was on, for tests and statistics.</summary>
+    public AccessLogWriter? Writer => _writer;
+
+    /// <summary>Concurrent connections counted for <paramref name="clientKey"/> (tests, statistics).</summary>
+    public int ConnectionsOf(UInt128 clientKey) => _connections.TryGetValue(clientKey, out var n) ? n : 0;
+
+    /// <summary>Publishes the policy of <paramref name="config"/> (off the request path) and starts the log writer
+    /// the first time logging is turned on.</summary>
+    public void Apply(LoadBalancerConfig config)
+    {
+        var policy = AccessPolicy.From(config);
+        if (policy.LoggingEnabled && _writer is null)
+        {
+            lock (_writerLock)
+            {
+                _writer ??= new AccessLogWriter(config.Id, _options, _logger);
+            }
+        }
+
+        _policy = policy;
+    }
+
+    /// <summary>Decides on a new connection from <paramref name="clientKey"/>; <paramref name="counted"/> says whether
+    /// <see cref="Leave"/> must be called when it closes. No lock; allocates only when a client gets its first
+    /// counted connection.</summary>
+    public ConnectionVerdict Enter(AccessPolicy policy, UInt128 clientKey, out bool counted)
+    {
+        counted = false;
+        if (!policy.Matcher.IsEmpty && !policy.Matcher.IsAllowed(clientKey))
+        {
+            return ConnectionVerdict.Denied;
+        }
+
+        var max = policy.MaxConnections;
+        if (max <= 0)
+        {
+            return ConnectionVerdict.Allowed;
+        }
+
+        while (true)
+        {
+            if (_connections.TryGetValue(clientKey, out var current))
+            {
+                if (current >= max)
+                {
+                    return ConnectionVerdict.OverLimit;
+                }
+
+                if (_connections.TryUpdate(clientKey, current + 1, current))
+                {
+                    counted = true;
+                    return ConnectionVerdict.Allowed;
+                }
+            }
+            else if (_connections.TryAdd(clientKey, 1))
+            {
+                counted = true;
+                return ConnectionVerdict.Allowed;
+            }
+        }
+    }
+
+    /// <summary>A counted connection of <paramref name="clientKey"/> closed; the entry goes when it reaches zero.</summary>
+    public void Leave(UInt128 clientKey)
+    {
+        while (_connections.TryGetValue(clientKey, out var current))
+        {
+            if (current <= 1
+                ? _connections.TryRemove(new KeyValuePair<UInt128, int>(clientKey, current))
+                : _connections.TryUpdate(clientKey, current - 1, current))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Kestrel connection middleware of the load balancer's HTTP listeners (placed before TLS): applies the
+    /// access list and the throttle when the connection is accepted. A refused connection is closed; one over the
+    /// throttle limit goes on marked, and <see cref="IsOverLimit"/> makes its requests answer 503.</summary>
+    public ConnectionDelegate HttpConnectionMiddleware(ConnectionDelegate next) => async connection =>
+    {
+        var policy = _policy;
+        if (policy.Matcher.IsEmpty && policy.MaxConnections <= 0)
+        {
+            await next(connection).ConfigureAwait(false);
+            return;
+        }
+
+        var remote = connection.RemoteEndPoint as IPEndPoint;
+        var key = ClientAddress.ToKey(remote?.Address);
+        var verdict = Enter(policy, key, out var counted);
+        if (verdict == ConnectionVerdict.Denied)
+        {
+            LogRefused(policy, remote);
+            return;
+        }
+
+        if (verdict == ConnectionVerdict.OverLimit)
+        {
+            connection.Items[OverLimitKey] = OverLimitKey;
+        }
+
+        try
+        {
+            await next(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (counted)
+            {
+                Leave(key);
+            }
+        }
+    };
+
+    /// <summary>True when the request's connection was accepted over the throttle limit. One feature lookup and one
+    /// dictionary lookup; nothing when the throttle is off.</summary>
+    public static bool IsOverLimit(AccessPolicy policy, HttpContext context) =>
+        policy.MaxConnections > 0
+        && context.Features.Get<IConnectionItemsFeature>() is { } items
+        && items.Items.ContainsKey(OverLimitKey);
+
+    /// <summary>Writes Tether's own error answer with the load balancer's error page (text/html).</summary>
+    public static Task WriteErrorPageAsync(AccessPolicy policy, HttpContext context, int status)
+    {
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "text/html; charset=utf-8";
+        response.Headers.CacheControl = "no-store";
+        var page = policy.ErrorPage;
+        response.ContentLength = page.Length;
+        return response.Body.WriteAsync(page, 0, page.Length, context.RequestAborted);
+    }
+
+    /// <summary>Queues the log line of an HTTP request (when logging is on). Never blocks.</summary>
+    public void LogHttp(AccessPolicy policy, HttpContext context, NodeState? node, AccessLogDecision decision, long startedTimestamp)
+    {
+        var writer = _writer;
+        if (!policy.LoggingEnabled || writer is null)
+        {
+            return;
+        }
+
+        var connection = context.Connection;
+        writer.TryEnqueue(new AccessLogEntry(DateTime.UtcNow, connection.RemoteIpAddress, connection.RemotePort, policy.LoadBalancerId,
+            node?.EndPoint, context.Response.StatusCode, -1, -1, ElapsedMs(startedTimestamp), decision));
+    }
+
+    /// <summary>Queues the log line of a TCP connection (when logging is on). Never blocks.</summary>
+    public void LogTcp(AccessPolicy policy, IPEndPoint? client, NodeState? node, long bytesIn, long bytesOut,
+        AccessLogDecision decision, long startedTimestamp)
+    {
+        var writer = _writer;
+        if (!policy.LoggingEnabled || writer is null)
+        {
+            return;
+        }
+
+        writer.TryEnqueue(new AccessLogEntry(DateTime.UtcNow, client?.Address, client?.Port ?? 0, policy.LoadBalancerId,
+            node?.EndPoint, -1, bytesIn, bytesOut, ElapsedMs(startedTimestamp), decision));
+    }
+
+    /// <summary>The log decision of a persistence/algorithm outcome.</summary>
+    public static AccessLogDecision DecisionOf(SelectionOutcome outcome) => outcome switch
+    {
+        SelectionOutcome.Persisted => AccessLogDecision.Persisted,
+        SelectionOutcome.Hashed => AccessLogDecision.Hashed,
+        SelectionOutcome.Balanced => AccessLogDecision.Balanced,
+        SelectionOutcome.Repinned => AccessLogDecision.Repinned,
+        SelectionOutcome.RejectedNoFallback => AccessLogDecision.Rejected,
+        _ => AccessLogDecision.None,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_writer is { } writer)
+        {
+            await writer.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void LogRefused(AccessPolicy policy, IPEndPoint? remote)
+    {
+        var writer = _writer;
+        if (policy.LoggingEnabled && writer is not null)
+        {
+            writer.TryEnqueue(new AccessLogEntry(DateTime.UtcNow, remote?.Address, remote?.Port ?? 0, policy.LoadBalancerId,
+                null, -1, -1, -1, 0, AccessLogDecision.Rejected));
+        }
+    }
+
+    private static long ElapsedMs(long startedTimestamp) =>
+        startedTimestamp == 0 ? 0 : (long)System.Diagnostics.Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds;
+}
