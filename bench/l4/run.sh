@@ -55,13 +55,14 @@ dotnet build -c Release "$root/src/Tether" -v q -nologo >/dev/null
 dotnet "$root/src/Tether/bin/Release/net10.0/tether.dll" serve --data-dir "$work/data" --listen http://127.0.0.1:18480 > "$work/tether.log" 2>&1 & pids+=($!)
 for _ in $(seq 100); do [ -s "$work/data/admin-token" ] && curl -s -o /dev/null http://127.0.0.1:18480/ && break; sleep 0.2; done
 token=$(cat "$work/data/admin-token"); api=http://127.0.0.1:18480/v1.0/1
-post() { curl -s -X "$1" "$api/$2" -H "X-Auth-Token: $token" -H 'Content-Type: application/json' -d "$3" -o /dev/null -w '%{http_code}'; }
+post() { curl -s -X "$1" "$api/$2" -H "X-Auth-Token: $token" -H 'Content-Type: application/json' -d "$3" -o "$work/last.json" -w '%{http_code}'; }
 node='"nodes":[{"address":"127.0.0.1","port":18481,"condition":"ENABLED"}]'
 [ "$(post POST loadbalancers "{\"loadBalancer\":{\"name\":\"tcp\",\"protocol\":\"TCP\",\"port\":18483,\"virtualIps\":[{\"type\":\"SERVICENET\"}],$node}}")" = 202 ]
 [ "$(post POST loadbalancers "{\"loadBalancer\":{\"name\":\"tls\",\"protocol\":\"HTTP\",\"port\":18484,\"virtualIps\":[{\"type\":\"SERVICENET\"}],$node}}")" = 202 ]
+tls_id=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["loadBalancer"]["id"])' "$work/last.json")
 cert=$(python3 -c 'import json,sys;print(json.dumps(open(sys.argv[1]).read()))' "$work/cert.pem")
 key=$(python3 -c 'import json,sys;print(json.dumps(open(sys.argv[1]).read()))' "$work/key.pem")
-[ "$(post PUT loadbalancers/2/ssltermination "{\"sslTermination\":{\"certificate\":$cert,\"privateKey\":$key,\"securePort\":18485,\"enabled\":true}}")" = 200 ]
+[ "$(post PUT "loadbalancers/$tls_id/ssltermination" "{\"sslTermination\":{\"certificate\":$cert,\"privateKey\":$key,\"securePort\":18485,\"enabled\":true}}")" = 200 ]
 sleep 1
 
 bulk() { # MB/s for FETCHES downloads of the file over one connection

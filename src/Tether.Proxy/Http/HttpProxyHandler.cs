@@ -165,7 +165,8 @@ internal sealed class HttpProxyHandler
     private static void RedirectToHttps(HttpContext context, int securePort)
     {
         var request = context.Request;
-        var host = request.Host.Host;
+        // An HTTP/1.0 request may carry no Host: the listener's own address stands in.
+        var host = request.Host.HasValue ? request.Host.Host : context.Connection.LocalIpAddress?.ToString() ?? "localhost";
         var authority = securePort == 443 ? host : string.Concat(host, ":", securePort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         context.Response.StatusCode = StatusCodes.Status301MovedPermanently;
         context.Response.Headers.Location = string.Concat("https://", authority, request.PathBase.ToUriComponent(), request.Path.ToUriComponent(), request.QueryString.ToUriComponent());
