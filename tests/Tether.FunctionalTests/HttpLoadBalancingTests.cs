@@ -214,4 +214,36 @@ public sealed class HttpLoadBalancingTests : TetherTestBase
         using var client = Clients.WithoutCookies(port);
         await Assert.ThrowsAsync<HttpRequestException>(() => client.GetStringAsync("/"));
     }
+
+    [Fact]
+    public async Task Stats_AfterRefusedSlowAndConcurrentRequests_CountRackspaceFields()
+    {
+        var dead = await TestBackend.StartAsync("dead");
+        await dead.DisposeAsync();
+        var (id, port) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", [_backends[0], dead], extra: ""","timeout":1""");
+        using var client = Clients.WithoutCookies(port);
+
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await client.GetAsync("/");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode); // a refused connect is retried on the live node
+        }
+
+        using (var slow = await client.GetAsync("/slow?ms=2500"))
+        {
+            Assert.Equal(HttpStatusCode.GatewayTimeout, slow.StatusCode);
+        }
+
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => client.GetAsync("/slow?ms=300")));
+        var stats = await _tether.GetJsonAsync($"loadbalancers/{id}/stats");
+
+        Assert.True(stats["connectError"]!.GetValue<long>() >= 1, stats.ToJsonString());
+        Assert.Equal(1, stats["dataTimedOut"]!.GetValue<long>());
+        Assert.True(stats["maxConn"]!.GetValue<int>() >= 2, stats.ToJsonString());
+        Assert.Equal(0, stats["currentConn"]!.GetValue<long>());
+        foreach (var response in concurrent)
+        {
+            response.Dispose();
+        }
+    }
 }

@@ -14,6 +14,10 @@ public sealed class NodeCounters
     private long _failures;
     private long _unavailableUntil;
     private long _lastPersisted;
+    private long _connectErrors;
+    private long _connectTimeouts;
+    private long _dataTimeouts;
+    private int _maxActive;
     private readonly long[] _responses = new long[600];
     private long _unpinnedBefore = long.MinValue;
 
@@ -65,11 +69,53 @@ public sealed class NodeCounters
     public long Responses(int statusCode) =>
         (uint)statusCode < (uint)_responses.Length ? Volatile.Read(ref _responses[statusCode]) : 0;
 
+    /// <summary>Connections to the node that were refused or failed (Rackspace stats <c>connectError</c>).</summary>
+    public long ConnectErrors => Volatile.Read(ref _connectErrors);
+
+    /// <summary>Connections to the node that did not complete in time (Rackspace stats <c>connectTimeOut</c>).</summary>
+    public long ConnectTimeouts => Volatile.Read(ref _connectTimeouts);
+
+    /// <summary>Requests whose answer stalled past the load balancer's timeout (Rackspace stats <c>dataTimedOut</c>).</summary>
+    public long DataTimeouts => Volatile.Read(ref _dataTimeouts);
+
+    /// <summary>The most requests or connections in flight to the node at once since Tether started (Rackspace stats
+    /// <c>maxConn</c>).</summary>
+    public int MaxActive => Volatile.Read(ref _maxActive);
+
+    /// <summary>Counts a failure of <paramref name="kind"/> (for statistics; passive health is
+    /// <see cref="MarkUnavailable"/>).</summary>
+    public void CountFailure(NodeFailure kind)
+    {
+        switch (kind)
+        {
+            case NodeFailure.ConnectError:
+                Interlocked.Increment(ref _connectErrors);
+                break;
+            case NodeFailure.ConnectTimeout:
+                Interlocked.Increment(ref _connectTimeouts);
+                break;
+            default:
+                Interlocked.Increment(ref _dataTimeouts);
+                break;
+        }
+    }
+
     /// <summary>Counts a request or connection that starts on the node.</summary>
     public void OnStart()
     {
-        Interlocked.Increment(ref _active);
+        var active = Interlocked.Increment(ref _active);
         Interlocked.Increment(ref _requests);
+        var max = Volatile.Read(ref _maxActive);
+        while (active > max)
+        {
+            var seen = Interlocked.CompareExchange(ref _maxActive, active, max);
+            if (seen == max)
+            {
+                break;
+            }
+
+            max = seen;
+        }
     }
 
     /// <summary>Counts the end of a request or connection started with <see cref="OnStart"/>.</summary>
@@ -90,6 +136,17 @@ public sealed class NodeCounters
             Volatile.Write(ref _unavailableUntil, 0);
         }
     }
+}
+
+/// <summary>How a node failed, for the statistics (Rackspace <c>/stats</c>).</summary>
+public enum NodeFailure
+{
+    /// <summary>The connection was refused or failed.</summary>
+    ConnectError,
+    /// <summary>The connection did not complete within the connect timeout.</summary>
+    ConnectTimeout,
+    /// <summary>The answer stalled past the load balancer's timeout.</summary>
+    DataTimeout,
 }
 
 /// <summary>

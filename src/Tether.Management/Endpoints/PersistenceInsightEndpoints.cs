@@ -218,7 +218,8 @@ internal static class PersistenceInsightEndpoints
 
     private static JsonObject Stats(LoadBalancerConfig config, LoadBalancerRuntime? runtime)
     {
-        long current = 0, failures = 0, total = 0;
+        long current = 0, failures = 0, total = 0, connectErrors = 0, connectTimeouts = 0, dataTimeouts = 0;
+        var maxConn = 0;
         var nodes = new JsonArray();
         if (runtime is not null)
         {
@@ -241,6 +242,10 @@ internal static class PersistenceInsightEndpoints
             {
                 current += node.Counters.Active;
                 failures += node.Counters.Failures;
+                connectErrors += node.Counters.ConnectErrors;
+                connectTimeouts += node.Counters.ConnectTimeouts;
+                dataTimeouts += node.Counters.DataTimeouts;
+                maxConn = Math.Max(maxConn, node.Counters.MaxActive);
                 nodes.Add(new JsonObject
                 {
                     ["id"] = node.Id,
@@ -256,12 +261,13 @@ internal static class PersistenceInsightEndpoints
         var statistics = runtime?.Statistics;
         return new JsonObject
         {
-            ["connectTimeOut"] = 0,
-            ["connectError"] = 0,
+            // Rackspace's fields. keepAliveTimedOut (client keep-alive connections closed idle) is not counted yet: 0.
+            ["connectTimeOut"] = connectTimeouts,
+            ["connectError"] = connectErrors,
             ["connectFailure"] = failures,
-            ["dataTimedOut"] = 0,
+            ["dataTimedOut"] = dataTimeouts,
             ["keepAliveTimedOut"] = 0,
-            ["maxConn"] = 0,
+            ["maxConn"] = maxConn,
             ["currentConn"] = current,
             ["persistence"] = new JsonObject
             {

@@ -266,16 +266,36 @@ internal sealed class HttpProxyHandler
     /// <returns>True when the node failed to accept the connection (the request never reached it).</returns>
     private bool OnForwardError(HttpContext context, NodeState node, ForwarderError error)
     {
-        // Passive health (issue 3): a node that refuses connections or times out is held out of rotation for a while,
+        // Passive health (issue 3): a node that refuses connections or does not accept them in time is held out of rotation for a while,
         // so that persistence falls back on a real failure. Client-side aborts say nothing about the node.
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+        // Only a failed connect holds the node out: one slow answer (a data timeout, 504) says the request was slow,
+        // not that the node is gone, and holding the node out for it would turn one slow report into 503s for all.
         var connectFailed = error == ForwarderError.Request && IsConnectFailure(exception);
-        if (connectFailed || error == ForwarderError.RequestTimedOut)
+        if (connectFailed)
         {
+            node.Counters.CountFailure(IsTimeout(exception) ? NodeFailure.ConnectTimeout : NodeFailure.ConnectError);
             node.Counters.MarkUnavailable(_runtime.Time.GetTimestamp() + (_options.PassiveFailureHoldSeconds * _runtime.Time.TimestampFrequency));
+        }
+        else if (error == ForwarderError.RequestTimedOut)
+        {
+            node.Counters.CountFailure(NodeFailure.DataTimeout);
         }
 
         return connectFailed;
+    }
+
+    private static bool IsTimeout(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is TimeoutException or OperationCanceledException || e is SocketException { SocketErrorCode: SocketError.TimedOut })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsConnectFailure(Exception? exception)

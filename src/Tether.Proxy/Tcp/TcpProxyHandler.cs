@@ -151,10 +151,12 @@ internal sealed class TcpProxyHandler : ConnectionHandler
                 catch (SocketException e)
                 {
                     reason = e.SocketErrorCode == SocketError.ConnectionRefused ? "connection refused" : e.Message;
+                    node.Counters.CountFailure(e.SocketErrorCode == SocketError.TimedOut ? NodeFailure.ConnectTimeout : NodeFailure.ConnectError);
                 }
                 catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
                 {
                     reason = $"no answer within {connectTimeout.TotalSeconds:0.###} s";
+                    node.Counters.CountFailure(NodeFailure.ConnectTimeout);
                 }
                 catch (OperationCanceledException)
                 {
