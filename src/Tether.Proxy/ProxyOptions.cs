@@ -3,8 +3,8 @@ namespace Tether.Proxy;
 /// <summary>Settings of the data plane (configuration section <c>Tether:Proxy</c>).</summary>
 public sealed class ProxyOptions
 {
-    /// <summary>How long passive health keeps a node out of rotation after a refused connection or a timeout,
-    /// in seconds (default 10).</summary>
+    /// <summary>How long passive health keeps a node out of rotation after a refused connection or a timeout (HTTP and
+    /// TCP), or an ICMP port unreachable answer to a UDP datagram, in seconds (default 10).</summary>
     public int PassiveFailureHoldSeconds { get; set; } = 10;
 
     /// <summary>The most time a connection to a node may take, in seconds; the load balancer's timeout caps it
@@ -14,7 +14,8 @@ public sealed class ProxyOptions
     /// <summary>How long an idle pooled connection to a node is kept for reuse, in seconds (default 60).</summary>
     public int PooledConnectionIdleTimeoutSeconds { get; set; } = 60;
 
-    /// <summary>How long a stopping listener waits for in-flight requests, in seconds (default 30).</summary>
+    /// <summary>How long a stopping listener waits for in-flight requests (HTTP) or open connections (TCP) before it
+    /// aborts them, in seconds (default 30).</summary>
     public int ShutdownTimeoutSeconds { get; set; } = 30;
 
     /// <summary>The most UDP flows (client address and port pairs, each with its own socket to a node) one UDP listener

@@ -347,6 +347,23 @@ public sealed class TcpLoadBalancingTests(TetherFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Delete_ConnectionStillOpenAfterTheShutdownTimeout_IsAborted()
+    {
+        await using var tether = await TetherInstance.StartAsync(proxyOptions: new Tether.Proxy.ProxyOptions { ShutdownTimeoutSeconds = 1 });
+        var (id, port) = await tether.CreateAsync("TCP", "RANDOM", Layer4.Nodes(Ports(1)));
+        using var client = await TcpTestClient.ConnectAsync(port);
+        Assert.Equal("t1", await client.ReadLineAsync());
+        var stopping = Stopwatch.StartNew();
+
+        using var response = await tether.SendJsonAsync(HttpMethod.Delete, $"loadbalancers/{id}", null);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.InRange(stopping.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(4));
+        Assert.Equal("", await client.ReadToEndAsync());
+        await Layer4.EventuallyAsync(() => _backends[0].Active == 0, "the node's connection is closed");
+    }
+
+    [Fact]
     public async Task SharedVirtualIp_HttpAndHttpsPassThrough_EachKeepsItsOwnPersistence()
     {
         await using var web1 = await TestBackend.StartAsync("web1");
