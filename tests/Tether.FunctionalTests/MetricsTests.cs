@@ -53,6 +53,31 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.Equal(2, Sum("tether_node_up", l => l["load_balancer"] == lb));
     }
 
+    [Fact]
+    public async Task Metrics_DeadNodeAndDeletedLoadBalancer_Count502AndDropTheSeries()
+    {
+        var dead = await TestBackend.StartAsync("dead");
+        await dead.DisposeAsync();
+        var (id, port) = await _tether.CreateLoadBalancerAsync("RANDOM", [dead]);
+        using var client = Clients.WithoutCookies(port);
+        using (var response = await client.GetAsync("/"))
+        {
+            Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        }
+
+        using var scrape = new HttpClient();
+        var metricsUri = new Uri(_tether.Api.BaseAddress!, "/metrics");
+        var lb = id.ToString(CultureInfo.InvariantCulture);
+        var before = Parse(await scrape.GetStringAsync(metricsUri));
+        Assert.Equal(1, before.Where(s => s.Name == "tether_requests_total" && s.Labels["load_balancer"] == lb && s.Labels["code"] == "502").Sum(s => s.Value));
+        Assert.Equal(0, before.Where(s => s.Name == "tether_requests_total" && s.Labels["load_balancer"] == lb && s.Labels["code"] == "503").Sum(s => s.Value));
+
+        Assert.Equal(HttpStatusCode.Accepted, (await _tether.SendJsonAsync(HttpMethod.Delete, $"loadbalancers/{id}", null)).StatusCode);
+        var after = Parse(await scrape.GetStringAsync(metricsUri));
+
+        Assert.DoesNotContain(after, s => s.Labels.TryGetValue("load_balancer", out var v) && v == lb);
+    }
+
     /// <summary>A strict parser of the Prometheus text exposition format (version 0.0.4): every line is a comment
     /// (# HELP / # TYPE), blank, or <c>name{label="value",...} number</c>; anything else fails the test.</summary>
     private static List<(string Name, Dictionary<string, string> Labels, double Value)> Parse(string text)

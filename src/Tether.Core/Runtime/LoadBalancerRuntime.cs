@@ -635,6 +635,15 @@ public sealed class PersistenceStatistics
     /// <summary>Counts one decision.</summary>
     public void Count(SelectionOutcome outcome) => Interlocked.Increment(ref _counts[(int)outcome]);
 
+    private long _failedRetries;
+
     /// <summary>How many decisions had <paramref name="outcome"/>.</summary>
     public long Get(SelectionOutcome outcome) => Volatile.Read(ref _counts[(int)outcome]);
+
+    /// <summary>Retries after a failed connect that found no other node: counted as
+    /// <see cref="SelectionOutcome.NoNodeAvailable"/>, answered 502 (the node failed) rather than 503.</summary>
+    public long FailedRetries => Volatile.Read(ref _failedRetries);
+
+    /// <summary>Counts a retry that found no other node.</summary>
+    public void CountFailedRetry() => Interlocked.Increment(ref _failedRetries);
 }

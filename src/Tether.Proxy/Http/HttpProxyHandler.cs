@@ -86,6 +86,11 @@ internal sealed class HttpProxyHandler
                 if (node is null)
                 {
                     // No node after a failed attempt: the failure is the answer (502), not "no node" (503).
+                    if (attempt > 0 && selection.Outcome == SelectionOutcome.NoNodeAvailable)
+                    {
+                        _runtime.Statistics.CountFailedRetry();
+                    }
+
                     await WriteErrorAsync(context, selection.Outcome == SelectionOutcome.RejectedNoFallback || attempt > 0
                         ? StatusCodes.Status502BadGateway
                         : StatusCodes.Status503ServiceUnavailable).ConfigureAwait(false);

@@ -63,10 +63,19 @@ public sealed class TetherMetrics
 
     private void Collect()
     {
+        var liveLoadBalancers = new HashSet<string>(StringComparer.Ordinal);
+        var liveNodes = new HashSet<(string, string)>();
         foreach (var runtime in _runtimes())
         {
             var snapshot = runtime.Snapshot;
             var lb = Label(snapshot.Id);
+            liveLoadBalancers.Add(lb);
+            liveNodes.Add((lb, "none"));
+            foreach (var node in snapshot.Nodes)
+            {
+                liveNodes.Add((lb, Label(node.Id)));
+            }
+
             var now = runtime.Time.GetTimestamp();
             foreach (var node in snapshot.Nodes)
             {
@@ -92,9 +101,31 @@ public sealed class TetherMetrics
             }
 
             // Tether's own 502/503 answers (no node) are requests too.
-            _requests.WithLabels(lb, "none", "502").IncTo(statistics.Get(SelectionOutcome.RejectedNoFallback));
-            _requests.WithLabels(lb, "none", "503").IncTo(statistics.Get(SelectionOutcome.NoNodeAvailable));
+            // Tether's own answers with no node: 502 (fallback disabled, or a retry after a failed connect found no
+            // node) and 503 (no node could take the request).
+            _requests.WithLabels(lb, "none", "502").IncTo(statistics.Get(SelectionOutcome.RejectedNoFallback) + statistics.FailedRetries);
+            _requests.WithLabels(lb, "none", "503").IncTo(Math.Max(0, statistics.Get(SelectionOutcome.NoNodeAvailable) - statistics.FailedRetries));
             _sessions.WithLabels(lb).Set(snapshot.PersistenceType is null ? 0 : runtime.StickTable.Count);
+        }
+
+        // Series of deleted load balancers and nodes go away with them.
+        RemoveStale(_requests.GetAllLabelValues(), v => liveNodes.Contains((v[0], v[1])), v => _requests.RemoveLabelled(v));
+        RemoveStale(_duration.GetAllLabelValues(), v => liveNodes.Contains((v[0], v[1])), v => _duration.RemoveLabelled(v));
+        RemoveStale(_up.GetAllLabelValues(), v => liveNodes.Contains((v[0], v[1])), v => _up.RemoveLabelled(v));
+        RemoveStale(_active.GetAllLabelValues(), v => liveNodes.Contains((v[0], v[1])), v => _active.RemoveLabelled(v));
+        RemoveStale(_failures.GetAllLabelValues(), v => liveNodes.Contains((v[0], v[1])), v => _failures.RemoveLabelled(v));
+        RemoveStale(_decisions.GetAllLabelValues(), v => liveLoadBalancers.Contains(v[0]), v => _decisions.RemoveLabelled(v));
+        RemoveStale(_sessions.GetAllLabelValues(), v => liveLoadBalancers.Contains(v[0]), v => _sessions.RemoveLabelled(v));
+    }
+
+    private static void RemoveStale(IEnumerable<string[]> series, Func<string[], bool> live, Action<string[]> remove)
+    {
+        foreach (var labels in series.ToList())
+        {
+            if (!live(labels))
+            {
+                remove(labels);
+            }
         }
     }
 
