@@ -27,6 +27,7 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
     private readonly Task _purgeLoop;
     private CookieKeyRing _keys;
     private readonly IStickTableStore? _stickStore;
+    private readonly Func<IReadOnlyList<CookieKey>>? _keySource;
     private readonly HealthMonitoring _health;
     private long _lastSave;
     private int _disposed;
@@ -39,9 +40,12 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
     /// <param name="random">The random source of the algorithms.</param>
     /// <param name="loggerFactory">Where logs go.</param>
     /// <param name="stickStore">Where stick tables are kept across restarts (null: memory only).</param>
-    public DataPlane(IHttpForwarder forwarder, CookieKeyRing keys, ProxyOptions options, TimeProvider time, IRandomSource random, ILoggerFactory loggerFactory, IStickTableStore? stickStore = null)
+    /// <param name="keySource">Reads the stored cookie keys; checked every purge interval so that a key added by
+    /// <c>tether keys rotate</c> signs new cookies without a restart (null: keys never change).</param>
+    public DataPlane(IHttpForwarder forwarder, CookieKeyRing keys, ProxyOptions options, TimeProvider time, IRandomSource random, ILoggerFactory loggerFactory, IStickTableStore? stickStore = null, Func<IReadOnlyList<CookieKey>>? keySource = null)
     {
         _stickStore = stickStore;
+        _keySource = keySource;
         _forwarder = forwarder;
         _keys = keys;
         _options = options;
@@ -219,6 +223,8 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
                 runtime.PurgeExpired();
             }
 
+            ReloadKeys();
+
             var now = _time.GetTimestamp();
             if (now - _lastSave >= _options.StickTableSaveIntervalSeconds * _time.TimestampFrequency)
             {
@@ -267,6 +273,31 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
             {
                 ProxyLog.StickTableSaveFailed(_logger, runtime.Snapshot.Id, e);
             }
+        }
+    }
+
+    /// <summary>Picks up keys added to the store (key rotation) without a restart.</summary>
+    private void ReloadKeys()
+    {
+        if (_keySource is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var keys = _keySource();
+            var current = _keys;
+            var newest = keys.Count == 0 ? 0 : keys.Max(k => k.Id);
+            if (keys.Count > 0 && (newest != current.Current.Id || keys.Any(k => current.Find(k.Id) is null)))
+            {
+                SetKeys(new CookieKeyRing(keys));
+                ProxyLog.CookieKeysReloaded(_logger, newest, keys.Count);
+            }
+        }
+        catch (Exception e)
+        {
+            ProxyLog.CookieKeysReloadFailed(_logger, e);
         }
     }
 }

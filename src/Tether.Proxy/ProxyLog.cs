@@ -28,4 +28,10 @@ internal static partial class ProxyLog
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Load balancer {LoadBalancerId}: storing or loading persisted sessions failed")]
     public static partial void StickTableSaveFailed(ILogger logger, int loadBalancerId, Exception exception);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Cookie signing keys reloaded: key {KeyId} signs new cookies, {Count} keys validate")]
+    public static partial void CookieKeysReloaded(ILogger logger, int keyId, int count);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Reading the cookie signing keys failed; the current keys stay in use")]
+    public static partial void CookieKeysReloadFailed(ILogger logger, Exception exception);
 }

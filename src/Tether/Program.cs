@@ -65,5 +65,8 @@ demoBackend.SetAction(async (parse, cancellationToken) =>
     return 0;
 });
 
-var root = new RootCommand("Tether: a self-hosted load balancer with session persistence at its heart.") { serve, demoBackend };
+var root = new RootCommand("Tether: a self-hosted load balancer with session persistence at its heart.")
+{
+    serve, demoBackend, AdminCommands.Token(), AdminCommands.Keys(),
+};
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);

@@ -69,7 +69,8 @@ public static class TetherHost
                 sp.GetRequiredService<TimeProvider>(),
                 SharedRandomSource.Instance,
                 sp.GetRequiredService<ILoggerFactory>(),
-                store);
+                store,
+                store.GetOrCreateCookieKeys);
         });
         builder.Services.AddSingleton<IDataPlane>(sp => sp.GetRequiredService<DataPlane>());
         builder.Services.AddSingleton<IRuntimeRegistry>(sp => sp.GetRequiredService<DataPlane>());
