@@ -20,12 +20,12 @@ serve.SetAction(async (parse, cancellationToken) =>
     try
     {
         settings = TetherHost.LoadSettings(parse.GetValue(configFile), new Dictionary<string, string?>
-    {
-        ["DataDirectory"] = parse.GetValue(dataDir),
-        ["Management:Url"] = parse.GetValue(listen),
-        ["PublicAddress"] = parse.GetValue(publicAddress),
-        ["PrivateAddress"] = parse.GetValue(privateAddress),
-    });
+        {
+            ["DataDirectory"] = parse.GetValue(dataDir),
+            ["Management:Url"] = parse.GetValue(listen),
+            ["PublicAddress"] = parse.GetValue(publicAddress),
+            ["PrivateAddress"] = parse.GetValue(privateAddress),
+        });
     }
     catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or FormatException)
     {
