@@ -34,10 +34,12 @@ internal sealed class Listener : IListener
     /// (h2c prior knowledge is not offered), or, with <paramref name="tls"/>, TLS with HTTP/1.1 and HTTP/2 by ALPN
     /// (SSL termination). <paramref name="connectionMiddleware"/> runs first on every accepted connection (the access list
     /// and connection throttle). The certificate is read from <paramref name="tls"/> at each handshake, so a new certificate
-    /// takes effect without rebinding.</summary>
+    /// takes effect without rebinding. With <paramref name="fastPath"/>, HTTP/1.1 requests are served on the connection
+    /// layer and only the others reach <paramref name="handler"/>.</summary>
     /// <exception cref="ListenerBindException">The address cannot be bound.</exception>
     public static async Task<Listener> StartHttpAsync(IPEndPoint endPoint, RequestDelegate handler, ILoggerFactory loggerFactory, ProxyOptions options, CancellationToken cancellationToken, Tls.CertificateHolder? tls = null,
-        Func<Microsoft.AspNetCore.Connections.ConnectionDelegate, Microsoft.AspNetCore.Connections.ConnectionDelegate>? connectionMiddleware = null)
+        Func<Microsoft.AspNetCore.Connections.ConnectionDelegate, Microsoft.AspNetCore.Connections.ConnectionDelegate>? connectionMiddleware = null,
+        Http.FastPath.Http1Forwarder? fastPath = null)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
@@ -58,6 +60,11 @@ internal sealed class Listener : IListener
                 if (tls is null)
                 {
                     listen.Protocols = HttpProtocols.Http1;
+                    if (fastPath is not null)
+                    {
+                        listen.Use(fastPath.Middleware(isHttps: false));
+                    }
+
                     return;
                 }
 
@@ -70,6 +77,11 @@ internal sealed class Listener : IListener
                         ApplicationProtocols = [System.Net.Security.SslApplicationProtocol.Http2, System.Net.Security.SslApplicationProtocol.Http11],
                     }),
                 });
+                if (fastPath is not null)
+                {
+                    // After TLS: the fast path reads the decrypted stream (HTTP/2 connections go on to Kestrel).
+                    listen.Use(fastPath.Middleware(isHttps: true));
+                }
             });
         });
         var app = builder.Build();

@@ -96,7 +96,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
                 }
                 else if (secure.Contains(endPoint))
                 {
-                    started.Add(await Listener.StartHttpAsync(endPoint, _handler.HandleAsync, _loggerFactory, _options, cancellationToken, _certificate, _access.HttpConnectionMiddleware).ConfigureAwait(false));
+                    started.Add(await Listener.StartHttpAsync(endPoint, _handler.HandleAsync, _loggerFactory, _options, cancellationToken, _certificate, _access.HttpConnectionMiddleware, _handler.FastPath).ConfigureAwait(false));
                 }
                 else
                 {
@@ -180,6 +180,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         _listeners.Clear();
         await Task.WhenAll(stops).ConfigureAwait(false);
         await _access.DisposeAsync().ConfigureAwait(false);
+        _handler.FastPath.Dispose();
     }
 
     private Task<IListener> StartAsync(ProtocolLayer layer, IPEndPoint endPoint, CancellationToken cancellationToken) => layer switch
@@ -193,7 +194,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         await TcpProxyListener.StartAsync(endPoint, _tcpHandler, Id, _options, _loggerFactory, cancellationToken).ConfigureAwait(false);
 
     private async Task<IListener> StartHttpAsync(IPEndPoint endPoint, CancellationToken cancellationToken) =>
-        await Listener.StartHttpAsync(endPoint, _handler.HandleAsync, _loggerFactory, _options, cancellationToken, connectionMiddleware: _access.HttpConnectionMiddleware).ConfigureAwait(false);
+        await Listener.StartHttpAsync(endPoint, _handler.HandleAsync, _loggerFactory, _options, cancellationToken, connectionMiddleware: _access.HttpConnectionMiddleware, fastPath: _handler.FastPath).ConfigureAwait(false);
 
     /// <summary>Binds a port that one of this load balancer's listeners is releasing: "address in use" is retried for
     /// a moment (an HTTP listener unbinds shortly after its stop begins).</summary>

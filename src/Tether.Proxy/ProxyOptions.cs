@@ -14,6 +14,17 @@ public sealed class ProxyOptions
     /// <summary>How long an idle pooled connection to a node is kept for reuse, in seconds (default 60).</summary>
     public int PooledConnectionIdleTimeoutSeconds { get; set; } = 60;
 
+    /// <summary>How long a client connection may stay idle between two requests before Tether closes it, in seconds
+    /// (default 130, Kestrel's; counted as <c>keepAliveTimedOut</c> in the load balancer's statistics).</summary>
+    public int KeepAliveTimeoutSeconds { get; set; } = 130;
+
+    /// <summary>How long a client may take to send a request head once it started, in seconds (default 30, Kestrel's).</summary>
+    public int RequestHeadersTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Whether HTTP/1.1 requests are served by the fast path on Kestrel's connection layer (default true);
+    /// false sends every request through Kestrel's HTTP stack and YARP's forwarder.</summary>
+    public bool Http1FastPath { get; set; } = true;
+
     /// <summary>How long a stopping listener waits for in-flight requests (HTTP) or open connections (TCP) before it
     /// aborts them, in seconds (default 30).</summary>
     public int ShutdownTimeoutSeconds { get; set; } = 30;

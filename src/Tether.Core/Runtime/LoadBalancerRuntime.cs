@@ -52,6 +52,15 @@ public sealed class LoadBalancerRuntime
     /// <summary>Counters of persistence decisions.</summary>
     public PersistenceStatistics Statistics => _statistics;
 
+    private long _keepAliveTimeouts;
+
+    /// <summary>Client connections closed because they stayed idle between requests longer than the keep-alive
+    /// timeout (Rackspace's <c>keepAliveTimedOut</c>; counted by the HTTP/1.1 fast path).</summary>
+    public long KeepAliveTimeouts => Volatile.Read(ref _keepAliveTimeouts);
+
+    /// <summary>Counts one client connection closed idle (see <see cref="KeepAliveTimeouts"/>).</summary>
+    public void CountKeepAliveTimeout() => Interlocked.Increment(ref _keepAliveTimeouts);
+
     /// <summary>The clock.</summary>
     public TimeProvider Time => _time;
 

@@ -261,12 +261,12 @@ internal static class PersistenceInsightEndpoints
         var statistics = runtime?.Statistics;
         return new JsonObject
         {
-            // Rackspace's fields. keepAliveTimedOut (client keep-alive connections closed idle) is not counted yet: 0.
+            // Rackspace's fields. keepAliveTimedOut: client connections closed idle between requests (HTTP/1.1 fast path).
             ["connectTimeOut"] = connectTimeouts,
             ["connectError"] = connectErrors,
             ["connectFailure"] = failures,
             ["dataTimedOut"] = dataTimeouts,
-            ["keepAliveTimedOut"] = 0,
+            ["keepAliveTimedOut"] = runtime?.KeepAliveTimeouts ?? 0,
             ["maxConn"] = maxConn,
             ["currentConn"] = current,
             ["persistence"] = new JsonObject

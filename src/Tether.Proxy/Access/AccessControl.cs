@@ -137,7 +137,7 @@ internal sealed class AccessControl : IAsyncDisposable
 
     /// <summary>Kestrel connection middleware of the load balancer's HTTP listeners (placed before TLS): applies the
     /// access list and the throttle when the connection is accepted. A refused connection is closed; one over the
-    /// throttle limit goes on marked, and <see cref="IsOverLimit"/> makes its requests answer 503.</summary>
+    /// throttle limit goes on marked, and <see cref="IsOverLimit(AccessPolicy, HttpContext)"/> makes its requests answer 503.</summary>
     public ConnectionDelegate HttpConnectionMiddleware(ConnectionDelegate next) => async connection =>
     {
         var policy = _policy;
@@ -180,6 +180,9 @@ internal sealed class AccessControl : IAsyncDisposable
         policy.MaxConnections > 0
         && context.Features.Get<IConnectionItemsFeature>() is { } items
         && items.Items.ContainsKey(OverLimitKey);
+
+    /// <summary>True when <paramref name="connection"/> was accepted over the throttle limit (one dictionary lookup).</summary>
+    public static bool IsOverLimit(ConnectionContext connection) => connection.Items.ContainsKey(OverLimitKey);
 
     /// <summary>Writes Tether's own error answer with the load balancer's error page (text/html).</summary>
     public static Task WriteErrorPageAsync(AccessPolicy policy, HttpContext context, int status)

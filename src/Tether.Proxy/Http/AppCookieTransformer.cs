@@ -27,46 +27,49 @@ internal sealed class AppCookieTransformer(LoadBalancerRuntime runtime, int node
             return result;
         }
 
-        var now = runtime.Time.GetUtcNow();
         foreach (var line in lines)
         {
-            if (!SetCookieHeaderValue.TryParse(line, out var setCookie) || setCookie.Name.Length == 0)
-            {
-                continue;
-            }
-
-            if (cookieName != "*" && !setCookie.Name.Equals(cookieName, StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var key = StableHash.OfCookie(setCookie.Name.AsSpan(), setCookie.Value.AsSpan());
-            var deleted = setCookie.MaxAge <= TimeSpan.Zero || (setCookie.Expires is { } expires && expires <= now);
-            if (deleted)
-            {
-                // A deletion usually carries an empty or placeholder value: end every pin of this node's cookie of that
-                // name that the request presented.
-                ForgetPresented(httpContext, setCookie.Name.Value ?? string.Empty);
-                runtime.ForgetAppCookie(key);
-            }
-            else
-            {
-                runtime.LearnAppCookie(key, nodeId);
-            }
+            Learn(runtime, nodeId, cookieName, line, new CookieHeader.PairEnumerator(httpContext.Request.Headers.Cookie));
         }
 
         return result;
     }
 
-    private void ForgetPresented(HttpContext httpContext, string name)
+    /// <summary>Learns or forgets from one Set-Cookie value of node <paramref name="nodeId"/>'s answer: a cookie named
+    /// <paramref name="cookieName"/> (or any, for <c>*</c>) pins its value to the node; a deletion ends the pins of
+    /// the cookies of that name the request presented (<paramref name="presented"/>).</summary>
+    public static void Learn(LoadBalancerRuntime runtime, int nodeId, string cookieName, string line, CookieHeader.PairEnumerator presented)
     {
-        var enumerator = new CookieHeader.PairEnumerator(httpContext.Request.Headers.Cookie);
-        while (enumerator.MoveNext())
+        if (!SetCookieHeaderValue.TryParse(line, out var setCookie) || setCookie.Name.Length == 0)
         {
-            if (enumerator.Name.SequenceEqual(name))
+            return;
+        }
+
+        if (cookieName != "*" && !setCookie.Name.Equals(cookieName, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var key = StableHash.OfCookie(setCookie.Name.AsSpan(), setCookie.Value.AsSpan());
+        var deleted = setCookie.MaxAge <= TimeSpan.Zero || (setCookie.Expires is { } expires && expires <= runtime.Time.GetUtcNow());
+        if (deleted)
+        {
+            // A deletion usually carries an empty or placeholder value: end every pin of this node's cookie of that
+            // name that the request presented.
+            var name = setCookie.Name.AsSpan();
+            while (presented.MoveNext())
             {
-                runtime.ForgetAppCookie(StableHash.OfCookie(enumerator.Name, enumerator.Value));
+                if (presented.Name.SequenceEqual(name))
+                {
+                    runtime.ForgetAppCookie(StableHash.OfCookie(presented.Name, presented.Value));
+                }
             }
+
+            runtime.ForgetAppCookie(key);
+        }
+        else
+        {
+            runtime.LearnAppCookie(key, nodeId);
         }
     }
 }

@@ -43,6 +43,24 @@ internal static class CookieHeader
         return false;
     }
 
+    /// <summary>Finds the value of cookie <paramref name="name"/> in one Cookie header value (or several joined by
+    /// <c>"; "</c>); the first occurrence wins.</summary>
+    public static bool TryFind(ReadOnlySpan<char> line, string name, out ReadOnlySpan<char> value)
+    {
+        var pairs = new PairEnumerator(line);
+        while (pairs.MoveNext())
+        {
+            if (pairs.Name.SequenceEqual(name))
+            {
+                value = pairs.Value;
+                return true;
+            }
+        }
+
+        value = default;
+        return false;
+    }
+
     /// <summary>Walks every <c>name=value</c> pair of the Cookie header lines without allocating.</summary>
     public ref struct PairEnumerator
     {
@@ -55,6 +73,16 @@ internal static class CookieHeader
             _headers = headers;
             _header = -1;
             _rest = default;
+            Name = default;
+            Value = default;
+        }
+
+        /// <summary>Walks the pairs of one Cookie header value (or several joined by <c>"; "</c>).</summary>
+        public PairEnumerator(ReadOnlySpan<char> line)
+        {
+            _headers = default;
+            _header = 0;
+            _rest = line;
             Name = default;
             Value = default;
         }

@@ -34,7 +34,12 @@ internal sealed class HttpProxyHandler
         _forwarder = forwarder;
         _options = options;
         _client = new ForwardingClient(runtime.Snapshot.Config.TimeoutSeconds, options);
+        FastPath = new FastPath.Http1Forwarder(this, runtime, options, access);
     }
+
+    /// <summary>The HTTP/1.1 fast path of this load balancer (issue 4); requests it hands over come to
+    /// <see cref="HandleAsync"/>.</summary>
+    public FastPath.Http1Forwarder FastPath { get; }
 
     /// <summary>Applies a timeout change: requests already sent finish on the old client, which is disposed after
     /// they had time to end.</summary>
@@ -202,9 +207,14 @@ internal sealed class HttpProxyHandler
 
     /// <summary>Counts the answer the client got from (or because of) <paramref name="node"/>: its status code and
     /// its latency. A connect failure that is retried elsewhere is not an answer and is not counted here.</summary>
-    private void CountAnswer(HttpContext context, LoadBalancerSnapshot snapshot, NodeState node, long started)
+    private void CountAnswer(HttpContext context, LoadBalancerSnapshot snapshot, NodeState node, long started) =>
+        CountAnswer(snapshot, node, context.Response.StatusCode, started);
+
+    /// <summary>Counts an answer of <paramref name="statusCode"/> from (or because of) <paramref name="node"/> and its
+    /// latency since <paramref name="started"/> (a <see cref="TimeProvider"/> timestamp).</summary>
+    internal void CountAnswer(LoadBalancerSnapshot snapshot, NodeState node, int statusCode, long started)
     {
-        node.Counters.OnResponse(context.Response.StatusCode);
+        node.Counters.OnResponse(statusCode);
         Durations(snapshot)?.Observe(node.Id, (double)(_runtime.Time.GetTimestamp() - started) / _runtime.Time.TimestampFrequency);
     }
 
@@ -245,20 +255,28 @@ internal sealed class HttpProxyHandler
 
     /// <summary>APP_COOKIE: the key of the application cookie that decides. A named cookie: its value. <c>*</c>: the
     /// first cookie of the request that is pinned now.</summary>
-    private UInt128 AppCookieKey(Microsoft.Extensions.Primitives.StringValues headers, string cookieName)
-    {
-        if (cookieName != "*")
-        {
-            return CookieHeader.TryFind(headers, cookieName, out var value) ? StableHash.OfCookie(cookieName, value) : UInt128.Zero;
-        }
+    private UInt128 AppCookieKey(Microsoft.Extensions.Primitives.StringValues headers, string cookieName) =>
+        AppCookieKey(_runtime, new CookieHeader.PairEnumerator(headers), cookieName);
 
-        var enumerator = new CookieHeader.PairEnumerator(headers);
-        while (enumerator.MoveNext())
+    /// <summary>APP_COOKIE: the key of the application cookie among <paramref name="pairs"/> (the request's cookies)
+    /// that decides: the first named <paramref name="cookieName"/>, or for <c>*</c> the first one pinned now;
+    /// <see cref="UInt128.Zero"/> when none.</summary>
+    internal static UInt128 AppCookieKey(LoadBalancerRuntime runtime, CookieHeader.PairEnumerator pairs, string cookieName)
+    {
+        var any = cookieName == "*";
+        while (pairs.MoveNext())
         {
-            var key = StableHash.OfCookie(enumerator.Name, enumerator.Value);
-            if (_runtime.IsPinned(key))
+            if (any)
             {
-                return key;
+                var key = StableHash.OfCookie(pairs.Name, pairs.Value);
+                if (runtime.IsPinned(key))
+                {
+                    return key;
+                }
+            }
+            else if (pairs.Name.SequenceEqual(cookieName))
+            {
+                return StableHash.OfCookie(cookieName, pairs.Value);
             }
         }
 

@@ -1,0 +1,900 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Tether.Core.LoadBalancing;
+using Tether.Core.Model;
+using Tether.Core.Runtime;
+using Tether.Core.SessionPersistence;
+
+namespace Tether.Proxy.Http.FastPath;
+
+/// <summary>
+/// One client connection on the HTTP/1.1 fast path (issue 4): reads each request head from Kestrel's transport pipe,
+/// decides the node (persistence, then the algorithm), writes the head to a keep-alive connection to the node with
+/// only the rewriting Tether needs (hop-by-hop fields dropped, <c>X-Forwarded-For/-Proto/-Port</c>), streams the
+/// body, reads the answer's head, adds the persistence cookie, and streams the answer's body back: bodies are
+/// forwarded as they are, framing included (Content-Length, chunked, or until the node closes).
+/// </summary>
+/// <remarks>
+/// <para>A request the fast path does not serve (HTTP/1.0, Upgrade, Expect, CONNECT, absolute-form or <c>*</c>
+/// targets, transfer codings other than chunked, Connection options naming other fields, HTTP/2) is left unread in
+/// the pipe and the rest of the connection goes to Kestrel's HTTP stack and <see cref="Yarp.ReverseProxy.Forwarder.IHttpForwarder"/>
+/// (<see cref="RunAsync"/> returns true), as do connections over the throttle limit and load balancers with
+/// connection logging or an HTTPS redirect.</para>
+/// <para>Timeouts run on Kestrel's one-second heartbeat, not on a timer per request: the client's idle keep-alive
+/// time and the time to send a head (<see cref="ProxyOptions"/>), the connect timeout, and the load balancer's
+/// <c>timeout</c> between two reads from the node (504 before the answer starts).</para>
+/// </remarks>
+internal sealed class Http1Connection
+{
+    /// <summary>The longest request line (Kestrel's default); longer is 414.</summary>
+    public const int MaxRequestLineBytes = 8 * 1024;
+
+    /// <summary>The largest request head: the request line and 32 KiB of fields (Kestrel's default); larger is 431.</summary>
+    public const int MaxRequestHeadBytes = MaxRequestLineBytes + (32 * 1024);
+
+    private static readonly byte[] HeadEnd = "\r\n\r\n"u8.ToArray();
+
+    private readonly Http1Forwarder _owner;
+    private readonly ConnectionContext _context;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly RequestHead _request = new();
+    private readonly ResponseHead _response = new();
+    private readonly ChunkedBodyReader _chunked = new();
+    private readonly byte[] _forwardedFor;
+    private readonly byte[] _forwardedProtoAndPort;
+    private readonly UInt128 _clientKey;
+    private byte[] _out = new byte[4096];
+    private int _outLength;
+    private byte[]? _scratch;
+    private char[] _cookies = new char[256];
+    private int _cookiesLength;
+    private BackendConnection? _kept;
+    private volatile BackendConnection? _active;
+    private volatile int _phase;
+    private long _phaseSince;
+    private volatile bool _timedOut;
+    private volatile bool _closeRequested;
+    private readonly bool _isHttps;
+
+    public Http1Connection(Http1Forwarder owner, ConnectionContext context, bool isHttps)
+    {
+        _owner = owner;
+        _context = context;
+        _input = context.Transport.Input;
+        _output = context.Transport.Output;
+        _isHttps = isHttps;
+        var remote = context.RemoteEndPoint as IPEndPoint;
+        var client = remote?.Address;
+        if (client is { IsIPv4MappedToIPv6: true })
+        {
+            client = client.MapToIPv4();
+        }
+
+        _clientKey = ClientAddress.ToKey(client);
+        _forwardedFor = Encoding.ASCII.GetBytes(client?.ToString() ?? string.Empty);
+        var port = (context.LocalEndPoint as IPEndPoint)?.Port ?? 0;
+        _forwardedProtoAndPort = Encoding.ASCII.GetBytes(string.Concat(
+            "X-Forwarded-Proto: ", isHttps ? "https" : "http", "\r\nX-Forwarded-Port: ", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "\r\n"));
+    }
+
+    private enum Phase
+    {
+        Idle,
+        Head,
+        Connect,
+        Node,
+        Client,
+    }
+
+    private enum Exchange
+    {
+        Done,
+        ConnectFailed,
+        StaleConnection,
+        TimedOut,
+        BadGateway,
+        ClientGone,
+        Aborted,
+    }
+
+    /// <summary>Serves requests until the connection ends.</summary>
+    /// <returns>True when the rest of the connection is left to Kestrel's HTTP stack (the unread request is still in
+    /// the pipe).</returns>
+    public async Task<bool> RunAsync()
+    {
+        _context.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(static state => ((Http1Connection)state).OnHeartbeat(), this);
+        var lifetime = _context.Features.Get<IConnectionLifetimeNotificationFeature>();
+        using var closing = lifetime?.ConnectionClosedRequested.Register(static state => ((Http1Connection)state!).OnCloseRequested(), this);
+        try
+        {
+            while (true)
+            {
+                SetPhase(Phase.Idle);
+                ReadResult result;
+                long headLength;
+                while (true)
+                {
+                    result = await _input.ReadAsync().ConfigureAwait(false);
+                    if (result.IsCanceled || _closeRequested)
+                    {
+                        return false;
+                    }
+
+                    if (TryFindHeadEnd(result.Buffer, out headLength))
+                    {
+                        break;
+                    }
+
+                    if (result.Buffer.Length > MaxRequestHeadBytes || !FirstLineFits(result.Buffer))
+                    {
+                        await WriteAndCloseAsync(FirstLineFits(result.Buffer) ? TooLarge : UriTooLong).ConfigureAwait(false);
+                        return false;
+                    }
+
+                    if (result.IsCompleted)
+                    {
+                        return false;
+                    }
+
+                    SetPhase(Phase.Head);
+                    _input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                }
+
+                var buffer = result.Buffer;
+                var snapshot = _owner.Runtime.Snapshot;
+                var verdict = Prepare(buffer, headLength, snapshot, out var selection);
+                if (verdict == HeadStatus.HandOver)
+                {
+                    // Nothing consumed: Kestrel's HTTP stack reads this request from the start.
+                    _input.AdvanceTo(buffer.Start);
+                    return true;
+                }
+
+                if (verdict != HeadStatus.Ok)
+                {
+                    _input.AdvanceTo(buffer.GetPosition(headLength));
+                    await WriteAndCloseAsync(verdict switch { HeadStatus.TooManyFields => TooLarge, HeadStatus.LineTooLong => UriTooLong, _ => BadRequest }).ConfigureAwait(false);
+                    return false;
+                }
+
+                _input.AdvanceTo(buffer.GetPosition(headLength));
+                if (!await ForwardAsync(snapshot, selection).ConfigureAwait(false))
+                {
+                    return false;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or ConnectionAbortedException or InvalidOperationException)
+        {
+            return false;
+        }
+        finally
+        {
+            SetPhase(Phase.Client);
+            if (_kept is { } kept)
+            {
+                _kept = null;
+                kept.Pool.Return(kept);
+            }
+
+            _active?.Dispose();
+        }
+    }
+
+    /// <summary>Parses the head, applies the per-request hand-over rules, picks the node and writes the head for it
+    /// into <see cref="_out"/>: everything that needs the head's bytes, before the pipe lets them go.</summary>
+    private HeadStatus Prepare(ReadOnlySequence<byte> buffer, long headLength, LoadBalancerSnapshot snapshot, out Selection selection)
+    {
+        selection = default;
+        ReadOnlySpan<byte> head;
+        if (buffer.FirstSpan.Length >= headLength)
+        {
+            head = buffer.FirstSpan[..(int)headLength];
+        }
+        else
+        {
+            _scratch ??= new byte[MaxRequestHeadBytes + 4];
+            buffer.Slice(0, headLength).CopyTo(_scratch);
+            head = _scratch.AsSpan(0, (int)headLength);
+        }
+
+        var status = _request.Parse(head);
+        if (_request.FirstLineLength > MaxRequestLineBytes)
+        {
+            return HeadStatus.LineTooLong;
+        }
+
+        if (headLength > MaxRequestHeadBytes)
+        {
+            return HeadStatus.TooManyFields;
+        }
+
+        if (status != HeadStatus.Ok)
+        {
+            return status;
+        }
+
+        if (_owner.MustHandOver(snapshot, _isHttps))
+        {
+            return HeadStatus.HandOver;
+        }
+
+        ReadCookies(head);
+        selection = Select(snapshot);
+        BuildRequestHead(head);
+        return HeadStatus.Ok;
+    }
+
+    private Selection Select(LoadBalancerSnapshot snapshot)
+    {
+        var runtime = _owner.Runtime;
+        var cookies = _cookies.AsSpan(0, _cookiesLength);
+        switch (snapshot.PersistenceType)
+        {
+            case PersistenceType.HttpCookie:
+                CookieHeader.TryFind(cookies, snapshot.CookieName!, out var cookie);
+                return runtime.Select(cookie, UInt128.Zero);
+            case PersistenceType.SourceIp:
+                return runtime.Select(default, _clientKey);
+            case PersistenceType.AppCookie:
+                return runtime.Select(default, HttpProxyHandler.AppCookieKey(runtime, new CookieHeader.PairEnumerator(cookies), snapshot.CookieName!));
+            default:
+                return runtime.Select(default, UInt128.Zero);
+        }
+    }
+
+    /// <summary>Forwards one request (with one retry elsewhere after a failed connect, as the Kestrel path does) and
+    /// its answer.</summary>
+    /// <returns>False when the client connection must close.</returns>
+    private async Task<bool> ForwardAsync(LoadBalancerSnapshot snapshot, Selection selection)
+    {
+        var runtime = _owner.Runtime;
+        var hasBody = _request.ContentLength > 0 || _request.Chunked;
+        var attempt = 0;
+        while (true)
+        {
+            var node = selection.Node;
+            if (node is null)
+            {
+                if (attempt > 0 && selection.Outcome == SelectionOutcome.NoNodeAvailable)
+                {
+                    runtime.Statistics.CountFailedRetry();
+                }
+
+                var code = selection.Outcome == SelectionOutcome.RejectedNoFallback || attempt > 0 ? 502 : 503;
+                return await WriteErrorAsync(code, closeAfter: hasBody).ConfigureAwait(false);
+            }
+
+            var started = runtime.Time.GetTimestamp();
+            node.Counters.OnStart();
+            Exchange outcome;
+            try
+            {
+                outcome = await ExchangeAsync(snapshot, node, selection, hasBody).ConfigureAwait(false);
+            }
+            finally
+            {
+                node.Counters.OnEnd();
+            }
+
+            switch (outcome)
+            {
+                case Exchange.Done:
+                    node.Counters.MarkAvailable();
+                    _owner.CountAnswer(snapshot, node, _response.StatusCode, started);
+                    return !_closeAfterResponse;
+                case Exchange.ConnectFailed:
+                    node.Counters.CountFailure(_timedOut ? NodeFailure.ConnectTimeout : NodeFailure.ConnectError);
+                    node.Counters.MarkUnavailable(runtime.Time.GetTimestamp() + (_owner.Options.PassiveFailureHoldSeconds * runtime.Time.TimestampFrequency));
+                    _timedOut = false;
+                    if (attempt == 0 && snapshot.FallbackEnabled && !hasBody)
+                    {
+                        attempt++;
+                        selection = Select(snapshot);
+                        continue;
+                    }
+
+                    _owner.CountAnswer(snapshot, node, 502, started);
+                    return await WriteErrorAsync(502, closeAfter: hasBody).ConfigureAwait(false);
+                case Exchange.TimedOut:
+                    node.Counters.CountFailure(NodeFailure.DataTimeout);
+                    _owner.CountAnswer(snapshot, node, 504, started);
+                    return await WriteErrorAsync(504, closeAfter: true).ConfigureAwait(false);
+                case Exchange.BadGateway:
+                    _owner.CountAnswer(snapshot, node, 502, started);
+                    return await WriteErrorAsync(502, closeAfter: true).ConfigureAwait(false);
+                default:
+                    // The client left, or the answer broke after it started: the connection cannot go on.
+                    _context.Abort();
+                    return false;
+            }
+        }
+    }
+
+    private bool _closeAfterResponse;
+
+    /// <summary>One request and its answer over one node connection: a stale pooled connection (closed by the node
+    /// while idle) is replaced by a new one once, when no byte of the request body has been sent.</summary>
+    private async Task<Exchange> ExchangeAsync(LoadBalancerSnapshot snapshot, NodeState node, Selection selection, bool hasBody)
+    {
+        _timedOut = false;
+        var pool = _owner.PoolFor(node);
+        var backend = TakeKept(pool) ?? pool.Rent();
+        for (var tries = 0; ; tries++)
+        {
+            if (backend is null)
+            {
+                backend = BackendConnection.Create(pool);
+                _active = backend;
+                SetPhase(Phase.Connect);
+                try
+                {
+                    await backend.ConnectAsync().ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                    _active = null;
+                    backend.Dispose();
+                    return Exchange.ConnectFailed;
+                }
+            }
+
+            _active = backend;
+            SetPhase(Phase.Node);
+            var outcome = await ExchangeOnAsync(backend, node, selection, hasBody, snapshot).ConfigureAwait(false);
+            _active = null;
+            if (outcome == Exchange.StaleConnection && tries == 0 && !hasBody)
+            {
+                backend.Dispose();
+                backend = null;
+                continue;
+            }
+
+            if (outcome == Exchange.StaleConnection)
+            {
+                outcome = Exchange.BadGateway;
+            }
+
+            if (outcome == Exchange.Done && _reusable)
+            {
+                backend.Uses++;
+                _kept = backend;
+            }
+            else
+            {
+                backend.Dispose();
+            }
+
+            return outcome;
+        }
+    }
+
+    private bool _reusable;
+
+    private async Task<Exchange> ExchangeOnAsync(BackendConnection backend, NodeState node, Selection selection, bool hasBody, LoadBalancerSnapshot snapshot)
+    {
+        _reusable = false;
+        var reused = backend.Uses > 0;
+        try
+        {
+            await backend.SendAsync(_out.AsMemory(0, _outLength)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return _timedOut ? Exchange.TimedOut : reused ? Exchange.StaleConnection : Exchange.BadGateway;
+        }
+
+        if (hasBody)
+        {
+            var sent = await SendBodyAsync(backend).ConfigureAwait(false);
+            if (sent != Exchange.Done)
+            {
+                return sent;
+            }
+        }
+
+        // The answer's head; interim (1xx) answers are read and dropped.
+        int headLength;
+        while (true)
+        {
+            headLength = FindHead(backend);
+            if (headLength > 0)
+            {
+                var status = _response.Parse(backend.Buffer.AsSpan(backend.Start, headLength));
+                if (status != HeadStatus.Ok || _response.StatusCode == 101)
+                {
+                    return Exchange.BadGateway;
+                }
+
+                if (_response.StatusCode >= 200)
+                {
+                    break;
+                }
+
+                backend.Start += headLength;
+                continue;
+            }
+
+            int read;
+            try
+            {
+                read = await backend.FillAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return _timedOut ? Exchange.TimedOut : reused && backend.End == 0 ? Exchange.StaleConnection : Exchange.BadGateway;
+            }
+
+            if (read == 0)
+            {
+                return reused && backend.End == 0 ? Exchange.StaleConnection : Exchange.BadGateway;
+            }
+
+            if (read < 0)
+            {
+                return Exchange.BadGateway;
+            }
+
+            SetPhase(Phase.Node);
+        }
+
+        var response = _response;
+        var noBody = _request.IsHead || response.StatusCode == 204 || response.StatusCode == 304;
+
+        // RFC 9112 section 6.3: chunked as the final coding frames the body; another final coding ends it at the close.
+        var chunked = !noBody && response.FinalChunked;
+        var length = noBody ? 0 : response.ContentLength;
+        var untilClose = !noBody && !chunked && length < 0;
+        _reusable = !untilClose && !response.ConnectionClose && (!response.IsHttp10 || response.ConnectionKeepAlive);
+        _closeAfterResponse = _request.ConnectionClose || untilClose || _closeRequested;
+
+        WriteResponseHead(backend, headLength, selection, node, snapshot);
+        backend.Start += headLength;
+        return await CopyResponseBodyAsync(backend, noBody, chunked, length).ConfigureAwait(false);
+    }
+
+    /// <summary>Streams the request body (Content-Length or chunked, as it came) from the client to the node.</summary>
+    private async Task<Exchange> SendBodyAsync(BackendConnection backend)
+    {
+        var remaining = _request.Chunked ? long.MaxValue : _request.ContentLength;
+        if (_request.Chunked)
+        {
+            _chunked.Reset();
+        }
+
+        while (remaining > 0)
+        {
+            SetPhase(Phase.Client);
+            var result = await _input.ReadAsync().ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (result.IsCanceled || (buffer.IsEmpty && result.IsCompleted))
+            {
+                return Exchange.ClientGone;
+            }
+
+            var take = buffer.Length;
+            if (_request.Chunked)
+            {
+                take = 0;
+                foreach (var segment in buffer)
+                {
+                    var used = _chunked.Advance(segment.Span);
+                    if (used < 0)
+                    {
+                        return Exchange.ClientGone;
+                    }
+
+                    take += used;
+                    if (_chunked.IsDone)
+                    {
+                        remaining = 0;
+                        break;
+                    }
+                }
+            }
+            else
+            {
+                take = Math.Min(take, remaining);
+                remaining -= take;
+            }
+
+            var body = buffer.Slice(0, take);
+            SetPhase(Phase.Node);
+            try
+            {
+                foreach (var segment in body)
+                {
+                    await backend.SendAsync(segment).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                _input.AdvanceTo(body.End);
+                return _timedOut ? Exchange.TimedOut : Exchange.BadGateway;
+            }
+
+            _input.AdvanceTo(body.End);
+            if (remaining > 0 && result.IsCompleted)
+            {
+                return Exchange.ClientGone;
+            }
+        }
+
+        return Exchange.Done;
+    }
+
+    /// <summary>Streams the answer's body from the node to the client as it comes, with its framing.</summary>
+    private async Task<Exchange> CopyResponseBodyAsync(BackendConnection backend, bool noBody, bool chunked, long length)
+    {
+        var buffered = backend.End - backend.Start;
+        var untilClose = !noBody && !chunked && length < 0;
+        if (noBody || length == 0)
+        {
+            if (buffered > 0)
+            {
+                _reusable = false;
+            }
+
+            return await FlushAsync().ConfigureAwait(false) ? Exchange.Done : Exchange.ClientGone;
+        }
+
+        var remaining = chunked || untilClose ? long.MaxValue : length;
+        if (chunked)
+        {
+            _chunked.Reset();
+        }
+
+        if (buffered > 0)
+        {
+            var take = Take(backend.Buffer.AsSpan(backend.Start, buffered), chunked, ref remaining);
+            if (take < 0)
+            {
+                return Exchange.Aborted;
+            }
+
+            _output.Write(backend.Buffer.AsSpan(backend.Start, take));
+            backend.Start += take;
+            if (backend.Start < backend.End)
+            {
+                _reusable = false; // bytes after the end of the answer: the node's framing cannot be trusted
+            }
+        }
+
+        if (!await FlushAsync().ConfigureAwait(false))
+        {
+            return Exchange.ClientGone;
+        }
+
+        while (remaining > 0)
+        {
+            SetPhase(Phase.Node);
+            var memory = _output.GetMemory(8192);
+            if (memory.Length > remaining)
+            {
+                memory = memory[..(int)remaining];
+            }
+
+            int read;
+            try
+            {
+                read = await backend.ReceiveAsync(memory).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return Exchange.Aborted;
+            }
+
+            if (read == 0)
+            {
+                // The node closed: the end of a body delimited by the close, otherwise an answer cut short.
+                return untilClose ? Exchange.Done : Exchange.Aborted;
+            }
+
+            var take = Take(memory.Span[..read], chunked, ref remaining);
+            if (take < 0)
+            {
+                return Exchange.Aborted;
+            }
+
+            if (take < read)
+            {
+                _reusable = false;
+            }
+
+            _output.Advance(take);
+            if (!await FlushAsync().ConfigureAwait(false))
+            {
+                return Exchange.ClientGone;
+            }
+        }
+
+        return Exchange.Done;
+    }
+
+    /// <summary>How many of <paramref name="data"/>'s bytes belong to the body; -1 for broken chunked framing.</summary>
+    private int Take(ReadOnlySpan<byte> data, bool chunked, ref long remaining)
+    {
+        if (chunked)
+        {
+            var used = _chunked.Advance(data);
+            if (used >= 0 && _chunked.IsDone)
+            {
+                remaining = 0;
+            }
+
+            return used;
+        }
+
+        var take = (int)Math.Min(data.Length, remaining);
+        if (remaining != long.MaxValue)
+        {
+            remaining -= take;
+        }
+
+        return take;
+    }
+
+    private async ValueTask<bool> FlushAsync()
+    {
+        SetPhase(Phase.Client);
+        var flushed = await _output.FlushAsync().ConfigureAwait(false);
+        return !flushed.IsCanceled && !flushed.IsCompleted;
+    }
+
+    /// <summary>The persistence cookie needs the request's Cookie fields as characters: they are joined with
+    /// <c>"; "</c> into a buffer of the connection (ASCII/Latin-1, as RFC 6265 cookies are).</summary>
+    private void ReadCookies(ReadOnlySpan<byte> head)
+    {
+        _cookiesLength = 0;
+        if (_request.CookieCount == 0)
+        {
+            return;
+        }
+
+        foreach (ref readonly var field in _request.Fields)
+        {
+            if (field.Kind != FieldKind.Cookie)
+            {
+                continue;
+            }
+
+            var value = head.Slice(field.ValueStart, field.ValueLength);
+            var needed = _cookiesLength + value.Length + 2;
+            if (needed > _cookies.Length)
+            {
+                Array.Resize(ref _cookies, Math.Max(needed, _cookies.Length * 2));
+            }
+
+            if (_cookiesLength > 0)
+            {
+                _cookies[_cookiesLength++] = ';';
+                _cookies[_cookiesLength++] = ' ';
+            }
+
+            _cookiesLength += Encoding.Latin1.GetChars(value, _cookies.AsSpan(_cookiesLength));
+        }
+    }
+
+    /// <summary>The head sent to the node: the request line and fields as the client sent them, without the
+    /// hop-by-hop fields (RFC 9110 section 7.6.1) and the client's own X-Forwarded-Proto/-Port; X-Forwarded-For gets
+    /// the client's address appended (HAProxy's <c>option forwardfor</c>).</summary>
+    private void BuildRequestHead(ReadOnlySpan<byte> head)
+    {
+        _outLength = 0;
+        Append(head[..(_request.FirstLineLength + 2)]);
+        var forwardedFor = 0;
+        foreach (ref readonly var field in _request.Fields)
+        {
+            switch (field.Kind)
+            {
+                case FieldKind.Connection:
+                case FieldKind.KeepAlive:
+                case FieldKind.ProxyConnection:
+                case FieldKind.TE:
+                case FieldKind.Upgrade:
+                case FieldKind.ForwardedProto:
+                case FieldKind.ForwardedPort:
+                    continue;
+                case FieldKind.ForwardedFor:
+                    Append(forwardedFor++ == 0 ? "X-Forwarded-For: "u8 : ", "u8);
+                    Append(head.Slice(field.ValueStart, field.ValueLength));
+                    continue;
+                default:
+                    Append(head.Slice(field.LineStart, field.LineLength + 2));
+                    continue;
+            }
+        }
+
+        Append(forwardedFor == 0 ? "X-Forwarded-For: "u8 : ", "u8);
+        Append(_forwardedFor);
+        Append("\r\n"u8);
+        Append(_forwardedProtoAndPort);
+        Append("\r\n"u8);
+    }
+
+    private void Append(ReadOnlySpan<byte> bytes)
+    {
+        if (_outLength + bytes.Length > _out.Length)
+        {
+            Array.Resize(ref _out, Math.Max(_outLength + bytes.Length, _out.Length * 2));
+        }
+
+        bytes.CopyTo(_out.AsSpan(_outLength));
+        _outLength += bytes.Length;
+    }
+
+    /// <summary>The head sent to the client: HTTP/1.1, the node's status and fields without the hop-by-hop ones,
+    /// the persistence cookie when one is issued, <c>Connection: close</c> when the connection ends after it.
+    /// APP_COOKIE learns (or forgets) the node's cookies here, before the client can send its next request.</summary>
+    private void WriteResponseHead(BackendConnection backend, int headLength, Selection selection, NodeState node, LoadBalancerSnapshot snapshot)
+    {
+        var head = backend.Buffer.AsSpan(backend.Start, headLength);
+        var response = _response;
+        var setCookie = selection.IssueCookie ? _owner.Runtime.BuildSetCookie(snapshot, node, selection.SessionId) : null;
+        var size = headLength + 64 + (setCookie?.Length ?? 0);
+        var span = _output.GetSpan(size);
+        var at = 0;
+        Put(span, ref at, "HTTP/1.1 "u8);
+        Put(span, ref at, head[response.StatusStart..(response.FirstLineLength + 2)]);
+        foreach (ref readonly var field in response.Fields)
+        {
+            switch (field.Kind)
+            {
+                case FieldKind.Connection:
+                case FieldKind.KeepAlive:
+                case FieldKind.ProxyConnection:
+                case FieldKind.TE:
+                case FieldKind.Upgrade:
+                    continue;
+                case FieldKind.SetCookie when snapshot.PersistenceType == PersistenceType.AppCookie:
+                    _owner.LearnAppCookie(snapshot, node, Encoding.Latin1.GetString(head.Slice(field.ValueStart, field.ValueLength)),
+                        new CookieHeader.PairEnumerator(_cookies.AsSpan(0, _cookiesLength)));
+                    break;
+            }
+
+            Put(span, ref at, head.Slice(field.LineStart, field.LineLength + 2));
+        }
+
+        if (setCookie is not null)
+        {
+            Put(span, ref at, "Set-Cookie: "u8);
+            at += Encoding.ASCII.GetBytes(setCookie, span[at..]);
+            Put(span, ref at, "\r\n"u8);
+        }
+
+        if (_closeAfterResponse)
+        {
+            Put(span, ref at, "Connection: close\r\n"u8);
+        }
+
+        Put(span, ref at, "\r\n"u8);
+        _output.Advance(at);
+    }
+
+    private static void Put(Span<byte> span, ref int at, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(span[at..]);
+        at += bytes.Length;
+    }
+
+    /// <summary>The length of the answer's head in the node connection's buffer, or 0 while it is incomplete.</summary>
+    private static int FindHead(BackendConnection backend)
+    {
+        var index = backend.Buffer.AsSpan(backend.Start, backend.End - backend.Start).IndexOf(HeadEnd);
+        return index < 0 ? 0 : index + 4;
+    }
+
+    private static bool TryFindHeadEnd(ReadOnlySequence<byte> buffer, out long length)
+    {
+        if (buffer.IsSingleSegment)
+        {
+            var index = buffer.FirstSpan.IndexOf(HeadEnd);
+            length = index + 4;
+            return index >= 0;
+        }
+
+        var reader = new SequenceReader<byte>(buffer);
+        if (reader.TryReadTo(out ReadOnlySequence<byte> _, HeadEnd, advancePastDelimiter: true))
+        {
+            length = reader.Consumed;
+            return true;
+        }
+
+        length = 0;
+        return false;
+    }
+
+    private static bool FirstLineFits(ReadOnlySequence<byte> buffer)
+    {
+        var limited = buffer.Length > MaxRequestLineBytes ? buffer.Slice(0, MaxRequestLineBytes) : buffer;
+        return limited.PositionOf((byte)'\n') is not null || buffer.Length <= MaxRequestLineBytes;
+    }
+
+    private BackendConnection? TakeKept(BackendPool pool)
+    {
+        var kept = _kept;
+        if (kept is null)
+        {
+            return null;
+        }
+
+        _kept = null;
+        if (ReferenceEquals(kept.Pool, pool) && !kept.IsDisposed)
+        {
+            return kept;
+        }
+
+        kept.Pool.Return(kept);
+        return null;
+    }
+
+    private static readonly byte[] BadRequest = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray();
+    private static readonly byte[] TooLarge = "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray();
+    private static readonly byte[] UriTooLong = "HTTP/1.1 414 URI Too Long\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray();
+
+    private async Task WriteAndCloseAsync(byte[] answer)
+    {
+        await _output.WriteAsync(answer).ConfigureAwait(false);
+    }
+
+    /// <summary>Tether's own 502/503/504 answer with the load balancer's error page.</summary>
+    /// <returns>False when the connection must close after it.</returns>
+    private async Task<bool> WriteErrorAsync(int status, bool closeAfter)
+    {
+        closeAfter |= _closeRequested || _request.ConnectionClose;
+        var page = _owner.ErrorPage;
+        var head = string.Concat(
+            status switch { 502 => "HTTP/1.1 502 Bad Gateway", 503 => "HTTP/1.1 503 Service Unavailable", _ => "HTTP/1.1 504 Gateway Timeout" },
+            "\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: ",
+            page.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            closeAfter ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n");
+        _output.Write(Encoding.ASCII.GetBytes(head));
+        _output.Write(page);
+        var flushed = await _output.FlushAsync().ConfigureAwait(false);
+        return !closeAfter && !flushed.IsCompleted;
+    }
+
+    private void SetPhase(Phase phase)
+    {
+        _phaseSince = Environment.TickCount64;
+        _phase = (int)phase;
+    }
+
+    /// <summary>Kestrel's heartbeat (once a second, on its own thread): closes a client idle too long between
+    /// requests or too slow to send a head, and cuts a node connection that is too slow to connect or to answer.</summary>
+    private void OnHeartbeat()
+    {
+        var elapsed = Environment.TickCount64 - Volatile.Read(ref _phaseSince);
+        var options = _owner.Options;
+        switch ((Phase)_phase)
+        {
+            case Phase.Idle when elapsed > options.KeepAliveTimeoutSeconds * 1000L:
+                _owner.CountKeepAliveTimeout();
+                _context.Abort(new ConnectionAbortedException("Keep-alive timeout."));
+                break;
+            case Phase.Head when elapsed > options.RequestHeadersTimeoutSeconds * 1000L:
+                _context.Abort(new ConnectionAbortedException("Request headers timeout."));
+                break;
+            case Phase.Connect when elapsed > _owner.ConnectTimeoutMs:
+            case Phase.Node when elapsed > _owner.TimeoutMs:
+                _timedOut = true;
+                _active?.Dispose();
+                break;
+        }
+    }
+
+    private void OnCloseRequested()
+    {
+        _closeRequested = true;
+        if ((Phase)_phase == Phase.Idle)
+        {
+            _input.CancelPendingRead();
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using System.Net.Security;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Tether.Core.LoadBalancing;
+using Tether.Core.Model;
+using Tether.Core.Runtime;
+
+namespace Tether.Proxy.Http.FastPath;
+
+/// <summary>
+/// The HTTP/1.1 fast path of one load balancer (issue 4): the Kestrel connection middleware that serves each
+/// connection with an <see cref="Http1Connection"/>, and the keep-alive connection pools to its nodes.
+/// </summary>
+internal sealed class Http1Forwarder : IDisposable
+{
+    private readonly HttpProxyHandler _handler;
+    private readonly Access.AccessControl? _access;
+    private readonly Lock _poolsLock = new();
+    private readonly Timer _sweep;
+    private volatile PoolMap _pools;
+
+    public Http1Forwarder(HttpProxyHandler handler, LoadBalancerRuntime runtime, ProxyOptions options, Access.AccessControl? access)
+    {
+        _handler = handler;
+        _access = access;
+        Runtime = runtime;
+        Options = options;
+        _pools = new PoolMap(null, new Dictionary<int, BackendPool>());
+        var period = TimeSpan.FromSeconds(Math.Clamp(options.PooledConnectionIdleTimeoutSeconds / 4, 1, 10));
+        _sweep = new Timer(static state => ((Http1Forwarder)state!).Sweep(), this, period, period);
+    }
+
+    public LoadBalancerRuntime Runtime { get; }
+
+    public ProxyOptions Options { get; }
+
+    /// <summary>The load balancer's timeout between two reads from a node, in milliseconds.</summary>
+    public long TimeoutMs => Runtime.Snapshot.Config.TimeoutSeconds * 1000L;
+
+    /// <summary>The connect timeout (the proxy's, capped by the load balancer's timeout), in milliseconds.</summary>
+    public long ConnectTimeoutMs => Math.Min(Options.ConnectTimeoutSeconds, Runtime.Snapshot.Config.TimeoutSeconds) * 1000L;
+
+    /// <summary>The load balancer's error page (UTF-8).</summary>
+    public byte[] ErrorPage => _access?.Policy.ErrorPage ?? DefaultErrorPage;
+
+    private static readonly byte[] DefaultErrorPage = System.Text.Encoding.UTF8.GetBytes(ErrorPages.Default);
+
+    /// <summary>The connection middleware of an HTTP listener, placed after TLS (when any): a connection negotiated
+    /// as HTTP/2, or accepted over the connection throttle, goes straight to Kestrel's HTTP stack; the others are
+    /// served here until a request needs that stack.</summary>
+    public Func<ConnectionDelegate, ConnectionDelegate> Middleware(bool isHttps) => next => async connection =>
+    {
+        if (!Options.Http1FastPath || Access.AccessControl.IsOverLimit(connection) || IsHttp2(connection))
+        {
+            await next(connection).ConfigureAwait(false);
+            return;
+        }
+
+        var handOver = await new Http1Connection(this, connection, isHttps).RunAsync().ConfigureAwait(false);
+        if (handOver)
+        {
+            await next(connection).ConfigureAwait(false);
+        }
+    };
+
+    /// <summary>True when this load balancer's requests need Kestrel's HTTP stack: connection logging (its log line
+    /// reads the request from <see cref="Microsoft.AspNetCore.Http.HttpContext"/>), or an HTTPS redirect of a plain
+    /// connection.</summary>
+    public bool MustHandOver(LoadBalancerSnapshot snapshot, bool isHttps) =>
+        (_access is { } access && access.Policy.LoggingEnabled)
+        || (!isHttps && snapshot.Config.HttpsRedirect && snapshot.Config.SslTermination is { Enabled: true });
+
+    /// <summary>The pool of <paramref name="node"/>'s keep-alive connections. The map is rebuilt (off the request path
+    /// of every other request) when the configuration changed; pools of nodes that left are closed.</summary>
+    public BackendPool PoolFor(NodeState node)
+    {
+        var map = _pools;
+        if (!ReferenceEquals(map.Snapshot, Runtime.Snapshot))
+        {
+            map = Rebuild();
+        }
+
+        if (map.ByNode.TryGetValue(node.Id, out var pool) && pool.EndPoint.Equals(node.EndPoint))
+        {
+            return pool;
+        }
+
+        // A request still on a configuration that no longer holds the node: a pool of its own that keeps nothing.
+        var transient = new BackendPool(node.EndPoint, Options.PooledConnectionIdleTimeoutSeconds);
+        transient.Dispose();
+        return transient;
+    }
+
+    /// <summary>Counts the answer (status code, latency) as the Kestrel path does.</summary>
+    public void CountAnswer(LoadBalancerSnapshot snapshot, NodeState node, int statusCode, long started) =>
+        _handler.CountAnswer(snapshot, node, statusCode, started);
+
+    /// <summary>APP_COOKIE: learns or forgets the node's cookie from one Set-Cookie value.</summary>
+    public void LearnAppCookie(LoadBalancerSnapshot snapshot, NodeState node, string setCookie, CookieHeader.PairEnumerator presented) =>
+        AppCookieTransformer.Learn(Runtime, node.Id, snapshot.Config.SessionPersistence?.CookieName ?? "*", setCookie, presented);
+
+    /// <summary>A client connection was closed after <see cref="ProxyOptions.KeepAliveTimeoutSeconds"/> idle.</summary>
+    public void CountKeepAliveTimeout() => Runtime.CountKeepAliveTimeout();
+
+    public void Dispose()
+    {
+        _sweep.Dispose();
+        lock (_poolsLock)
+        {
+            foreach (var pool in _pools.ByNode.Values)
+            {
+                pool.Dispose();
+            }
+        }
+    }
+
+    private PoolMap Rebuild()
+    {
+        lock (_poolsLock)
+        {
+            var snapshot = Runtime.Snapshot;
+            var current = _pools;
+            if (ReferenceEquals(current.Snapshot, snapshot))
+            {
+                return current;
+            }
+
+            var map = new Dictionary<int, BackendPool>();
+            foreach (var node in snapshot.Nodes)
+            {
+                map[node.Id] = current.ByNode.TryGetValue(node.Id, out var pool) && pool.EndPoint.Equals(node.EndPoint)
+                    ? pool
+                    : new BackendPool(node.EndPoint, Options.PooledConnectionIdleTimeoutSeconds);
+            }
+
+            foreach (var (id, pool) in current.ByNode)
+            {
+                if (!map.TryGetValue(id, out var kept) || !ReferenceEquals(kept, pool))
+                {
+                    pool.Dispose();
+                }
+            }
+
+            var next = new PoolMap(snapshot, map);
+            _pools = next;
+            return next;
+        }
+    }
+
+    private void Sweep()
+    {
+        foreach (var pool in _pools.ByNode.Values)
+        {
+            pool.Sweep();
+        }
+    }
+
+    private static bool IsHttp2(ConnectionContext connection) =>
+        connection.Features.Get<ITlsApplicationProtocolFeature>() is { } tls
+        && tls.ApplicationProtocol.Span.SequenceEqual(SslApplicationProtocol.Http2.Protocol.Span);
+
+    private sealed record PoolMap(LoadBalancerSnapshot? Snapshot, Dictionary<int, BackendPool> ByNode);
+}

@@ -1,0 +1,383 @@
+namespace Tether.Proxy.Http.FastPath;
+
+/// <summary>The verdict on a parsed head.</summary>
+internal enum HeadStatus
+{
+    /// <summary>Well formed, and the fast path serves it.</summary>
+    Ok,
+    /// <summary>Well formed, but something the fast path leaves to Kestrel's HTTP stack (HTTP/1.0, Upgrade, Expect,
+    /// CONNECT, a target that is not origin-form, a transfer coding other than chunked alone, a Connection option
+    /// other than close / keep-alive).</summary>
+    HandOver,
+    /// <summary>Malformed: 400 for a request, 502 for a response.</summary>
+    Invalid,
+    /// <summary>More header lines or bytes than the limit: 431 for a request, 502 for a response.</summary>
+    TooManyFields,
+    /// <summary>A request line longer than the limit: 414.</summary>
+    LineTooLong,
+}
+
+/// <summary>
+/// The parsed head of one HTTP/1.1 message (RFC 9112 sections 2-6): offsets into the head's bytes, which the caller
+/// keeps until it has written what it needs. One instance per connection, reused for every message.
+/// </summary>
+/// <remarks>
+/// Strict on what decides framing and routing, as RFC 9112 asks of a proxy: lines end with CRLF (a bare CR or LF is
+/// refused), no whitespace between a field name and its colon (section 5.1), no obs-fold (section 5.2), field values
+/// without control characters; Content-Length digits only, repeated only with the same value; Content-Length together
+/// with Transfer-Encoding is refused (section 6.1 allows a server to, and it is what request smuggling needs).
+/// </remarks>
+internal abstract class MessageHead
+{
+    private readonly HeaderField[] _fields;
+
+    protected MessageHead(int maxFields)
+    {
+        _fields = new HeaderField[maxFields];
+    }
+
+    /// <summary>The header fields, in order.</summary>
+    public ReadOnlySpan<HeaderField> Fields => _fields.AsSpan(0, FieldCount);
+
+    public int FieldCount { get; private set; }
+
+    /// <summary>The end of the first line (the offset of its CR).</summary>
+    public int FirstLineLength { get; protected set; }
+
+    /// <summary>Content-Length, or -1 without one.</summary>
+    public long ContentLength { get; private set; }
+
+    /// <summary>Transfer-Encoding is exactly <c>chunked</c>.</summary>
+    public bool Chunked { get; private set; }
+
+    /// <summary>A Transfer-Encoding other than <c>chunked</c> alone.</summary>
+    public bool OtherTransferCoding { get; private set; }
+
+    /// <summary>A Transfer-Encoding whose final coding is chunked (alone or after others).</summary>
+    public bool FinalChunked { get; private set; }
+
+    /// <summary><c>Connection: close</c>.</summary>
+    public bool ConnectionClose { get; private set; }
+
+    /// <summary><c>Connection: keep-alive</c>.</summary>
+    public bool ConnectionKeepAlive { get; private set; }
+
+    /// <summary>A Connection option other than close, keep-alive (and upgrade): a field it names must be removed.</summary>
+    public bool ConnectionOther { get; private set; }
+
+    /// <summary>How many Host fields.</summary>
+    public int HostCount { get; private set; }
+
+    /// <summary>Upgrade or Expect present.</summary>
+    public bool UpgradeOrExpect { get; private set; }
+
+    /// <summary>How many Cookie (request) or Set-Cookie (response) fields.</summary>
+    public int CookieCount { get; private set; }
+
+    /// <summary>How many X-Forwarded-For fields.</summary>
+    public int ForwardedForCount { get; private set; }
+
+    /// <summary>Parses the header field lines of <paramref name="head"/> from <paramref name="start"/> to the empty
+    /// line that ends the head.</summary>
+    protected HeadStatus ParseFields(ReadOnlySpan<byte> head, int start)
+    {
+        FieldCount = 0;
+        ContentLength = -1;
+        Chunked = OtherTransferCoding = FinalChunked = ConnectionClose = ConnectionKeepAlive = ConnectionOther = UpgradeOrExpect = false;
+        HostCount = CookieCount = ForwardedForCount = 0;
+        var transferEncodings = 0;
+        var position = start;
+        while (true)
+        {
+            var lineLength = LineLength(head, position);
+            if (lineLength < 0)
+            {
+                return HeadStatus.Invalid;
+            }
+
+            if (lineLength == 0)
+            {
+                break;
+            }
+
+            var line = head.Slice(position, lineLength);
+            if (line[0] == ' ' || line[0] == '\t')
+            {
+                return HeadStatus.Invalid; // obs-fold (RFC 9112 section 5.2)
+            }
+
+            var colon = line.IndexOf((byte)':');
+            if (colon <= 0 || !Http1Syntax.IsTokenSpan(line[..colon]))
+            {
+                return HeadStatus.Invalid; // no name, or whitespace before the colon (section 5.1)
+            }
+
+            var rawValue = line[(colon + 1)..];
+            if (!Http1Syntax.IsFieldValue(rawValue))
+            {
+                return HeadStatus.Invalid;
+            }
+
+            if (FieldCount == _fields.Length)
+            {
+                return HeadStatus.TooManyFields;
+            }
+
+            var value = Http1Syntax.TrimOws(rawValue);
+            var valueStart = position + colon + 1 + (value.IsEmpty ? 0 : rawValue.IndexOf(value));
+            var kind = Http1Syntax.KindOf(line[..colon]);
+            _fields[FieldCount++] = new HeaderField
+            {
+                NameStart = position,
+                NameLength = colon,
+                ValueStart = valueStart,
+                ValueLength = value.Length,
+                LineStart = position,
+                LineLength = lineLength,
+                Kind = kind,
+            };
+
+            switch (kind)
+            {
+                case FieldKind.Host:
+                    HostCount++;
+                    break;
+                case FieldKind.ContentLength:
+                    if (!Http1Syntax.TryParseContentLength(value, out var length) || (ContentLength >= 0 && ContentLength != length))
+                    {
+                        return HeadStatus.Invalid;
+                    }
+
+                    ContentLength = length;
+                    break;
+                case FieldKind.TransferEncoding:
+                    transferEncodings++;
+                    ReadTransferEncoding(value);
+                    break;
+                case FieldKind.Connection:
+                    ReadConnection(value);
+                    break;
+                case FieldKind.Upgrade:
+                case FieldKind.Expect:
+                    UpgradeOrExpect = true;
+                    break;
+                case FieldKind.Cookie:
+                case FieldKind.SetCookie:
+                    CookieCount++;
+                    break;
+                case FieldKind.ForwardedFor:
+                    ForwardedForCount++;
+                    break;
+            }
+
+            position += lineLength + 2;
+        }
+
+        if (transferEncodings > 1)
+        {
+            OtherTransferCoding = true;
+            Chunked = false;
+        }
+
+        // Content-Length with Transfer-Encoding: the framing is ambiguous between hops, the shape of request smuggling.
+        return transferEncodings > 0 && ContentLength >= 0 ? HeadStatus.Invalid : HeadStatus.Ok;
+    }
+
+    /// <summary>The length of the line at <paramref name="start"/> without its CRLF; -1 when it holds a bare CR or LF.</summary>
+    protected static int LineLength(ReadOnlySpan<byte> head, int start)
+    {
+        var rest = head[start..];
+        var lf = rest.IndexOf((byte)'\n');
+        if (lf < 1 || rest[lf - 1] != '\r')
+        {
+            return -1;
+        }
+
+        var length = lf - 1;
+        return rest[..length].IndexOf((byte)'\r') >= 0 ? -1 : length;
+    }
+
+    private void ReadTransferEncoding(ReadOnlySpan<byte> value)
+    {
+        var codings = new Http1Syntax.ListEnumerator(value);
+        var count = 0;
+        var lastChunked = false;
+        while (codings.MoveNext())
+        {
+            count++;
+            lastChunked = Http1Syntax.EqualsIgnoreCase(codings.Current, "chunked"u8);
+        }
+
+        FinalChunked = lastChunked;
+        Chunked = count == 1 && lastChunked;
+        OtherTransferCoding = !Chunked;
+    }
+
+    private void ReadConnection(ReadOnlySpan<byte> value)
+    {
+        var options = new Http1Syntax.ListEnumerator(value);
+        while (options.MoveNext())
+        {
+            var option = options.Current;
+            if (Http1Syntax.EqualsIgnoreCase(option, "close"u8))
+            {
+                ConnectionClose = true;
+            }
+            else if (Http1Syntax.EqualsIgnoreCase(option, "keep-alive"u8))
+            {
+                ConnectionKeepAlive = true;
+            }
+            else if (Http1Syntax.EqualsIgnoreCase(option, "upgrade"u8))
+            {
+                UpgradeOrExpect = true;
+            }
+            else
+            {
+                ConnectionOther = true;
+            }
+        }
+    }
+}
+
+/// <summary>A parsed request head (RFC 9112 section 3): method, origin-form target, version, fields.</summary>
+internal sealed class RequestHead() : MessageHead(MaxFields)
+{
+    /// <summary>The most header fields a request may carry (Kestrel's default limit); more is 431.</summary>
+    public const int MaxFields = 100;
+
+    /// <summary>The method is HEAD (the answer has no body).</summary>
+    public bool IsHead { get; private set; }
+
+    /// <summary>Parses <paramref name="head"/> (the request line through the empty line, CRLF included).</summary>
+    public HeadStatus Parse(ReadOnlySpan<byte> head)
+    {
+        var lineLength = LineLength(head, 0);
+        if (lineLength <= 0)
+        {
+            return HeadStatus.Invalid;
+        }
+
+        FirstLineLength = lineLength;
+        var line = head[..lineLength];
+        var sp1 = line.IndexOf((byte)' ');
+        if (sp1 <= 0 || !Http1Syntax.IsTokenSpan(line[..sp1]))
+        {
+            return HeadStatus.Invalid;
+        }
+
+        var method = line[..sp1];
+        var rest = line[(sp1 + 1)..];
+        var sp2 = rest.IndexOf((byte)' ');
+        if (sp2 <= 0)
+        {
+            return HeadStatus.Invalid;
+        }
+
+        var target = rest[..sp2];
+        var version = rest[(sp2 + 1)..];
+        foreach (var b in target)
+        {
+            if (b <= 0x20 || b == 0x7F)
+            {
+                return HeadStatus.Invalid;
+            }
+        }
+
+        var isHttp11 = version.SequenceEqual("HTTP/1.1"u8);
+        if (!isHttp11 && !version.SequenceEqual("HTTP/1.0"u8))
+        {
+            // HTTP/2's connection preface ("PRI * HTTP/2.0") and anything else Kestrel knows better.
+            return version.StartsWith("HTTP/"u8) ? HeadStatus.HandOver : HeadStatus.Invalid;
+        }
+
+        IsHead = method.SequenceEqual("HEAD"u8);
+        var status = ParseFields(head, lineLength + 2);
+        if (status != HeadStatus.Ok)
+        {
+            return status;
+        }
+
+        if (isHttp11 && HostCount != 1)
+        {
+            return HeadStatus.Invalid; // RFC 9112 section 3.2: exactly one Host in HTTP/1.1
+        }
+
+        if (OtherTransferCoding)
+        {
+            // A request whose final coding is not chunked cannot be framed (RFC 9112 section 6.3): 400.
+            return FinalChunked ? HeadStatus.HandOver : HeadStatus.Invalid;
+        }
+
+        var handOver = !isHttp11 || target[0] != '/' || UpgradeOrExpect || ConnectionOther || method.SequenceEqual("CONNECT"u8);
+        return handOver ? HeadStatus.HandOver : HeadStatus.Ok;
+    }
+}
+
+/// <summary>A parsed response head (RFC 9112 section 4): status code, fields.</summary>
+internal sealed class ResponseHead() : MessageHead(MaxFields)
+{
+    /// <summary>The most header fields a node's response may carry; more is 502.</summary>
+    public const int MaxFields = 200;
+
+    /// <summary>The status code.</summary>
+    public int StatusCode { get; private set; }
+
+    /// <summary>The node answered HTTP/1.0 (its connection is not reused unless it says keep-alive).</summary>
+    public bool IsHttp10 { get; private set; }
+
+    /// <summary>Where the status line's text after the version starts (the status code).</summary>
+    public int StatusStart => 9;
+
+    /// <summary>Parses <paramref name="head"/> (the status line through the empty line, CRLF included).</summary>
+    public HeadStatus Parse(ReadOnlySpan<byte> head)
+    {
+        var lineLength = LineLength(head, 0);
+        if (lineLength < 12)
+        {
+            return HeadStatus.Invalid;
+        }
+
+        FirstLineLength = lineLength;
+        var line = head[..lineLength];
+        if (line.StartsWith("HTTP/1.1 "u8))
+        {
+            IsHttp10 = false;
+        }
+        else if (line.StartsWith("HTTP/1.0 "u8))
+        {
+            IsHttp10 = true;
+        }
+        else
+        {
+            return HeadStatus.Invalid;
+        }
+
+        var code = 0;
+        for (var i = 9; i < 12; i++)
+        {
+            var digit = (uint)(line[i] - '0');
+            if (digit > 9)
+            {
+                return HeadStatus.Invalid;
+            }
+
+            code = (code * 10) + (int)digit;
+        }
+
+        if (code < 100 || (lineLength > 12 && line[12] != ' '))
+        {
+            return HeadStatus.Invalid;
+        }
+
+        foreach (var b in line[12..])
+        {
+            if (b < 0x20 && b != '\t' || b == 0x7F)
+            {
+                return HeadStatus.Invalid;
+            }
+        }
+
+        StatusCode = code;
+        return ParseFields(head, lineLength + 2);
+    }
+}
