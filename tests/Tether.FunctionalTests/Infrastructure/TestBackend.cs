@@ -1,4 +1,7 @@
 using System.Net;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -12,7 +15,10 @@ namespace Tether.FunctionalTests.Infrastructure;
 /// <summary>A real Kestrel backend on 127.0.0.1 with an ephemeral port. It answers with its name (body and
 /// <c>X-Backend</c>), echoes forwarding headers on <c>/headers</c>, waits on <c>/slow?ms=N</c>, and answers health
 /// probes on <c>/health</c> with <see cref="HealthStatus"/> and <see cref="HealthBody"/> (not counted in
-/// <see cref="Requests"/>).</summary>
+/// <see cref="Requests"/>). For HTTP/1.1 framing tests it also has <c>/echo</c> (any method: what it received),
+/// <c>/bytes?size=N</c> (<see cref="Pattern"/> with a Content-Length, GET and HEAD), <c>/chunked?size=N</c> (the same
+/// bytes in several flushes without Content-Length, so chunked), <c>/status?code=N</c> (an empty answer),
+/// <c>/set-cookie</c> (two cookies of its own) and a WebSocket echo on <c>/ws</c>.</summary>
 public sealed class TestBackend : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -86,6 +92,7 @@ public sealed class TestBackend : IAsyncDisposable
             await Task.Delay(ms, ct);
             return name;
         });
+        MapFramingEndpoints(app);
         app.MapFallback(() => name);
         self = new TestBackend(name, app);
         await app.StartAsync();
@@ -98,6 +105,113 @@ public sealed class TestBackend : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+
+    /// <summary>The deterministic bytes <c>/bytes</c> and <c>/chunked</c> answer: <paramref name="size"/> bytes that
+    /// are not a short repetition, so that a lost, doubled or moved block changes their SHA-256.</summary>
+    public static byte[] Pattern(int size)
+    {
+        var bytes = new byte[size];
+        uint x = 2463534242;
+        for (var i = 0; i < size; i++)
+        {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            bytes[i] = (byte)x;
+        }
+
+        return bytes;
+    }
+
+    /// <summary>The lower-case hex SHA-256 of <paramref name="bytes"/>, as <c>/echo</c> reports it.</summary>
+    public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    private static void MapFramingEndpoints(WebApplication app)
+    {
+        app.UseWebSockets();
+
+        // One line per fact: method=, path=, query=, length=, sha256=, then "header=Name: value" per value received
+        // (a header sent twice gives two lines), in the order the server lists them. Answered with a Content-Length.
+        app.Map("/echo", async (HttpContext c) =>
+        {
+            using var buffer = new MemoryStream();
+            await c.Request.Body.CopyToAsync(buffer, c.RequestAborted);
+            var text = new StringBuilder()
+                .Append("method=").Append(c.Request.Method).Append('\n')
+                .Append("path=").Append(c.Request.Path.Value).Append('\n')
+                .Append("query=").Append(c.Request.QueryString.Value).Append('\n')
+                .Append("length=").Append(buffer.Length).Append('\n')
+                .Append("sha256=").Append(Sha256Hex(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))).Append('\n');
+            foreach (var header in c.Request.Headers)
+            {
+                foreach (var value in header.Value)
+                {
+                    text.Append("header=").Append(header.Key).Append(": ").Append(value).Append('\n');
+                }
+            }
+
+            var body = Encoding.UTF8.GetBytes(text.ToString());
+            c.Response.ContentType = "text/plain; charset=utf-8";
+            c.Response.ContentLength = body.Length;
+            await c.Response.Body.WriteAsync(body, c.RequestAborted);
+        });
+        app.MapMethods("/bytes", ["GET", "HEAD"], async (HttpContext c, int size) =>
+        {
+            c.Response.ContentType = "application/octet-stream";
+            c.Response.ContentLength = size;
+            if (!HttpMethods.IsHead(c.Request.Method))
+            {
+                await c.Response.Body.WriteAsync(Pattern(size), c.RequestAborted);
+            }
+        });
+        app.MapGet("/chunked", async (HttpContext c, int size) =>
+        {
+            c.Response.ContentType = "application/octet-stream";
+            var bytes = Pattern(size);
+            var step = Math.Max(1, size / 8);
+            for (var offset = 0; offset < size; offset += step)
+            {
+                await c.Response.Body.WriteAsync(bytes.AsMemory(offset, Math.Min(step, size - offset)), c.RequestAborted);
+                await c.Response.Body.FlushAsync(c.RequestAborted);
+            }
+        });
+        app.MapGet("/status", (HttpContext c, int code) =>
+        {
+            c.Response.StatusCode = code;
+            if (code == StatusCodes.Status304NotModified)
+            {
+                c.Response.Headers.ETag = "\"v1\"";
+            }
+        });
+        app.MapGet("/set-cookie", (HttpContext c) =>
+        {
+            c.Response.Headers.Append("Set-Cookie", "app-a=1; Path=/");
+            c.Response.Headers.Append("Set-Cookie", "app-b=2; Path=/; HttpOnly");
+            return "cookies";
+        });
+        app.Map("/ws", async (HttpContext c) =>
+        {
+            if (!c.WebSockets.IsWebSocketRequest)
+            {
+                c.Response.StatusCode = StatusCodes.Status400BadRequest;
+                return;
+            }
+
+            using var socket = await c.WebSockets.AcceptWebSocketAsync();
+            var buffer = new byte[64 * 1024];
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(buffer, c.RequestAborted);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", c.RequestAborted);
+                    return;
+                }
+
+                await socket.SendAsync(buffer.AsMemory(0, result.Count), result.MessageType, result.EndOfMessage, c.RequestAborted);
+            }
+        });
     }
 }
 
