@@ -705,6 +705,8 @@ internal sealed class Http1Connection
                     Append(forwardedFor++ == 0 ? "X-Forwarded-For: "u8 : ", "u8);
                     Append(head.Slice(field.ValueStart, field.ValueLength));
                     continue;
+                case FieldKind.Other when _request.HasConnectionOptions && _request.IsListedInConnection(head, field):
+                    continue;
                 default:
                     Append(head.Slice(field.LineStart, field.LineLength + 2));
                     continue;
@@ -751,6 +753,8 @@ internal sealed class Http1Connection
                 case FieldKind.ProxyConnection:
                 case FieldKind.TE:
                 case FieldKind.Upgrade:
+                    continue;
+                case FieldKind.Other when response.HasConnectionOptions && response.IsListedInConnection(head, field):
                     continue;
                 case FieldKind.SetCookie when snapshot.PersistenceType == PersistenceType.AppCookie:
                     _owner.LearnAppCookie(snapshot, node, Encoding.Latin1.GetString(head.Slice(field.ValueStart, field.ValueLength)),

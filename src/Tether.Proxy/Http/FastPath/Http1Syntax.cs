@@ -169,21 +169,34 @@ internal static class Http1Syntax
     /// elements are skipped.</summary>
     public ref struct ListEnumerator(ReadOnlySpan<byte> value)
     {
-        private ReadOnlySpan<byte> _rest = value;
+        private readonly ReadOnlySpan<byte> _value = value;
+        private int _position;
 
         public ReadOnlySpan<byte> Current { get; private set; }
 
+        /// <summary>Where <see cref="Current"/> starts in the value.</summary>
+        public int CurrentStart { get; private set; }
+
         public bool MoveNext()
         {
-            while (!_rest.IsEmpty)
+            while (_position < _value.Length)
             {
-                var comma = _rest.IndexOf((byte)',');
-                var element = comma < 0 ? _rest : _rest[..comma];
-                _rest = comma < 0 ? default : _rest[(comma + 1)..];
+                var rest = _value[_position..];
+                var comma = rest.IndexOf((byte)',');
+                var element = comma < 0 ? rest : rest[..comma];
+                var start = _position;
+                _position = comma < 0 ? _value.Length : _position + comma + 1;
+                var leading = 0;
+                while (leading < element.Length && (element[leading] == ' ' || element[leading] == '\t'))
+                {
+                    leading++;
+                }
+
                 element = TrimOws(element);
                 if (!element.IsEmpty)
                 {
                     Current = element;
+                    CurrentStart = start + leading;
                     return true;
                 }
             }

@@ -6,8 +6,8 @@ internal enum HeadStatus
     /// <summary>Well formed, and the fast path serves it.</summary>
     Ok,
     /// <summary>Well formed, but something the fast path leaves to Kestrel's HTTP stack (HTTP/1.0, Upgrade, Expect,
-    /// CONNECT, a target that is not origin-form, a transfer coding other than chunked alone, a Connection option
-    /// other than close / keep-alive).</summary>
+    /// CONNECT, a target that is not origin-form, a transfer coding other than chunked alone, more than
+    /// <see cref="MessageHead.MaxConnectionOptions"/> Connection options).</summary>
     HandOver,
     /// <summary>Malformed: 400 for a request, 502 for a response.</summary>
     Invalid,
@@ -62,8 +62,35 @@ internal abstract class MessageHead
     /// <summary><c>Connection: keep-alive</c>.</summary>
     public bool ConnectionKeepAlive { get; private set; }
 
-    /// <summary>A Connection option other than close, keep-alive (and upgrade): a field it names must be removed.</summary>
+    /// <summary>More Connection options naming other fields than <see cref="MaxConnectionOptions"/>.</summary>
     public bool ConnectionOther { get; private set; }
+
+    /// <summary>The most Connection options naming fields that the fast path removes itself (RFC 9110 section 7.6.1);
+    /// a message with more goes to Kestrel's HTTP stack.</summary>
+    public const int MaxConnectionOptions = 8;
+
+    private readonly (int Start, int Length)[] _connectionOptions = new (int, int)[MaxConnectionOptions];
+    private int _connectionOptionCount;
+
+    /// <summary>True when <paramref name="field"/> is named by a Connection option, so that it is hop-by-hop and not
+    /// forwarded (RFC 9110 section 7.6.1).</summary>
+    public bool IsListedInConnection(ReadOnlySpan<byte> head, in HeaderField field)
+    {
+        var name = head.Slice(field.NameStart, field.NameLength);
+        for (var i = 0; i < _connectionOptionCount; i++)
+        {
+            var option = head.Slice(_connectionOptions[i].Start, _connectionOptions[i].Length);
+            if (option.Length == name.Length && System.Text.Ascii.EqualsIgnoreCase(option, name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether some Connection option names another field.</summary>
+    public bool HasConnectionOptions => _connectionOptionCount > 0;
 
     /// <summary>How many Host fields.</summary>
     public int HostCount { get; private set; }
@@ -84,7 +111,7 @@ internal abstract class MessageHead
         FieldCount = 0;
         ContentLength = -1;
         Chunked = OtherTransferCoding = FinalChunked = ConnectionClose = ConnectionKeepAlive = ConnectionOther = UpgradeOrExpect = false;
-        HostCount = CookieCount = ForwardedForCount = 0;
+        HostCount = CookieCount = ForwardedForCount = _connectionOptionCount = 0;
         var transferEncodings = 0;
         var position = start;
         while (true)
@@ -155,7 +182,7 @@ internal abstract class MessageHead
                     ReadTransferEncoding(value);
                     break;
                 case FieldKind.Connection:
-                    ReadConnection(value);
+                    ReadConnection(value, valueStart);
                     break;
                 case FieldKind.Upgrade:
                 case FieldKind.Expect:
@@ -213,7 +240,7 @@ internal abstract class MessageHead
         OtherTransferCoding = !Chunked;
     }
 
-    private void ReadConnection(ReadOnlySpan<byte> value)
+    private void ReadConnection(ReadOnlySpan<byte> value, int valueStart)
     {
         var options = new Http1Syntax.ListEnumerator(value);
         while (options.MoveNext())
@@ -230,6 +257,10 @@ internal abstract class MessageHead
             else if (Http1Syntax.EqualsIgnoreCase(option, "upgrade"u8))
             {
                 UpgradeOrExpect = true;
+            }
+            else if (_connectionOptionCount < MaxConnectionOptions)
+            {
+                _connectionOptions[_connectionOptionCount++] = (valueStart + options.CurrentStart, option.Length);
             }
             else
             {
