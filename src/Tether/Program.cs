@@ -33,6 +33,7 @@ serve.SetAction(async (parse, cancellationToken) =>
         return 2;
     }
 
+    TetherHost.PrepareRuntime(settings);
     var app = TetherHost.Build(settings);
     await using (app.ConfigureAwait(false))
     {

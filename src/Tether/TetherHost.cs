@@ -92,6 +92,19 @@ public static class TetherHost
         await app.Services.GetRequiredService<LoadBalancerService>().RestoreAllAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Turns on the runtime's inline socket completions when <see cref="ProxyOptions.InlineScheduling"/> is on
+    /// and the operator did not set <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c> either way. Must run before
+    /// the process opens its first socket (the runtime reads the variable once).</summary>
+    public static void PrepareRuntime(TetherSettings settings)
+    {
+        const string Variable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        var proxy = settings.Configuration?.GetSection("Proxy").Get<ProxyOptions>() ?? new ProxyOptions();
+        if (proxy.InlineScheduling && Environment.GetEnvironmentVariable(Variable) is null)
+        {
+            Environment.SetEnvironmentVariable(Variable, "1");
+        }
+    }
+
     /// <summary>Reads settings from the JSON file, <c>TETHER_</c> environment variables and flags.</summary>
     /// <param name="configFile">The JSON file, or <c>null</c> for <c>tether.json</c> when present.</param>
     /// <param name="overrides">Flag values (null entries are skipped).</param>

@@ -53,6 +53,7 @@ internal sealed class BackendConnection : IDisposable
     public ValueTask ConnectAsync() => _socket.ConnectAsync(Pool.EndPoint, CancellationToken.None);
 
     /// <summary>Sends all of <paramref name="data"/>.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(ReadOnlyMemory<byte> data)
     {
         while (!data.IsEmpty)
@@ -68,6 +69,7 @@ internal sealed class BackendConnection : IDisposable
     /// <summary>Reads more bytes after <see cref="End"/>, moving unused bytes to the front and growing the buffer up
     /// to <see cref="MaxHeadBytes"/> when it is full.</summary>
     /// <returns>The bytes read; 0 when the node closed the connection; -1 when the buffer cannot grow.</returns>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> FillAsync()
     {
         if (Start > 0)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -252,7 +253,8 @@ internal sealed class Http1Connection
     /// <summary>Forwards one request (with one retry elsewhere after a failed connect, as the Kestrel path does) and
     /// its answer.</summary>
     /// <returns>False when the client connection must close.</returns>
-    private async Task<bool> ForwardAsync(LoadBalancerSnapshot snapshot, Selection selection)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ForwardAsync(LoadBalancerSnapshot snapshot, Selection selection)
     {
         var runtime = _owner.Runtime;
         var hasBody = _request.ContentLength > 0 || _request.Chunked;
@@ -321,7 +323,8 @@ internal sealed class Http1Connection
 
     /// <summary>One request and its answer over one node connection: a stale pooled connection (closed by the node
     /// while idle) is replaced by a new one once, when no byte of the request body has been sent.</summary>
-    private async Task<Exchange> ExchangeAsync(LoadBalancerSnapshot snapshot, NodeState node, Selection selection, bool hasBody)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Exchange> ExchangeAsync(LoadBalancerSnapshot snapshot, NodeState node, Selection selection, bool hasBody)
     {
         _timedOut = false;
         var pool = _owner.PoolFor(node);
@@ -377,7 +380,8 @@ internal sealed class Http1Connection
 
     private bool _reusable;
 
-    private async Task<Exchange> ExchangeOnAsync(BackendConnection backend, NodeState node, Selection selection, bool hasBody, LoadBalancerSnapshot snapshot)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Exchange> ExchangeOnAsync(BackendConnection backend, NodeState node, Selection selection, bool hasBody, LoadBalancerSnapshot snapshot)
     {
         _reusable = false;
         var reused = backend.Uses > 0;
@@ -460,7 +464,8 @@ internal sealed class Http1Connection
     }
 
     /// <summary>Streams the request body (Content-Length or chunked, as it came) from the client to the node.</summary>
-    private async Task<Exchange> SendBodyAsync(BackendConnection backend)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Exchange> SendBodyAsync(BackendConnection backend)
     {
         var remaining = _request.Chunked ? long.MaxValue : _request.ContentLength;
         if (_request.Chunked)
@@ -530,7 +535,8 @@ internal sealed class Http1Connection
     }
 
     /// <summary>Streams the answer's body from the node to the client as it comes, with its framing.</summary>
-    private async Task<Exchange> CopyResponseBodyAsync(BackendConnection backend, bool noBody, bool chunked, long length)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Exchange> CopyResponseBodyAsync(BackendConnection backend, bool noBody, bool chunked, long length)
     {
         var buffered = backend.End - backend.Start;
         var untilClose = !noBody && !chunked && length < 0;
@@ -640,6 +646,7 @@ internal sealed class Http1Connection
         return take;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FlushAsync()
     {
         SetPhase(Phase.Client);
@@ -849,7 +856,8 @@ internal sealed class Http1Connection
 
     /// <summary>Tether's own 502/503/504 answer with the load balancer's error page.</summary>
     /// <returns>False when the connection must close after it.</returns>
-    private async Task<bool> WriteErrorAsync(int status, bool closeAfter)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> WriteErrorAsync(int status, bool closeAfter)
     {
         closeAfter |= _closeRequested || _request.ConnectionClose;
         var page = _owner.ErrorPage;
