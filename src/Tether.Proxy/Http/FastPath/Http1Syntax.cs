@@ -46,35 +46,28 @@ internal static class Http1Syntax
 
     public static bool IsToken(byte b) => Token[b];
 
-    public static bool IsTokenSpan(ReadOnlySpan<byte> span)
-    {
-        if (span.IsEmpty)
-        {
-            return false;
-        }
+    private static readonly System.Buffers.SearchValues<byte> TokenValues = System.Buffers.SearchValues.Create(Members(Token));
 
-        foreach (var b in span)
+    private static readonly System.Buffers.SearchValues<byte> FieldValueValues = System.Buffers.SearchValues.Create(Members(FieldValue));
+
+    /// <summary>A non-empty token (vectorized).</summary>
+    public static bool IsTokenSpan(ReadOnlySpan<byte> span) => !span.IsEmpty && span.IndexOfAnyExcept(TokenValues) < 0;
+
+    /// <summary>Only bytes a field value may hold (vectorized).</summary>
+    public static bool IsFieldValue(ReadOnlySpan<byte> span) => span.IndexOfAnyExcept(FieldValueValues) < 0;
+
+    private static byte[] Members(bool[] table)
+    {
+        var members = new List<byte>();
+        for (var b = 0; b < table.Length; b++)
         {
-            if (!Token[b])
+            if (table[b])
             {
-                return false;
+                members.Add((byte)b);
             }
         }
 
-        return true;
-    }
-
-    public static bool IsFieldValue(ReadOnlySpan<byte> span)
-    {
-        foreach (var b in span)
-        {
-            if (!FieldValue[b])
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return [.. members];
     }
 
     /// <summary>True when <paramref name="span"/> equals the ASCII <paramref name="lower"/> ignoring case
