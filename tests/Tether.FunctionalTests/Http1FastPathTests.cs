@@ -286,6 +286,167 @@ public sealed class Http1FastPathTests(Http1FastPathFixture fixture) : IClassFix
         Assert.All(heads, h => Assert.Contains($"X-Forwarded-Port: {securePort}\r\n", h, StringComparison.Ordinal));
     }
 
+    /// <summary>RFC 9112 section 4: <c>status-line = HTTP-version SP status-code SP [ reason-phrase ]</c>. A node may
+    /// omit the SP before an empty reason (Tether's parser accepts it), but Tether is then the sender of the status line
+    /// and must not generate one that does not match the grammar (RFC 9110 section 2.2). The Kestrel + YARP path sends
+    /// <c>HTTP/1.1 200 OK</c> here (seen with Http1FastPath=false).</summary>
+    [Fact]
+    public async Task Response_StatusLineWithoutReason_IsForwardedWithSpace()
+    {
+        await using var node = RawBackend.Answering("HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok");
+        var (_, port) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", [node.Port]);
+        using var socket = await ConnectAsync(port);
+
+        await socket.SendAsync(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: h\r\n\r\n"));
+        var head = await ReadHeadAsync(socket);
+
+        var statusLine = head[..head.IndexOf("\r\n", StringComparison.Ordinal)];
+        Assert.True(statusLine.StartsWith("HTTP/1.1 200 ", StringComparison.Ordinal), $"status line sent to the client: '{statusLine}'");
+    }
+
+    /// <summary>RFC 9112 section 2.2: a server SHOULD ignore at least one empty line before a request line (old clients
+    /// send CRLF after a POST body). Kestrel's HTTP stack does (dotnet/aspnetcore#40747): with Http1FastPath=false this
+    /// answers 200.</summary>
+    [Theory]
+    [InlineData("\r\nGET /echo?second HTTP/1.1\r\nHost: h\r\n\r\n")]
+    [InlineData("\r\n\r\nGET /echo?second HTTP/1.1\r\nHost: h\r\n\r\n")]
+    public async Task Request_EmptyLineBeforeRequestLine_IsIgnored(string next)
+    {
+        var (_, port) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", _backends.Take(1));
+        using var connection = await RawHttpConnection.ConnectAsync(port);
+
+        var post = await connection.RoundTripAsync("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi");
+        var second = await connection.RoundTripAsync(next);
+
+        Assert.True(post.Status == 200, $"the POST: {post}");
+        Assert.True(second.Status == 200, $"the request after an empty line: {second}");
+        Assert.Equal("?second", second.Echo("query"));
+    }
+
+    /// <summary>A client that sends a head and part of its body, then nothing, must not hold the connection (and a
+    /// node connection) forever. The Kestrel + YARP path answers 408 after the load balancer's timeout (2 s here; seen
+    /// with Http1FastPath=false); the fast path waits in <c>SendBodyAsync</c> in its Client phase, which no heartbeat
+    /// timeout covers.</summary>
+    [Fact]
+    public async Task Request_ClientStallsMidBody_ConnectionIsEndedAfterTheTimeout()
+    {
+        var (_, port) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", _backends.Take(1), extra: ""","timeout":2""");
+        using var connection = await RawHttpConnection.ConnectAsync(port);
+
+        await connection.SendAsync("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nabc");
+        var closed = await connection.ServerClosedAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(closed, $"the connection was still open 10 s after the client stopped sending its body, with a 2 s timeout ({connection.PendingBytes} bytes received)");
+    }
+
+    [Fact]
+    public async Task Request_HeadStartedThenStopped_IsClosedAfterRequestHeadersTimeout()
+    {
+        await using var tether = await TetherInstance.StartAsync(proxyOptions: new ProxyOptions { RequestHeadersTimeoutSeconds = 2, ShutdownTimeoutSeconds = 5 });
+        var (_, port) = await tether.CreateLoadBalancerAsync("ROUND_ROBIN", _backends.Take(1));
+        using var connection = await RawHttpConnection.ConnectAsync(port);
+        var watch = Stopwatch.StartNew();
+
+        await connection.SendAsync("GET /echo HTTP/1.1\r\nHost: h\r\n");
+        var closed = await connection.ServerClosedAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(closed, "a head left unfinished was still open after 10 s with a 2 s request headers timeout");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(6), $"closed after {watch.Elapsed.TotalSeconds:F1} s");
+    }
+
+    /// <summary>ProxyOptions.RequestHeadersTimeoutSeconds is "how long a client may take to send a request head once it
+    /// started" (as Kestrel's RequestHeadersTimeout). Http1Connection.RunAsync calls SetPhase(Phase.Head) after every
+    /// read of an incomplete head, which restarts the clock, so a client that trickles its head a few bytes at a time
+    /// (slowloris) is never cut.</summary>
+    [Fact]
+    public async Task Request_HeadTrickledSlowly_IsClosedAfterRequestHeadersTimeout()
+    {
+        await using var tether = await TetherInstance.StartAsync(proxyOptions: new ProxyOptions { RequestHeadersTimeoutSeconds = 2, ShutdownTimeoutSeconds = 5 });
+        var (_, port) = await tether.CreateLoadBalancerAsync("ROUND_ROBIN", _backends.Take(1));
+        using var connection = await RawHttpConnection.ConnectAsync(port);
+        using var stop = new CancellationTokenSource();
+        var watch = Stopwatch.StartNew();
+        await connection.SendAsync("GET /echo HTTP/1.1\r\nHost: h\r\n");
+        var trickle = Task.Run(async () =>
+        {
+            // One field line every 500 ms for up to 12 s; stops at the first failed send (the server closed).
+            for (var i = 0; i < 24 && !stop.IsCancellationRequested; i++)
+            {
+                await Task.Delay(500);
+                try
+                {
+                    await connection.Socket.SendAsync(Encoding.ASCII.GetBytes($"X-Slow-{i}: 1\r\n"), SocketFlags.None);
+                }
+                catch (SocketException)
+                {
+                    return;
+                }
+            }
+        });
+
+        var closed = await connection.ServerClosedAsync(TimeSpan.FromSeconds(10));
+        var elapsed = watch.Elapsed;
+        await stop.CancelAsync();
+        await trickle.WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.True(closed, "a head trickled one line every 500 ms was still being read after 10 s with a 2 s request headers timeout");
+        Assert.True(elapsed < TimeSpan.FromSeconds(6), $"closed after {elapsed.TotalSeconds:F1} s");
+    }
+
+    /// <summary>RFC 9112 section 3.2: a server MUST answer 400 to a request whose Host field value is invalid (Host =
+    /// uri-host [ ":" port ]). The Kestrel + YARP path does (seen with Http1FastPath=false, the same values); the fast
+    /// path forwards them to the node (the node here answers 200 to anything).</summary>
+    [Theory]
+    [InlineData("a b")]
+    [InlineData("a/b")]
+    [InlineData("a@b")]
+    [InlineData("h:8x")]
+    [InlineData("a:b:c")]
+    public async Task Request_InvalidHostValue_Answers400(string host)
+    {
+        await using var node = KeepAliveNode();
+        var (_, port) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", [node.Port]);
+        using var connection = await RawHttpConnection.ConnectAsync(port);
+
+        var response = await connection.RoundTripAsync($"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+
+        Assert.True(response.Status == 400, $"Host '{host}': {response}");
+        Assert.Empty(node.Heads);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("[::1]:80")]
+    [InlineData("a_b.example:8080")]
+    [InlineData("example.test")]
+    public async Task Request_ValidHostValue_IsForwarded(string host)
+    {
+        await using var node = KeepAliveNode();
+        var (_, port) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", [node.Port]);
+        using var connection = await RawHttpConnection.ConnectAsync(port);
+
+        var response = await connection.RoundTripAsync($"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+
+        Assert.True(response.Status == 200, $"Host '{host}': {response}");
+        Assert.Contains($"Host: {host}\r\n", Assert.Single(node.Heads), StringComparison.Ordinal);
+    }
+
+    /// <summary>A chunk size of 2^63 or more makes ChunkedBodyReader.Advance loop forever (see
+    /// ChunkedBodyReaderTests.Advance_SizeOf2Pow63OrMore_ReturnsMinusOne): one request pins a Tether thread at 100 %
+    /// CPU and its connection never ends (run once unskipped: still open after 5 s, 4.6 s of CPU in those 5 s).
+    /// Skipped because a failing run leaves that thread spinning for the rest of the test run.</summary>
+    [Fact(Skip = "Spins a Tether thread forever until ChunkedBodyReader refuses chunk sizes >= 2^63; see ChunkedBodyReaderTests.Advance_SizeOf2Pow63OrMore_ReturnsMinusOne")]
+    public async Task Request_ChunkSizeOf2Pow63_Answers400AndCloses()
+    {
+        var (_, port) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", _backends.Take(1));
+        using var connection = await RawHttpConnection.ConnectAsync(port);
+
+        await connection.SendAsync("POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n8000000000000000\r\nabcdefgh\r\n0\r\n\r\n");
+        var closed = await connection.ServerClosedAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(closed, "the connection was still open 10 s after an impossible chunk size");
+    }
+
     /// <summary>A node that answers every request on a connection with <see cref="Ok"/> (no <c>Date</c>) until the peer
     /// closes.</summary>
     private static RawBackend KeepAliveNode() => RawBackend.Start(async c =>
