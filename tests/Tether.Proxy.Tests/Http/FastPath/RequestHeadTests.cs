@@ -218,6 +218,41 @@ public sealed class RequestHeadTests
         Assert.Equal(HeadStatus.Invalid, status);
     }
 
+    /// <summary>RFC 9112 section 3.2: a server MUST answer 400 to a request with "a Host header field with an invalid
+    /// field value" (Host = uri-host [ ":" port ], RFC 9110 section 7.2). Parse checks how many Host fields there are,
+    /// not what they hold, so these are forwarded (Kestrel's HTTP stack answers 400 to each).</summary>
+    [Theory]
+    [InlineData("a b")]
+    [InlineData("a/b")]
+    [InlineData("a@b")]
+    [InlineData("h:8x")]
+    [InlineData("a:b:c")]
+    [InlineData("[::1")]
+    public void Parse_InvalidHostValue_ReturnsInvalid(string host)
+    {
+        var head = new RequestHead();
+
+        var status = head.Parse(Bytes($"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n"));
+
+        Assert.Equal(HeadStatus.Invalid, status);
+    }
+
+    [Theory]
+    [InlineData("")] // an empty Host is valid when the target has no authority (RFC 9112 3.2)
+    [InlineData("example.test")]
+    [InlineData("example.test:8080")]
+    [InlineData("127.0.0.1:80")]
+    [InlineData("[::1]:80")]
+    [InlineData("a_b-c.example")]
+    public void Parse_ValidHostValue_IsServed(string host)
+    {
+        var head = new RequestHead();
+
+        var status = head.Parse(Bytes($"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n"));
+
+        Assert.Equal(HeadStatus.Ok, status);
+    }
+
     [Theory]
     [InlineData("GET / HTTP/1.0\r\n\r\n")] // HTTP/1.0, with or without Host
     [InlineData("GET / HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n")]
