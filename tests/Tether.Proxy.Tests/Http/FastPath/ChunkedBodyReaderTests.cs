@@ -201,12 +201,12 @@ public sealed class ChunkedBodyReaderTests
     /// <summary>
     /// A chunk size is at most 16 hex digits, but 16 digits can say 2^63 or more, which does not fit the reader's
     /// <c>long</c>: such a size must be refused (as Kestrel refuses a chunk size that overflows). Run on another thread
-    /// with a time limit: a reader that takes the negative size as a count of bytes may never return.
+    /// with a time limit: a reader that takes the negative size as a count of bytes may never return (8000000000000000
+    /// does: the thread is left spinning until the test process ends, so only one such case is here).
     /// </summary>
     [Theory]
     [InlineData("8000000000000000")]
     [InlineData("FFFFFFFFFFFFFFFF")]
-    [InlineData("F000000000000001")]
     public async Task Advance_SizeOf2Pow63OrMore_ReturnsMinusOne(string size)
     {
         var whole = await RunLimitedAsync(() => NewReader().Advance(Bytes(size + "\r\nabcdefgh\r\n0\r\n\r\n")));
