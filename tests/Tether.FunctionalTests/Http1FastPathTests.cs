@@ -435,7 +435,7 @@ public sealed class Http1FastPathTests(Http1FastPathFixture fixture) : IClassFix
     /// ChunkedBodyReaderTests.Advance_SizeOf2Pow63OrMore_ReturnsMinusOne): one request pins a Tether thread at 100 %
     /// CPU and its connection never ends (run once unskipped: still open after 5 s, 4.6 s of CPU in those 5 s).
     /// Skipped because a failing run leaves that thread spinning for the rest of the test run.</summary>
-    [Fact(Skip = "Spins a Tether thread forever until ChunkedBodyReader refuses chunk sizes >= 2^63; see ChunkedBodyReaderTests.Advance_SizeOf2Pow63OrMore_ReturnsMinusOne")]
+    [Fact]
     public async Task Request_ChunkSizeOf2Pow63_Answers400AndCloses()
     {
         var (_, port) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", _backends.Take(1));

@@ -464,9 +464,9 @@ public sealed class RawBackend : IAsyncDisposable
             {
                 socket = await _listener.AcceptSocketAsync(_stop.Token);
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
             {
-                return;
+                return; // stopped (InvalidOperationException: Stop ran before the next accept began)
             }
 
             Interlocked.Increment(ref _accepted);

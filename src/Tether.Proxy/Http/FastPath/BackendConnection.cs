@@ -52,6 +52,20 @@ internal sealed class BackendConnection : IDisposable
     /// connection, throws <see cref="SocketException"/> or <see cref="ObjectDisposedException"/>.</summary>
     public ValueTask ConnectAsync() => _socket.ConnectAsync(Pool.EndPoint, CancellationToken.None);
 
+    /// <summary>False when the idle connection has something to read: the node closed it (or sent bytes nobody asked
+    /// for). One poll system call.</summary>
+    public bool LooksAlive()
+    {
+        try
+        {
+            return !_socket.Poll(0, SelectMode.SelectRead);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Sends all of <paramref name="data"/>.</summary>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(ReadOnlyMemory<byte> data)

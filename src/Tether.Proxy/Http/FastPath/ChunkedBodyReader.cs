@@ -5,13 +5,16 @@ namespace Tether.Proxy.Http.FastPath;
 /// the body ends, byte by byte through the framing and chunk by chunk through the data, without copying or decoding.
 /// One instance per direction of a connection, <see cref="Reset"/> for each message.
 /// </summary>
-/// <remarks>Strict: chunk sizes are 1-16 hex digits, lines end with CRLF, a chunk's data is followed by CRLF;
+/// <remarks>Strict: chunk sizes are 1 to <see cref="MaxSizeDigits"/> hex digits below 2^63, lines end with CRLF, a chunk's data is followed by CRLF;
 /// chunk extensions (at most <see cref="MaxLineBytes"/> per line) and trailer fields (at most
 /// <see cref="MaxTrailerBytes"/> in all) are passed on without being interpreted.</remarks>
 internal sealed class ChunkedBodyReader
 {
     /// <summary>The most bytes of a chunk-size line's extensions.</summary>
     public const int MaxLineBytes = 4096;
+
+    /// <summary>The most hex digits of a chunk size, leading zeros included.</summary>
+    public const int MaxSizeDigits = 16;
 
     /// <summary>The most bytes of the trailer section.</summary>
     public const int MaxTrailerBytes = 32 * 1024;
@@ -85,7 +88,8 @@ internal sealed class ChunkedBodyReader
                     var digit = HexValue(b);
                     if (digit >= 0)
                     {
-                        if (++_digits > 16)
+                        // At most 16 digits, leading zeros included, and below 2^63 (a larger size would overflow).
+                        if (++_digits > MaxSizeDigits || _remaining > (long.MaxValue >> 4))
                         {
                             return -1;
                         }

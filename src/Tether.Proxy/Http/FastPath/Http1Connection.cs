@@ -86,11 +86,19 @@ internal sealed class Http1Connection
 
     private enum Phase
     {
+        /// <summary>Between requests: <see cref="ProxyOptions.KeepAliveTimeoutSeconds"/>.</summary>
         Idle,
+        /// <summary>Reading a request head: <see cref="ProxyOptions.RequestHeadersTimeoutSeconds"/> from its first byte.</summary>
         Head,
+        /// <summary>Connecting to a node: the connect timeout.</summary>
         Connect,
+        /// <summary>Waiting on the node (send, answer, each read): the load balancer's timeout.</summary>
         Node,
+        /// <summary>Waiting on the client in the middle of a request (its body, or room to write the answer): the load
+        /// balancer's timeout, as YARP's activity timeout on the other path.</summary>
         Client,
+        /// <summary>The connection ended.</summary>
+        Closed,
     }
 
     private enum Exchange
@@ -102,6 +110,7 @@ internal sealed class Http1Connection
         BadGateway,
         ClientGone,
         Aborted,
+        BadRequestBody,
     }
 
     /// <summary>Serves requests until the connection ends.</summary>
@@ -127,6 +136,14 @@ internal sealed class Http1Connection
                         return false;
                     }
 
+                    var empty = LeadingEmptyLines(result.Buffer);
+                    if (empty > 0)
+                    {
+                        // RFC 9112 section 2.2: empty lines before a request line are ignored (old clients send CRLF after a POST body).
+                        _input.AdvanceTo(result.Buffer.GetPosition(empty));
+                        continue;
+                    }
+
                     if (TryFindHeadEnd(result.Buffer, out headLength))
                     {
                         break;
@@ -143,7 +160,12 @@ internal sealed class Http1Connection
                         return false;
                     }
 
-                    SetPhase(Phase.Head);
+                    if ((Phase)_phase != Phase.Head)
+                    {
+                        // The head's time runs from its first byte, not from the last read (a trickled head is cut off).
+                        SetPhase(Phase.Head);
+                    }
+
                     _input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
                 }
 
@@ -177,7 +199,7 @@ internal sealed class Http1Connection
         }
         finally
         {
-            SetPhase(Phase.Client);
+            SetPhase(Phase.Closed);
             if (_kept is { } kept)
             {
                 _kept = null;
@@ -311,6 +333,10 @@ internal sealed class Http1Connection
                 case Exchange.BadGateway:
                     _owner.CountAnswer(snapshot, node, 502, started);
                     return await WriteErrorAsync(502, closeAfter: true).ConfigureAwait(false);
+                case Exchange.BadRequestBody:
+                    // Broken chunked framing from the client: 400, and the connection (and the node's) ends.
+                    await WriteAndCloseAsync(BadRequest).ConfigureAwait(false);
+                    return false;
                 default:
                     // The client left, or the answer broke after it started: the connection cannot go on.
                     _context.Abort();
@@ -329,6 +355,13 @@ internal sealed class Http1Connection
         _timedOut = false;
         var pool = _owner.PoolFor(node);
         var backend = TakeKept(pool) ?? pool.Rent();
+        if (backend is not null && !_request.IsIdempotent && !backend.LooksAlive())
+        {
+            // RFC 9112 section 9.3.1: a non-idempotent request is never retried, so it never goes on a reused
+            // connection the node has already closed (one poll; idempotent requests are retried instead).
+            backend.Dispose();
+            backend = null;
+        }
         for (var tries = 0; ; tries++)
         {
             if (backend is null)
@@ -352,7 +385,7 @@ internal sealed class Http1Connection
             SetPhase(Phase.Node);
             var outcome = await ExchangeOnAsync(backend, node, selection, hasBody, snapshot).ConfigureAwait(false);
             _active = null;
-            if (outcome == Exchange.StaleConnection && tries == 0 && !hasBody)
+            if (outcome == Exchange.StaleConnection && tries == 0 && !hasBody && _request.IsIdempotent)
             {
                 backend.Dispose();
                 backend = null;
@@ -492,7 +525,7 @@ internal sealed class Http1Connection
                     var used = _chunked.Advance(segment.Span);
                     if (used < 0)
                     {
-                        return Exchange.ClientGone;
+                        return Exchange.BadRequestBody;
                     }
 
                     take += used;
@@ -712,7 +745,12 @@ internal sealed class Http1Connection
                     Append(forwardedFor++ == 0 ? "X-Forwarded-For: "u8 : ", "u8);
                     Append(head.Slice(field.ValueStart, field.ValueLength));
                     continue;
-                case FieldKind.Other when _request.HasConnectionOptions && _request.IsListedInConnection(head, field):
+                case FieldKind.Host or FieldKind.ContentLength or FieldKind.TransferEncoding:
+                    // Framing and Host are never dropped, even when named by Connection: dropping Content-Length
+                    // while forwarding the body would smuggle the body to the node as a request of its own.
+                    Append(head.Slice(field.LineStart, field.LineLength + 2));
+                    continue;
+                case var _ when _request.HasConnectionOptions && _request.IsListedInConnection(head, field):
                     continue;
                 default:
                     Append(head.Slice(field.LineStart, field.LineLength + 2));
@@ -750,7 +788,9 @@ internal sealed class Http1Connection
         var span = _output.GetSpan(size);
         var at = 0;
         Put(span, ref at, "HTTP/1.1 "u8);
-        Put(span, ref at, head[response.StatusStart..(response.FirstLineLength + 2)]);
+        Put(span, ref at, head.Slice(response.StatusStart, 3));
+        Put(span, ref at, " "u8); // RFC 9112 section 4: the SP after the code is required, even with no reason phrase
+        Put(span, ref at, response.FirstLineLength > 13 ? head[13..(response.FirstLineLength + 2)] : "\r\n"u8);
         foreach (ref readonly var field in response.Fields)
         {
             switch (field.Kind)
@@ -761,7 +801,8 @@ internal sealed class Http1Connection
                 case FieldKind.TE:
                 case FieldKind.Upgrade:
                     continue;
-                case FieldKind.Other when response.HasConnectionOptions && response.IsListedInConnection(head, field):
+                case FieldKind.Other or FieldKind.Cookie or FieldKind.ForwardedFor or FieldKind.ForwardedProto or FieldKind.ForwardedPort or FieldKind.Expect
+                    when response.HasConnectionOptions && response.IsListedInConnection(head, field):
                     continue;
                 case FieldKind.SetCookie when snapshot.PersistenceType == PersistenceType.AppCookie:
                     _owner.LearnAppCookie(snapshot, node, Encoding.Latin1.GetString(head.Slice(field.ValueStart, field.ValueLength)),
@@ -799,6 +840,25 @@ internal sealed class Http1Connection
     {
         var index = backend.Buffer.AsSpan(backend.Start, backend.End - backend.Start).IndexOf(HeadEnd);
         return index < 0 ? 0 : index + 4;
+    }
+
+    /// <summary>How many bytes of empty lines (CRLF) start <paramref name="buffer"/>.</summary>
+    private static long LeadingEmptyLines(ReadOnlySequence<byte> buffer)
+    {
+        var first = buffer.FirstSpan;
+        if (first.Length < 2 || first[0] != '\r' || first[1] != '\n')
+        {
+            return 0;
+        }
+
+        var reader = new SequenceReader<byte>(buffer);
+        long count = 0;
+        while (reader.IsNext("\r\n"u8, advancePast: true))
+        {
+            count += 2;
+        }
+
+        return count;
     }
 
     private static bool TryFindHeadEnd(ReadOnlySequence<byte> buffer, out long length)
@@ -896,6 +956,11 @@ internal sealed class Http1Connection
             case Phase.Connect when elapsed > _owner.ConnectTimeoutMs:
             case Phase.Node when elapsed > _owner.TimeoutMs:
                 _timedOut = true;
+                _active?.Dispose();
+                break;
+            case Phase.Client when elapsed > _owner.TimeoutMs:
+                // A client that stopped sending its body or reading the answer: the exchange cannot finish.
+                _context.Abort(new ConnectionAbortedException("The client stopped sending or reading."));
                 _active?.Dispose();
                 break;
         }

@@ -56,6 +56,47 @@ internal static class Http1Syntax
     /// <summary>Only bytes a field value may hold (vectorized).</summary>
     public static bool IsFieldValue(ReadOnlySpan<byte> span) => span.IndexOfAnyExcept(FieldValueValues) < 0;
 
+    /// <summary>reg-name characters (RFC 3986 section 3.2.2: unreserved, pct-encoded, sub-delims).</summary>
+    private static readonly System.Buffers.SearchValues<byte> RegName =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;="u8);
+
+    private static readonly System.Buffers.SearchValues<byte> IpLiteral =
+        System.Buffers.SearchValues.Create("0123456789abcdefABCDEF:.vV-_~!$&'()*+,;=%"u8);
+
+    /// <summary>A Host value: <c>uri-host [ ":" port ]</c> (RFC 9110 section 7.2, RFC 3986 section 3.2.2): a reg-name or
+    /// IPv4 address, or an IP literal in brackets, then optionally a colon and digits. Empty is allowed.</summary>
+    public static bool IsValidHost(ReadOnlySpan<byte> value)
+    {
+        ReadOnlySpan<byte> port;
+        if (!value.IsEmpty && value[0] == '[')
+        {
+            var close = value.IndexOf((byte)']');
+            if (close < 2 || value[1..close].IndexOfAnyExcept(IpLiteral) >= 0)
+            {
+                return false;
+            }
+
+            port = value[(close + 1)..];
+            if (!port.IsEmpty && port[0] != ':')
+            {
+                return false;
+            }
+        }
+        else
+        {
+            var colon = value.IndexOf((byte)':');
+            var host = colon < 0 ? value : value[..colon];
+            if (host.IndexOfAnyExcept(RegName) >= 0)
+            {
+                return false;
+            }
+
+            port = colon < 0 ? default : value[colon..];
+        }
+
+        return port.IsEmpty || port[1..].IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0;
+    }
+
     private static byte[] Members(bool[] table)
     {
         var members = new List<byte>();

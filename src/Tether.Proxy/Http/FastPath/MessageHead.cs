@@ -279,6 +279,10 @@ internal sealed class RequestHead() : MessageHead(MaxFields)
     /// <summary>The method is HEAD (the answer has no body).</summary>
     public bool IsHead { get; private set; }
 
+    /// <summary>The method is idempotent (RFC 9110 section 9.2.2: GET, HEAD, OPTIONS, TRACE, PUT, DELETE), so a
+    /// proxy may send it again after a connection failed under it (RFC 9112 section 9.3.1).</summary>
+    public bool IsIdempotent { get; private set; }
+
     /// <summary>Parses <paramref name="head"/> (the request line through the empty line, CRLF included).</summary>
     public HeadStatus Parse(ReadOnlySpan<byte> head)
     {
@@ -322,6 +326,8 @@ internal sealed class RequestHead() : MessageHead(MaxFields)
         }
 
         IsHead = method.SequenceEqual("HEAD"u8);
+        IsIdempotent = IsHead || method.SequenceEqual("GET"u8) || method.SequenceEqual("PUT"u8) || method.SequenceEqual("DELETE"u8)
+            || method.SequenceEqual("OPTIONS"u8) || method.SequenceEqual("TRACE"u8);
         var status = ParseFields(head, lineLength + 2);
         if (status != HeadStatus.Ok)
         {
@@ -331,6 +337,14 @@ internal sealed class RequestHead() : MessageHead(MaxFields)
         if (isHttp11 && HostCount != 1)
         {
             return HeadStatus.Invalid; // RFC 9112 section 3.2: exactly one Host in HTTP/1.1
+        }
+
+        foreach (ref readonly var field in Fields)
+        {
+            if (field.Kind == FieldKind.Host && !Http1Syntax.IsValidHost(head.Slice(field.ValueStart, field.ValueLength)))
+            {
+                return HeadStatus.Invalid; // RFC 9112 section 3.2: 400 for an invalid Host value
+            }
         }
 
         if (OtherTransferCoding)
