@@ -186,17 +186,7 @@ public sealed class Http1ConnectionTests(Http1Fixture fixture) : IClassFixture<H
         using var socket = new ClientWebSocket();
 
         await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{_port}/ws"), timeout.Token);
-        var buffer = new byte[1024];
-        foreach (var message in new[] { "hello", "again" })
-        {
-            await socket.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, timeout.Token);
-            var received = await socket.ReceiveAsync(buffer, timeout.Token);
-            Assert.Equal(WebSocketMessageType.Text, received.MessageType);
-            Assert.Equal(message, Encoding.UTF8.GetString(buffer, 0, received.Count));
-        }
-
-        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
-        Assert.Equal(WebSocketState.Closed, socket.State);
+        await WebSocketChecks.EchoTwiceAndCloseAsync(socket, timeout.Token);
     }
 
     [Fact]

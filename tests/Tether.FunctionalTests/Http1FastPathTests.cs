@@ -118,17 +118,7 @@ public sealed class Http1FastPathTests(Http1FastPathFixture fixture) : IClassFix
         using var timeout = new CancellationTokenSource(RawHttpConnection.ReadTimeout);
         await using var stream = new NetworkStream(connection.Socket, ownsSocket: false);
         using var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
-        var buffer = new byte[1024];
-        foreach (var message in new[] { "hello", "again" })
-        {
-            await socket.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, timeout.Token);
-            var received = await socket.ReceiveAsync(buffer, timeout.Token);
-            Assert.Equal(WebSocketMessageType.Text, received.MessageType);
-            Assert.Equal(message, Encoding.UTF8.GetString(buffer, 0, received.Count));
-        }
-
-        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
-        Assert.Equal(WebSocketState.Closed, socket.State);
+        await WebSocketChecks.EchoTwiceAndCloseAsync(socket, timeout.Token);
     }
 
     [Fact]

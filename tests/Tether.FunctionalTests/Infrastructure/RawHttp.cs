@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using System.Text;
 
 namespace Tether.FunctionalTests.Infrastructure;
@@ -546,4 +547,25 @@ public sealed class RawBackendConnection : IDisposable
     }
 
     public void Dispose() => Socket.Dispose();
+}
+
+/// <summary>WebSocket checks shared by the tests that go through an upgrade.</summary>
+public static class WebSocketChecks
+{
+    /// <summary>Sends two text messages, asserts each comes back unchanged (the test backend's <c>/ws</c> echoes), and
+    /// closes normally.</summary>
+    public static async Task EchoTwiceAndCloseAsync(WebSocket socket, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[1024];
+        foreach (var message in new[] { "hello", "again" })
+        {
+            await socket.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, cancellationToken);
+            var received = await socket.ReceiveAsync(buffer, cancellationToken);
+            Assert.Equal(WebSocketMessageType.Text, received.MessageType);
+            Assert.Equal(message, Encoding.UTF8.GetString(buffer, 0, received.Count));
+        }
+
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", cancellationToken);
+        Assert.Equal(WebSocketState.Closed, socket.State);
+    }
 }

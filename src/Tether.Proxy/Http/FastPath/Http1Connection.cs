@@ -731,13 +731,13 @@ internal sealed class Http1Connection
         var forwardedFor = 0;
         foreach (ref readonly var field in _request.Fields)
         {
+            if (Http1Syntax.IsHopByHop(field.Kind))
+            {
+                continue;
+            }
+
             switch (field.Kind)
             {
-                case FieldKind.Connection:
-                case FieldKind.KeepAlive:
-                case FieldKind.ProxyConnection:
-                case FieldKind.TE:
-                case FieldKind.Upgrade:
                 case FieldKind.ForwardedProto:
                 case FieldKind.ForwardedPort:
                     continue;
@@ -793,14 +793,13 @@ internal sealed class Http1Connection
         Put(span, ref at, response.FirstLineLength > 13 ? head[13..(response.FirstLineLength + 2)] : "\r\n"u8);
         foreach (ref readonly var field in response.Fields)
         {
+            if (Http1Syntax.IsHopByHop(field.Kind))
+            {
+                continue;
+            }
+
             switch (field.Kind)
             {
-                case FieldKind.Connection:
-                case FieldKind.KeepAlive:
-                case FieldKind.ProxyConnection:
-                case FieldKind.TE:
-                case FieldKind.Upgrade:
-                    continue;
                 case FieldKind.Other or FieldKind.Cookie or FieldKind.ForwardedFor or FieldKind.ForwardedProto or FieldKind.ForwardedPort or FieldKind.Expect
                     when response.HasConnectionOptions && response.IsListedInConnection(head, field):
                     continue;

@@ -157,6 +157,11 @@ internal static class Http1Syntax
         _ => FieldKind.Other,
     };
 
+    /// <summary>The hop-by-hop fields neither path forwards (RFC 9110 section 7.6.1), besides those a Connection
+    /// field names: <c>Connection</c>, <c>Keep-Alive</c>, <c>Proxy-Connection</c>, <c>TE</c>, <c>Upgrade</c>.</summary>
+    public static bool IsHopByHop(FieldKind kind) =>
+        kind is FieldKind.Connection or FieldKind.KeepAlive or FieldKind.ProxyConnection or FieldKind.TE or FieldKind.Upgrade;
+
     /// <summary>Parses a Content-Length value: 1 to 18 decimal digits, nothing else (RFC 9110 section 8.6; a list such as
     /// <c>5, 5</c> is refused).</summary>
     public static bool TryParseContentLength(ReadOnlySpan<byte> value, out long length)
