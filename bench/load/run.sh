@@ -81,7 +81,7 @@ usage: bench/load/run.sh [options]
   --out DIR                     results folder (default bench/load/results/<date>-<time>)
 default targets: direct haproxy-rr-cookie haproxy-src-hash nginx-rr yarp-rr-cookie yarp-rr
                  tether-rr tether-cookie tether-src   (+ each --extra NAME)
-other built-ins: nginx-ip-hash nginx-cookie-map kestrel-hello
+other built-ins: nginx-ip-hash nginx-cookie-map kestrel-hello tether-kestrel-rr tether-kestrel-cookie
 TXT
 }
 
@@ -139,11 +139,15 @@ def kestrel-hello     18123 yarp    single   # Kestrel answers "k0" itself: .NET
 def tether-rr         18301 tether  none     # Tether load balancer: ROUND_ROBIN, no session persistence
 def tether-cookie     18302 tether  cookie   # Tether: ROUND_ROBIN + HTTP_COOKIE (signed cookie tether-<id>)
 def tether-src        18303 tether  source   # Tether: ROUND_ROBIN + SOURCE_IP (Maglev + stick table)
+def tether-kestrel-rr    18311 tetherk none   # the same Tether with its HTTP/1.1 fast path off: Kestrel + YARP IHttpForwarder
+def tether-kestrel-cookie 18312 tetherk cookie # the same, HTTP_COOKIE (for before/after figures in one run)
 TETHER_API_PORT=18390                         # Tether's management API (not measured)
+TETHERK_API_PORT=18391                        # the second Tether's (fast path off)
 BUILTIN=(direct haproxy-rr-cookie haproxy-src-hash nginx-rr nginx-ip-hash nginx-cookie-map yarp-rr-cookie yarp-rr kestrel-hello
-         tether-rr tether-cookie tether-src)
+         tether-rr tether-cookie tether-src tether-kestrel-rr tether-kestrel-cookie)
 # Tether load balancers: target -> "persistence type" (none = no sessionPersistence object).
-declare -A TETHER_PERSISTENCE=([tether-rr]=none [tether-cookie]=HTTP_COOKIE [tether-src]=SOURCE_IP)
+declare -A TETHER_PERSISTENCE=([tether-rr]=none [tether-cookie]=HTTP_COOKIE [tether-src]=SOURCE_IP
+                               [tether-kestrel-rr]=none [tether-kestrel-cookie]=HTTP_COOKIE)
 L4_HAPROXY_PORT=18201
 L4_NGINX_PORT=18211
 L4_FILE_MIB=64
@@ -182,6 +186,7 @@ need haproxy && NEED_HAPROXY=1
 need nginx && NEED_NGINX=1
 need yarp && NEED_YARP=1
 need tether && NEED_TETHER=1
+need tetherk && NEED_TETHER=1
 if [ "$L4" = 1 ]; then NEED_HAPROXY=1; NEED_NGINX=1; fi
 
 YARP_OUT="$repo/bench/yarp/out"
@@ -274,7 +279,7 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" | tee -a "$RUN/logs/run.log"
 # Process bookkeeping: every daemon we start is remembered by pid and stopped by pid.
 # ------------------------------------------------------------------------------------------------
 STARTED=()            # pids started by this script (daemons)
-BACKEND_PID=""; HAPROXY_PID=""; NGINX_PID=""; YARP_PID=""; TETHER_PID=""
+BACKEND_PID=""; HAPROXY_PID=""; NGINX_PID=""; YARP_PID=""; TETHER_PID=""; TETHERK_PID=""
 declare -A EXTRA_PID
 
 children_of() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' '; }
@@ -298,7 +303,7 @@ stop_pid() {          # stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL; al
 stop_all() {
   local p
   for p in "${STARTED[@]}"; do stop_pid "$p"; done
-  STARTED=(); BACKEND_PID=""; HAPROXY_PID=""; NGINX_PID=""; YARP_PID=""; TETHER_PID=""
+  STARTED=(); BACKEND_PID=""; HAPROXY_PID=""; NGINX_PID=""; YARP_PID=""; TETHER_PID=""; TETHERK_PID=""
 }
 
 cleanup() {
@@ -499,18 +504,27 @@ count_cpus() {        # "0-2,5" -> 4
 # Tether: its own fresh data directory per layout, the management API on $TETHER_API_PORT, and one load balancer per
 # Tether target created over the Rackspace v1.0 API (ROUND_ROBIN over the three backends; SERVICENET virtual IP =
 # 127.0.0.1, Tether's default private address).  Started with the proxy pinning, like the other peers.
+# start_tether KIND: KIND tether = Tether as shipped; tetherk = a second instance with the HTTP/1.1 fast path and
+# inline scheduling off (every request through Kestrel's HTTP stack and YARP's IHttpForwarder, on the thread pool).
 start_tether() {
-  local data="$RT/tether-data-$LAYOUT" api="http://127.0.0.1:$TETHER_API_PORT/v1.0/1" t i token code body sp
+  local kind=$1 apiport=$TETHER_API_PORT pid
+  local -a envs=()
+  if [ "$kind" = tetherk ]; then
+    apiport=$TETHERK_API_PORT
+    envs=(TETHER_Proxy__Http1FastPath=false TETHER_Proxy__InlineScheduling=false)
+  fi
+  local data="$RT/$kind-data-$LAYOUT" api="http://127.0.0.1:$apiport/v1.0/1" t i token code body sp
   mkdir -p "$data"
-  DOTNET_CLI_TELEMETRY_OPTOUT=1 "${PROXY_PIN[@]}" dotnet "$TETHER_DLL" serve --data-dir "$data" \
-    --listen "http://127.0.0.1:$TETHER_API_PORT" >"$RUN/logs/tether-$LAYOUT.log" 2>&1 &
-  TETHER_PID=$!; STARTED+=("$TETHER_PID")
-  wait_port "$TETHER_API_PORT" "$TETHER_PID" tether || return 1
+  env DOTNET_CLI_TELEMETRY_OPTOUT=1 "${envs[@]}" "${PROXY_PIN[@]}" dotnet "$TETHER_DLL" serve --data-dir "$data" \
+    --listen "http://127.0.0.1:$apiport" >"$RUN/logs/$kind-$LAYOUT.log" 2>&1 &
+  pid=$!; STARTED+=("$pid")
+  if [ "$kind" = tetherk ]; then TETHERK_PID=$pid; else TETHER_PID=$pid; fi
+  wait_port "$apiport" "$pid" "$kind" || return 1
   for i in $(seq 40); do [ -s "$data/admin-token" ] && break; sleep 0.25; done
   token=$(cat "$data/admin-token" 2>/dev/null)
   [ -n "$token" ] || { log "ERROR: tether wrote no admin token in $data"; return 1; }
   for t in "${TARGETS[@]}"; do
-    [ "${KIND[$t]}" = tether ] || continue
+    [ "${KIND[$t]}" = "$kind" ] || continue
     sp=""
     [ "${TETHER_PERSISTENCE[$t]}" = none ] || sp=", \"sessionPersistence\": {\"persistenceType\": \"${TETHER_PERSISTENCE[$t]}\"}"
     body="{\"loadBalancer\": {\"name\": \"bench-$t\", \"protocol\": \"HTTP\", \"port\": ${PORT[$t]}, \"algorithm\": \"ROUND_ROBIN\",
@@ -525,7 +539,7 @@ start_tether() {
       log "ERROR: tether: creating the load balancer for $t answered HTTP $code: $(head -c 300 "$RUN/logs/tether-$LAYOUT-create-$t.json")"
       return 1
     fi
-    wait_port "${PORT[$t]}" "$TETHER_PID" "tether $t" || return 1
+    wait_port "${PORT[$t]}" "$pid" "$kind $t" || return 1
   done
 }
 
@@ -573,8 +587,11 @@ start_layout() {
     wait_port "${PORT[yarp-rr-cookie]}" "$YARP_PID" yarp || return 1
     wait_port "${PORT[kestrel-hello]}" "$YARP_PID" yarp || return 1
   fi
-  if [ "$NEED_TETHER" = 1 ]; then
-    start_tether || return 1
+  if need tether; then
+    start_tether tether || return 1
+  fi
+  if need tetherk; then
+    start_tether tetherk || return 1
   fi
 
   # Extras were started by the user; find their pid (for CPU accounting) from the listening socket.
@@ -594,7 +611,7 @@ start_layout() {
       fi
     fi
   done
-  log "layout $LAYOUT up: backend=$BACKEND_PID haproxy=${HAPROXY_PID:--} nginx=${NGINX_PID:--} yarp=${YARP_PID:--} tether=${TETHER_PID:--}"
+  log "layout $LAYOUT up: backend=$BACKEND_PID haproxy=${HAPROXY_PID:--} nginx=${NGINX_PID:--} yarp=${YARP_PID:--} tether=${TETHER_PID:--} tether-kestrel=${TETHERK_PID:--}"
 }
 
 proxy_pid_of() {       # the process whose CPU counts as "proxy" for a target
@@ -604,6 +621,7 @@ proxy_pid_of() {       # the process whose CPU counts as "proxy" for a target
     nginx)   echo "$NGINX_PID" ;;
     yarp)    echo "$YARP_PID" ;;
     tether)  echo "$TETHER_PID" ;;
+    tetherk) echo "$TETHERK_PID" ;;
     extra)   echo "${EXTRA_PID[$base]:-}" ;;
     *)       echo "" ;;
   esac
@@ -732,7 +750,7 @@ measure() {
 # With --warmup-min 1 a single step is enough (smoke tests).
 warmup() {
   local t=$1 port=${PORT[${1%+replay}]} hdr=${HDR[$1]:-} i=1 prev="" rps vals="" min=$WARMUP_MIN
-  case "${KIND[${1%+replay}]}" in yarp|tether|extra) ;; *) min=$WARMUP_MIN_NATIVE ;; esac
+  case "${KIND[${1%+replay}]}" in yarp|tether|tetherk|extra) ;; *) min=$WARMUP_MIN_NATIVE ;; esac
   proxy_alive "$t" || return 0
   while :; do
     wrk_once "$port" "$WARMUP_STEP" "$RT/warmup.txt" "$hdr"
