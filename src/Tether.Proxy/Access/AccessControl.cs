@@ -210,6 +210,20 @@ internal sealed class AccessControl : IAsyncDisposable
             node?.EndPoint, context.Response.StatusCode, -1, -1, ElapsedMs(startedTimestamp), decision));
     }
 
+    /// <summary>Queues the log line of an HTTP request served on the HTTP/1.1 fast path (when logging is on): the same
+    /// line as <see cref="LogHttp(AccessPolicy, HttpContext, NodeState?, AccessLogDecision, long)"/>. Never blocks.</summary>
+    public void LogHttp(AccessPolicy policy, IPEndPoint? client, NodeState? node, int statusCode, AccessLogDecision decision, long startedTimestamp)
+    {
+        var writer = _writer;
+        if (!policy.LoggingEnabled || writer is null)
+        {
+            return;
+        }
+
+        writer.TryEnqueue(new AccessLogEntry(DateTime.UtcNow, client?.Address, client?.Port ?? 0, policy.LoadBalancerId,
+            node?.EndPoint, statusCode, -1, -1, ElapsedMs(startedTimestamp), decision));
+    }
+
     /// <summary>Queues the log line of a TCP connection (when logging is on). Never blocks.</summary>
     public void LogTcp(AccessPolicy policy, IPEndPoint? client, NodeState? node, long bytesIn, long bytesOut,
         AccessLogDecision decision, long startedTimestamp)

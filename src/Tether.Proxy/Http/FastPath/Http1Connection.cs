@@ -25,7 +25,7 @@ namespace Tether.Proxy.Http.FastPath;
 /// targets, transfer codings other than chunked, Connection options naming other fields, HTTP/2) is left unread in
 /// the pipe and the rest of the connection goes to Kestrel's HTTP stack and <see cref="Yarp.ReverseProxy.Forwarder.IHttpForwarder"/>
 /// (<see cref="RunAsync"/> returns true), as do connections over the throttle limit and load balancers with
-/// connection logging or an HTTPS redirect.</para>
+/// an HTTPS redirect.</para>
 /// <para>Timeouts run on Kestrel's one-second heartbeat, not on a timer per request: the client's idle keep-alive
 /// time and the time to send a head (<see cref="ProxyOptions"/>), the connect timeout, and the load balancer's
 /// <c>timeout</c> between two reads from the node (504 before the answer starts).</para>
@@ -187,7 +187,15 @@ internal sealed class Http1Connection
                 }
 
                 _input.AdvanceTo(buffer.GetPosition(headLength));
-                if (!await ForwardAsync(snapshot, selection).ConfigureAwait(false))
+                var logging = _owner.LoggingPolicy;
+                var started = logging is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+                var keepOpen = await ForwardAsync(snapshot, selection).ConfigureAwait(false);
+                if (logging is not null)
+                {
+                    _owner.Log(logging, _context.RemoteEndPoint as IPEndPoint, _answeredBy, _answeredStatus, _answeredOutcome, started);
+                }
+
+                if (!keepOpen)
                 {
                     return false;
                 }
@@ -243,7 +251,7 @@ internal sealed class Http1Connection
             return status;
         }
 
-        if (_owner.MustHandOver(snapshot, _isHttps))
+        if (Http1Forwarder.MustHandOver(snapshot, _isHttps))
         {
             return HeadStatus.HandOver;
         }
@@ -284,6 +292,9 @@ internal sealed class Http1Connection
         while (true)
         {
             var node = selection.Node;
+            _answeredBy = node;
+            _answeredOutcome = selection.Outcome;
+            _answeredStatus = -1;
             if (node is null)
             {
                 if (attempt > 0 && selection.Outcome == SelectionOutcome.NoNodeAvailable)
@@ -310,6 +321,7 @@ internal sealed class Http1Connection
             switch (outcome)
             {
                 case Exchange.Done:
+                    _answeredStatus = _response.StatusCode;
                     node.Counters.MarkAvailable();
                     _owner.CountAnswer(snapshot, node, _response.StatusCode, started);
                     return !_closeAfterResponse;
@@ -335,6 +347,7 @@ internal sealed class Http1Connection
                     return await WriteErrorAsync(502, closeAfter: true).ConfigureAwait(false);
                 case Exchange.BadRequestBody:
                     // Broken chunked framing from the client: 400, and the connection (and the node's) ends.
+                    _answeredStatus = 400;
                     await WriteAndCloseAsync(BadRequest).ConfigureAwait(false);
                     return false;
                 default:
@@ -346,6 +359,12 @@ internal sealed class Http1Connection
     }
 
     private bool _closeAfterResponse;
+
+    // What the connection log line of the request says: the node, the status code the client got (-1, logged "-":
+    // none, the connection was cut), how persistence decided.
+    private NodeState? _answeredBy;
+    private int _answeredStatus;
+    private SelectionOutcome _answeredOutcome;
 
     /// <summary>One request and its answer over one node connection: a stale pooled connection (closed by the node
     /// while idle) is replaced by a new one once, when no byte of the request body has been sent.</summary>
@@ -918,6 +937,7 @@ internal sealed class Http1Connection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> WriteErrorAsync(int status, bool closeAfter)
     {
+        _answeredStatus = status;
         closeAfter |= _closeRequested || _request.ConnectionClose;
         var page = _owner.ErrorPage;
         var head = string.Concat(

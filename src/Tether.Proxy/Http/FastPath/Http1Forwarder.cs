@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -64,12 +65,17 @@ internal sealed class Http1Forwarder : IDisposable
         }
     };
 
-    /// <summary>True when this load balancer's requests need Kestrel's HTTP stack: connection logging (its log line
-    /// reads the request from <see cref="Microsoft.AspNetCore.Http.HttpContext"/>), or an HTTPS redirect of a plain
-    /// connection.</summary>
-    public bool MustHandOver(LoadBalancerSnapshot snapshot, bool isHttps) =>
-        (_access is { } access && access.Policy.LoggingEnabled)
-        || (!isHttps && snapshot.Config.HttpsRedirect && snapshot.Config.SslTermination is { Enabled: true });
+    /// <summary>True when this load balancer's requests need Kestrel's HTTP stack: an HTTPS redirect of a plain
+    /// connection (answered by <see cref="HttpProxyHandler"/>).</summary>
+    public static bool MustHandOver(LoadBalancerSnapshot snapshot, bool isHttps) =>
+        !isHttps && snapshot.Config.HttpsRedirect && snapshot.Config.SslTermination is { Enabled: true };
+
+    /// <summary>The access policy when connection logging is on, else null (one volatile read).</summary>
+    public Access.AccessPolicy? LoggingPolicy => _access?.Policy is { LoggingEnabled: true } policy ? policy : null;
+
+    /// <summary>Queues the connection log line of one request (see <see cref="Access.AccessLogWriter"/>).</summary>
+    public void Log(Access.AccessPolicy policy, IPEndPoint? client, NodeState? node, int statusCode, SelectionOutcome outcome, long started) =>
+        _access?.LogHttp(policy, client, node, statusCode, Access.AccessControl.DecisionOf(outcome), started);
 
     /// <summary>The pool of <paramref name="node"/>'s keep-alive connections. The map is rebuilt (off the request path
     /// of every other request) when the configuration changed; pools of nodes that left are closed.</summary>
