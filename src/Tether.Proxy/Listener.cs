@@ -45,6 +45,8 @@ internal sealed class Listener : IListener
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
+        // WaitForDataBeforeAllocatingBuffer stays on (Kestrel's default): an idle keep-alive connection holds no 4 KiB
+        // block. Off, uploads took 18 % less CPU and small requests no less (measured for issue 4).
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = options.InlineScheduling);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {

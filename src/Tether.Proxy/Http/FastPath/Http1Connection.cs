@@ -38,6 +38,10 @@ internal sealed class Http1Connection
     /// <summary>The largest request head: the request line and 32 KiB of fields (Kestrel's default); larger is 431.</summary>
     public const int MaxRequestHeadBytes = MaxRequestLineBytes + (32 * 1024);
 
+    /// <summary>How much of an answer's body one read from the node may take (a larger read means fewer system calls
+    /// per byte; the memory comes from the client pipe's pool).</summary>
+    private const int ReceiveChunkBytes = 64 * 1024;
+
     private static readonly byte[] HeadEnd = "\r\n\r\n"u8.ToArray();
 
     private readonly Http1Forwarder _owner;
@@ -419,6 +423,7 @@ internal sealed class Http1Connection
             if (outcome == Exchange.Done && _reusable)
             {
                 backend.Uses++;
+                backend.Start = backend.End = 0;
                 _kept = backend;
             }
             else
@@ -565,9 +570,37 @@ internal sealed class Http1Connection
             SetPhase(Phase.Node);
             try
             {
-                foreach (var segment in body)
+                if (body.IsSingleSegment)
                 {
-                    await backend.SendAsync(segment).ConfigureAwait(false);
+                    await backend.SendAsync(body.First).ConfigureAwait(false);
+                }
+                else
+                {
+                    // Kestrel's pipe holds the body in 4 KiB blocks: gathered into the node connection's buffer (idle
+                    // until the answer comes) so that one send carries up to its size.
+                    var staging = backend.Buffer;
+                    var filled = 0;
+                    foreach (var segment in body)
+                    {
+                        var rest = segment;
+                        while (!rest.IsEmpty)
+                        {
+                            var copied = Math.Min(rest.Length, staging.Length - filled);
+                            rest.Span[..copied].CopyTo(staging.AsSpan(filled));
+                            filled += copied;
+                            rest = rest[copied..];
+                            if (filled == staging.Length)
+                            {
+                                await backend.SendAsync(staging).ConfigureAwait(false);
+                                filled = 0;
+                            }
+                        }
+                    }
+
+                    if (filled > 0)
+                    {
+                        await backend.SendAsync(staging.AsMemory(0, filled)).ConfigureAwait(false);
+                    }
                 }
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -632,7 +665,7 @@ internal sealed class Http1Connection
         while (remaining > 0)
         {
             SetPhase(Phase.Node);
-            var memory = _output.GetMemory(8192);
+            var memory = _output.GetMemory(ReceiveChunkBytes);
             if (memory.Length > remaining)
             {
                 memory = memory[..(int)remaining];
