@@ -52,6 +52,9 @@ internal sealed class Listener : IListener
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = null;
+            // The same client timeouts as the fast path, for the connections it hands over.
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(options.KeepAliveTimeoutSeconds);
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(options.RequestHeadersTimeoutSeconds);
             kestrel.Listen(endPoint, listen =>
             {
                 if (connectionMiddleware is not null)
