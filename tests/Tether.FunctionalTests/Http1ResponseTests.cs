@@ -111,6 +111,26 @@ public sealed class Http1ResponseTests(TetherFixture fixture) : IClassFixture<Te
         Assert.Equal("ok", response.Text);
     }
 
+    /// <summary>RFC 9110 section 15.2: a proxy forwards the 1xx answers it did not ask for (103 Early Hints lets the
+    /// browser preload), fields included, before the final answer.</summary>
+    [Fact]
+    public async Task Response_EarlyHints_IsForwardedBeforeTheFinalAnswer()
+    {
+        await using var node = RawBackend.Answering("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n" + Ok);
+        var (_, port) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", [node.Port]);
+        using var connection = await RawHttpConnection.ConnectAsync(port);
+        var interim = new List<RawResponse>();
+
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+        var response = await connection.ReadFinalResponseAsync(interim: interim);
+
+        var hints = Assert.Single(interim);
+        Assert.Equal(103, hints.Status);
+        Assert.Equal("</style.css>; rel=preload", Assert.Single(hints.Values("Link")));
+        Assert.Equal(200, response.Status);
+        Assert.Equal("ok", response.Text);
+    }
+
     [Fact]
     public async Task Response_ConnectionCloseAndKeepAlive_StayOnNodeSideAndClientKeepsConnection()
     {

@@ -460,7 +460,7 @@ internal sealed class Http1Connection
             }
         }
 
-        // The answer's head; interim (1xx) answers are read and dropped.
+        // The answer's head, after any interim (1xx) answers.
         int headLength;
         while (true)
         {
@@ -478,7 +478,16 @@ internal sealed class Http1Connection
                     break;
                 }
 
+                // An interim answer (100, 103 Early Hints) goes on to the client before the final one (RFC 9110
+                // section 15.2: a proxy forwards 1xx answers it did not ask for).
+                WriteResponseHead(backend, headLength, selection, node, snapshot, interim: true);
                 backend.Start += headLength;
+                if (!await FlushAsync().ConfigureAwait(false))
+                {
+                    return Exchange.ClientGone;
+                }
+
+                SetPhase(Phase.Node);
                 continue;
             }
 
@@ -831,11 +840,11 @@ internal sealed class Http1Connection
     /// <summary>The head sent to the client: HTTP/1.1, the node's status and fields without the hop-by-hop ones,
     /// the persistence cookie when one is issued, <c>Connection: close</c> when the connection ends after it.
     /// APP_COOKIE learns (or forgets) the node's cookies here, before the client can send its next request.</summary>
-    private void WriteResponseHead(BackendConnection backend, int headLength, Selection selection, NodeState node, LoadBalancerSnapshot snapshot)
+    private void WriteResponseHead(BackendConnection backend, int headLength, Selection selection, NodeState node, LoadBalancerSnapshot snapshot, bool interim = false)
     {
         var head = backend.Buffer.AsSpan(backend.Start, headLength);
         var response = _response;
-        var setCookie = selection.IssueCookie ? _owner.Runtime.BuildSetCookie(snapshot, node, selection.SessionId) : null;
+        var setCookie = selection.IssueCookie && !interim ? _owner.Runtime.BuildSetCookie(snapshot, node, selection.SessionId) : null;
         var size = headLength + 64 + (setCookie?.Length ?? 0);
         var span = _output.GetSpan(size);
         var at = 0;
@@ -855,7 +864,7 @@ internal sealed class Http1Connection
                 case FieldKind.Other or FieldKind.Cookie or FieldKind.ForwardedFor or FieldKind.ForwardedProto or FieldKind.ForwardedPort or FieldKind.Expect
                     when response.HasConnectionOptions && response.IsListedInConnection(head, field):
                     continue;
-                case FieldKind.SetCookie when snapshot.PersistenceType == PersistenceType.AppCookie:
+                case FieldKind.SetCookie when snapshot.PersistenceType == PersistenceType.AppCookie && !interim:
                     _owner.LearnAppCookie(snapshot, node, Encoding.Latin1.GetString(head.Slice(field.ValueStart, field.ValueLength)),
                         new CookieHeader.PairEnumerator(_cookies.AsSpan(0, _cookiesLength)));
                     break;
@@ -871,7 +880,7 @@ internal sealed class Http1Connection
             Put(span, ref at, "\r\n"u8);
         }
 
-        if (_closeAfterResponse)
+        if (_closeAfterResponse && !interim)
         {
             Put(span, ref at, "Connection: close\r\n"u8);
         }
