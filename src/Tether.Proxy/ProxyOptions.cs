@@ -56,4 +56,32 @@ public sealed class ProxyOptions
     /// <summary>The data directory: connection logs go to <c>&lt;DataDirectory&gt;/logs/lb-&lt;id&gt;.log</c>. The host
     /// sets it to Tether's data directory; when null, connection log lines go to standard output.</summary>
     public string? DataDirectory { get; set; }
+
+    /// <summary>Checks every setting's range: each time in seconds at least 1 (<see cref="PassiveFailureHoldSeconds"/>
+    /// and <see cref="ShutdownTimeoutSeconds"/> at least 0), <see cref="MaxUdpFlows"/> and
+    /// <see cref="MaxConcurrentHealthProbes"/> at least 1.</summary>
+    /// <returns>One message per invalid setting, naming it and its allowed range; empty when all are valid.</returns>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        void AtLeast(string name, int value, int minimum)
+        {
+            if (value < minimum)
+            {
+                errors.Add($"Proxy:{name} is {value}; it must be at least {minimum}.");
+            }
+        }
+
+        AtLeast(nameof(PassiveFailureHoldSeconds), PassiveFailureHoldSeconds, 0);
+        AtLeast(nameof(ConnectTimeoutSeconds), ConnectTimeoutSeconds, 1);
+        AtLeast(nameof(PooledConnectionIdleTimeoutSeconds), PooledConnectionIdleTimeoutSeconds, 1);
+        AtLeast(nameof(KeepAliveTimeoutSeconds), KeepAliveTimeoutSeconds, 1);
+        AtLeast(nameof(RequestHeadersTimeoutSeconds), RequestHeadersTimeoutSeconds, 1);
+        AtLeast(nameof(ShutdownTimeoutSeconds), ShutdownTimeoutSeconds, 0);
+        AtLeast(nameof(MaxUdpFlows), MaxUdpFlows, 1);
+        AtLeast(nameof(PurgeIntervalSeconds), PurgeIntervalSeconds, 1);
+        AtLeast(nameof(StickTableSaveIntervalSeconds), StickTableSaveIntervalSeconds, 1);
+        AtLeast(nameof(MaxConcurrentHealthProbes), MaxConcurrentHealthProbes, 1);
+        return errors;
+    }
 }

@@ -106,6 +106,8 @@ public static class TetherHost
     }
 
     /// <summary>Reads settings from the JSON file, <c>TETHER_</c> environment variables and flags.</summary>
+    /// <exception cref="ArgumentException">The management URL or a <c>Proxy</c> setting is invalid (the message names
+    /// it and its allowed range).</exception>
     /// <param name="configFile">The JSON file, or <c>null</c> for <c>tether.json</c> when present.</param>
     /// <param name="overrides">Flag values (null entries are skipped).</param>
     public static TetherSettings LoadSettings(string? configFile, IDictionary<string, string?> overrides)
@@ -127,6 +129,22 @@ public static class TetherHost
             || uri.Port is < 0 or > 65535 || uri.AbsolutePath != "/" || string.IsNullOrEmpty(uri.Host))
         {
             throw new ArgumentException($"The management URL '{settings.ManagementUrl}' is not valid: give http://ADDRESS:PORT, for example http://127.0.0.1:8080.");
+        }
+
+        ProxyOptions proxy;
+        try
+        {
+            proxy = configuration.GetSection("Proxy").Get<ProxyOptions>() ?? new ProxyOptions();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ArgumentException($"The Proxy settings are not valid: {e.InnerException?.Message ?? e.Message}", e);
+        }
+
+        var errors = proxy.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("The Proxy settings are not valid: " + string.Join(" ", errors));
         }
 
         settings.Configuration = configuration;

@@ -47,4 +47,16 @@ public sealed class SettingsTests
         Assert.Equal("http://127.0.0.1:18099", settings.ManagementUrl);
         Assert.Throws<ArgumentException>(() => TetherHost.LoadSettings(null, new Dictionary<string, string?> { ["Management:Url"] = "http://127.0.0.1:18081x" }));
     }
+
+    [Theory]
+    [InlineData("Proxy:KeepAliveTimeoutSeconds", "0", "Proxy:KeepAliveTimeoutSeconds is 0; it must be at least 1.")]
+    [InlineData("Proxy:RequestHeadersTimeoutSeconds", "-5", "Proxy:RequestHeadersTimeoutSeconds is -5; it must be at least 1.")]
+    [InlineData("Proxy:MaxUdpFlows", "0", "Proxy:MaxUdpFlows is 0; it must be at least 1.")]
+    [InlineData("Proxy:Http1FastPath", "maybe", "maybe")]
+    public void LoadSettings_InvalidProxySetting_IsRefusedWithItsName(string key, string value, string expected)
+    {
+        var error = Assert.Throws<ArgumentException>(() => TetherHost.LoadSettings(null, new Dictionary<string, string?> { [key] = value }));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
 }

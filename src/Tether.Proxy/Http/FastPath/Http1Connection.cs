@@ -22,7 +22,7 @@ namespace Tether.Proxy.Http.FastPath;
 /// </summary>
 /// <remarks>
 /// <para>A request the fast path does not serve (HTTP/1.0, Upgrade, Expect, CONNECT, absolute-form or <c>*</c>
-/// targets, transfer codings other than chunked, Connection options naming other fields, HTTP/2) is left unread in
+/// targets, transfer codings other than chunked, more than eight Connection options, HTTP/2) is left unread in
 /// the pipe and the rest of the connection goes to Kestrel's HTTP stack and <see cref="Yarp.ReverseProxy.Forwarder.IHttpForwarder"/>
 /// (<see cref="RunAsync"/> returns true), as do connections over the throttle limit and load balancers with
 /// an HTTPS redirect.</para>
@@ -234,7 +234,13 @@ internal sealed class Http1Connection
         }
         else
         {
-            _scratch ??= new byte[MaxRequestHeadBytes + 4];
+            // A head across pipe blocks (4 KiB each): copied into a buffer of the connection, grown to the largest
+            // such head seen (at most MaxRequestHeadBytes and a little).
+            if (_scratch is null || _scratch.Length < headLength)
+            {
+                _scratch = new byte[Math.Max(headLength, 2048)];
+            }
+
             buffer.Slice(0, headLength).CopyTo(_scratch);
             head = _scratch.AsSpan(0, (int)headLength);
         }

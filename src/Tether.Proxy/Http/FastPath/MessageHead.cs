@@ -286,6 +286,7 @@ internal sealed class RequestHead() : MessageHead(MaxFields)
     /// <summary>Parses <paramref name="head"/> (the request line through the empty line, CRLF included).</summary>
     public HeadStatus Parse(ReadOnlySpan<byte> head)
     {
+        FirstLineLength = 0;
         var lineLength = LineLength(head, 0);
         if (lineLength <= 0)
         {
