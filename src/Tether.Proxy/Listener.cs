@@ -57,6 +57,8 @@ internal sealed class Listener : IListener
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(options.RequestHeadersTimeoutSeconds);
             kestrel.Listen(endPoint, listen =>
             {
+                // Before anything: a connection over the process's connection budget is closed at once.
+                listen.Use(options.Budget.Middleware(loggerFactory.CreateLogger("Tether.Proxy")));
                 if (connectionMiddleware is not null)
                 {
                     // First, so that it runs on the raw connection before anything else (TLS included).

@@ -48,7 +48,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         _logger = loggerFactory.CreateLogger<LoadBalancerHost>();
         _options = options;
         _access = new Access.AccessControl(runtime.Snapshot.Config, options, loggerFactory.CreateLogger<Access.AccessControl>());
-        _handler = new HttpProxyHandler(runtime, forwarder, options, metrics, _access);
+        _handler = new HttpProxyHandler(runtime, forwarder, options, metrics, _access, _logger);
         _tcpHandler = new TcpProxyHandler(runtime, options, loggerFactory.CreateLogger<TcpProxyHandler>(), _access);
     }
 

@@ -14,6 +14,27 @@ public sealed class ProxyOptions
     /// <summary>How long an idle pooled connection to a node is kept for reuse, in seconds (default 60).</summary>
     public int PooledConnectionIdleTimeoutSeconds { get; set; } = 60;
 
+    /// <summary>The most connections Tether opens to one node of one load balancer at once, idle ones included
+    /// (default 512; 0: no limit). A request that finds none free waits up to <see cref="NodeQueueTimeoutSeconds"/> for
+    /// one (at most this many requests wait), then gets a 503: HAProxy's <c>maxconn</c> and <c>timeout queue</c>. Both
+    /// data paths follow it (the Kestrel path through <c>SocketsHttpHandler.MaxConnectionsPerServer</c>).</summary>
+    public int MaxConnectionsPerNode { get; set; } = 512;
+
+    /// <summary>The most connections the data plane holds at once over every load balancer, client and node
+    /// connections together (HAProxy's global <c>maxconn</c>; default 0: the open file limit, which <c>tether
+    /// serve</c> raises to the hard limit at start, less 1,024 descriptors kept for the runtime). A client connection
+    /// over it is closed at once, a node connection over it is not opened (503); both are logged and counted, and the
+    /// process never runs out of descriptors (where the .NET runtime would abort it).</summary>
+    public int MaxOpenConnections { get; set; }
+
+    /// <summary>The budget of <see cref="MaxOpenConnections"/>, shared by every listener and node pool of the process
+    /// (set at start; not a setting).</summary>
+    internal Limits.ConnectionBudget Budget { get; } = new();
+
+    /// <summary>How long a request waits for a connection to a node at <see cref="MaxConnectionsPerNode"/>, in seconds
+    /// (default 5).</summary>
+    public int NodeQueueTimeoutSeconds { get; set; } = 5;
+
     /// <summary>How long a client connection may stay idle between two requests before Tether closes it, in seconds
     /// (default 130, Kestrel's; counted as <c>keepAliveTimedOut</c> in the load balancer's statistics).</summary>
     public int KeepAliveTimeoutSeconds { get; set; } = 130;
@@ -59,7 +80,7 @@ public sealed class ProxyOptions
 
     /// <summary>Checks every setting's range: each time in seconds at least 1 (<see cref="PassiveFailureHoldSeconds"/>
     /// and <see cref="ShutdownTimeoutSeconds"/> at least 0), <see cref="MaxUdpFlows"/> and
-    /// <see cref="MaxConcurrentHealthProbes"/> at least 1.</summary>
+    /// <see cref="MaxConcurrentHealthProbes"/> at least 1, <see cref="MaxConnectionsPerNode"/> at least 0.</summary>
     /// <returns>One message per invalid setting, naming it and its allowed range; empty when all are valid.</returns>
     public IReadOnlyList<string> Validate()
     {
@@ -82,6 +103,9 @@ public sealed class ProxyOptions
         AtLeast(nameof(PurgeIntervalSeconds), PurgeIntervalSeconds, 1);
         AtLeast(nameof(StickTableSaveIntervalSeconds), StickTableSaveIntervalSeconds, 1);
         AtLeast(nameof(MaxConcurrentHealthProbes), MaxConcurrentHealthProbes, 1);
+        AtLeast(nameof(MaxConnectionsPerNode), MaxConnectionsPerNode, 0);
+        AtLeast(nameof(MaxOpenConnections), MaxOpenConnections, 0);
+        AtLeast(nameof(NodeQueueTimeoutSeconds), NodeQueueTimeoutSeconds, 1);
         return errors;
     }
 }

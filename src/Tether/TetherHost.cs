@@ -88,6 +88,7 @@ public static class TetherHost
     /// directory and port fails before it touches any load balancer.</summary>
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
+        Proxy.Limits.ProcessLimits.Apply(app.Services.GetRequiredService<ProxyOptions>(), app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tether.Proxy"));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         await app.Services.GetRequiredService<LoadBalancerService>().RestoreAllAsync(cancellationToken).ConfigureAwait(false);
     }

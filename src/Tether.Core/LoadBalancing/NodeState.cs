@@ -17,6 +17,7 @@ public sealed class NodeCounters
     private long _connectErrors;
     private long _connectTimeouts;
     private long _dataTimeouts;
+    private long _noConnection;
     private int _maxActive;
     private readonly long[] _responses = new long[600];
     private long _unpinnedBefore = long.MinValue;
@@ -78,6 +79,11 @@ public sealed class NodeCounters
     /// <summary>Requests whose answer stalled past the load balancer's timeout (Rackspace stats <c>dataTimedOut</c>).</summary>
     public long DataTimeouts => Volatile.Read(ref _dataTimeouts);
 
+    /// <summary>Requests that got no connection to the node from Tether's side: the per-node connection limit and its
+    /// queue, or no file descriptor left (a 503; the node stays in rotation). Additive stats field
+    /// <c>noConnection</c>.</summary>
+    public long NoConnection => Volatile.Read(ref _noConnection);
+
     /// <summary>The most requests or connections in flight to the node at once since Tether started (Rackspace stats
     /// <c>maxConn</c>).</summary>
     public int MaxActive => Volatile.Read(ref _maxActive);
@@ -93,6 +99,9 @@ public sealed class NodeCounters
                 break;
             case NodeFailure.ConnectTimeout:
                 Interlocked.Increment(ref _connectTimeouts);
+                break;
+            case NodeFailure.NoConnection:
+                Interlocked.Increment(ref _noConnection);
                 break;
             default:
                 Interlocked.Increment(ref _dataTimeouts);
@@ -147,6 +156,9 @@ public enum NodeFailure
     ConnectTimeout,
     /// <summary>The answer stalled past the load balancer's timeout.</summary>
     DataTimeout,
+    /// <summary>No connection could be opened on Tether's side: the per-node connection limit (after its queue) or
+    /// no file descriptor left. Says nothing about the node.</summary>
+    NoConnection,
 }
 
 /// <summary>

@@ -218,7 +218,7 @@ internal static class PersistenceInsightEndpoints
 
     private static JsonObject Stats(LoadBalancerConfig config, LoadBalancerRuntime? runtime)
     {
-        long current = 0, failures = 0, total = 0, connectErrors = 0, connectTimeouts = 0, dataTimeouts = 0;
+        long current = 0, failures = 0, total = 0, connectErrors = 0, connectTimeouts = 0, dataTimeouts = 0, noConnection = 0;
         var maxConn = 0;
         var nodes = new JsonArray();
         if (runtime is not null)
@@ -245,6 +245,7 @@ internal static class PersistenceInsightEndpoints
                 connectErrors += node.Counters.ConnectErrors;
                 connectTimeouts += node.Counters.ConnectTimeouts;
                 dataTimeouts += node.Counters.DataTimeouts;
+                noConnection += node.Counters.NoConnection;
                 maxConn = Math.Max(maxConn, node.Counters.MaxActive);
                 nodes.Add(new JsonObject
                 {
@@ -269,6 +270,9 @@ internal static class PersistenceInsightEndpoints
             ["keepAliveTimedOut"] = runtime?.KeepAliveTimeouts ?? 0,
             ["maxConn"] = maxConn,
             ["currentConn"] = current,
+            // Additive: requests answered 503 because Tether could open no connection to a node (its per-node
+            // connection limit and queue, or no file descriptor left).
+            ["noConnection"] = noConnection,
             ["persistence"] = new JsonObject
             {
                 ["hit"] = statistics?.Get(SelectionOutcome.Persisted) ?? 0,

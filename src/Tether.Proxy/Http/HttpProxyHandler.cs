@@ -26,7 +26,7 @@ internal sealed class HttpProxyHandler
     private readonly Access.AccessControl? _access;
 
     public HttpProxyHandler(LoadBalancerRuntime runtime, IHttpForwarder forwarder, ProxyOptions options, Metrics.TetherMetrics? metrics = null,
-        Access.AccessControl? access = null)
+        Access.AccessControl? access = null, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         _access = access;
         _metrics = metrics;
@@ -34,7 +34,7 @@ internal sealed class HttpProxyHandler
         _forwarder = forwarder;
         _options = options;
         _client = new ForwardingClient(runtime.Snapshot.Config.TimeoutSeconds, options);
-        FastPath = new FastPath.Http1Forwarder(this, runtime, options, access);
+        FastPath = new FastPath.Http1Forwarder(this, runtime, options, access, logger);
     }
 
     /// <summary>The HTTP/1.1 fast path of this load balancer (issue 4); requests it hands over come to
@@ -72,6 +72,13 @@ internal sealed class HttpProxyHandler
                 rejected = true;
                 context.Response.Headers.Connection = "close";
                 await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable).ConfigureAwait(false);
+                return;
+            }
+
+            if (IsNotImplemented(context))
+            {
+                context.Response.StatusCode = StatusCodes.Status501NotImplemented;
+                context.Response.Headers.Connection = "close";
                 return;
             }
 
@@ -168,6 +175,28 @@ internal sealed class HttpProxyHandler
                     logStarted);
             }
         }
+    }
+
+    /// <summary>What a reverse proxy answers 501 to itself (RFC 9110 section 15.6.2), as the fast path does: CONNECT
+    /// (Tether is no forward proxy), a request transfer coding other than chunked alone (RFC 9112 section 6.1; Kestrel
+    /// decodes chunked and the coding before it would be lost on the way to the node), and <c>OPTIONS *</c>, which
+    /// <see cref="System.Net.Http.HttpClient"/> cannot send in asterisk-form (the fast path forwards it as it came).</summary>
+    private static bool IsNotImplemented(HttpContext context)
+    {
+        var request = context.Request;
+        if (HttpMethods.IsConnect(request.Method))
+        {
+            return true;
+        }
+
+        var codings = request.Headers.TransferEncoding;
+        if (codings.Count > 1 || (codings.Count == 1 && !string.Equals(codings[0]?.Trim(), "chunked", StringComparison.OrdinalIgnoreCase)))
+        {
+            return true;
+        }
+
+        return HttpMethods.IsOptions(request.Method)
+            && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget == "*";
     }
 
     /// <summary>httpsRedirect (Rackspace): a plain HTTP request gets a 301 to the same host, path and query on the
@@ -367,6 +396,7 @@ internal sealed class ForwardingClient
             ConnectTimeout = TimeSpan.FromSeconds(Math.Min(timeoutSeconds, options.ConnectTimeoutSeconds)),
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(options.PooledConnectionIdleTimeoutSeconds),
             EnableMultipleHttp2Connections = true,
+            MaxConnectionsPerServer = options.MaxConnectionsPerNode > 0 ? options.MaxConnectionsPerNode : int.MaxValue,
         }, disposeHandler: true);
         // Plain-text nodes speak HTTP/1.1: ask for it, so that no request tries HTTP/2 first.
         RequestConfig = new ForwarderRequestConfig

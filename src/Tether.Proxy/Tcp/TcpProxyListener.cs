@@ -152,8 +152,21 @@ internal sealed class TcpProxyListener : IListener
 
     private async Task ServeAsync(ConnectionContext connection)
     {
+        // Two descriptors: the client's connection and the node's. Over the process's budget the client is closed at once.
+        var counted = _options.Budget.TryEnter(2);
         try
         {
+            if (!counted)
+            {
+                if (_options.Budget.ShouldLog())
+                {
+                    ProxyLog.ConnectionBudgetSpent(_logger, _options.Budget.Limit, _options.Budget.Refused);
+                }
+
+                connection.Abort();
+                return;
+            }
+
             await _handler.HandleAsync(connection, _abort.Token).ConfigureAwait(false);
         }
         catch (Exception e)
@@ -169,6 +182,11 @@ internal sealed class TcpProxyListener : IListener
             catch (Exception e)
             {
                 ProxyLog.TcpConnectionError(_logger, _loadBalancerId, connection.RemoteEndPoint, e);
+            }
+
+            if (counted)
+            {
+                _options.Budget.Exit(2);
             }
 
             if (Interlocked.Decrement(ref _active) == 0 && Volatile.Read(ref _stopping) != 0)

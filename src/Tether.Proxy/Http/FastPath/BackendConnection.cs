@@ -5,8 +5,8 @@ namespace Tether.Proxy.Http.FastPath;
 
 /// <summary>
 /// One keep-alive HTTP/1.1 connection of the fast path to a node: a socket (Nagle off) and the buffer its answers are
-/// read into. Used by one client connection at a time; between requests it rests in the node's
-/// <see cref="BackendPool"/> or stays with the client connection that used it last.
+/// read into. Used by one client connection at a time, for one exchange; between exchanges it rests in the
+/// node's <see cref="BackendPool"/>, which counts it from creation to <see cref="Dispose"/>.
 /// </summary>
 internal sealed class BackendConnection : IDisposable
 {
@@ -44,9 +44,33 @@ internal sealed class BackendConnection : IDisposable
 
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-    /// <summary>A new, not yet connected connection to <paramref name="pool"/>'s node.</summary>
-    public static BackendConnection Create(BackendPool pool) =>
-        new(new Socket(pool.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }, pool);
+    /// <summary>A new, not yet connected connection to <paramref name="pool"/>'s node, counted as open by the pool
+    /// whatever its limit (tests; requests use <see cref="BackendPool.AcquireAsync"/>).</summary>
+    /// <exception cref="SocketException">No socket could be created (for example, out of file descriptors).</exception>
+    public static BackendConnection Create(BackendPool pool)
+    {
+        pool.CountOpened();
+        return CreateCounted(pool);
+    }
+
+    /// <summary>A new connection in a place the pool already counted; the place is given back when the socket cannot
+    /// be created.</summary>
+    /// <exception cref="SocketException">No socket could be created (for example, out of file descriptors).</exception>
+    internal static BackendConnection CreateCounted(BackendPool pool)
+    {
+        Socket socket;
+        try
+        {
+            socket = new Socket(pool.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        }
+        catch
+        {
+            pool.OnClosed();
+            throw;
+        }
+
+        return new BackendConnection(socket, pool);
+    }
 
     /// <summary>Connects. A connect that fails, or that the client connection's timeout cuts by disposing this
     /// connection, throws <see cref="SocketException"/> or <see cref="ObjectDisposedException"/>.</summary>
@@ -116,135 +140,7 @@ internal sealed class BackendConnection : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _socket.Dispose();
+            Pool.OnClosed();
         }
-    }
-}
-
-/// <summary>
-/// The idle keep-alive connections of the fast path to one node: a fixed array of slots taken and given back with one
-/// <see cref="Interlocked"/> exchange each (no lock, no allocation). Connections idle longer than the pooled
-/// connection idle timeout are closed by <see cref="Sweep"/> (off the request path) or when found on rent.
-/// </summary>
-internal sealed class BackendPool : IDisposable
-{
-    /// <summary>The most idle connections kept per node; one more is closed instead.</summary>
-    public const int Slots = 256;
-
-    private readonly BackendConnection?[] _slots = new BackendConnection?[Slots];
-    private readonly long _idleTimeoutMs;
-    private int _idle;
-    private int _hint;
-    private volatile bool _disposed;
-
-    public BackendPool(IPEndPoint endPoint, int idleTimeoutSeconds)
-    {
-        EndPoint = endPoint;
-        _idleTimeoutMs = idleTimeoutSeconds * 1000L;
-    }
-
-    /// <summary>The node's address.</summary>
-    public IPEndPoint EndPoint { get; }
-
-    /// <summary>Idle connections now (approximate under concurrency).</summary>
-    public int Idle => Volatile.Read(ref _idle);
-
-    /// <summary>Takes an idle connection, or null when there is none.</summary>
-    public BackendConnection? Rent()
-    {
-        while (Volatile.Read(ref _idle) > 0)
-        {
-            var found = false;
-            var start = Volatile.Read(ref _hint);
-            for (var i = 0; i < Slots; i++)
-            {
-                var index = (start - i) & (Slots - 1);
-                if (Volatile.Read(ref _slots[index]) is null)
-                {
-                    continue;
-                }
-
-                var connection = Interlocked.Exchange(ref _slots[index], null);
-                if (connection is null)
-                {
-                    continue;
-                }
-
-                found = true;
-                Interlocked.Decrement(ref _idle);
-                Volatile.Write(ref _hint, index);
-                if (Environment.TickCount64 - connection.IdleSince > _idleTimeoutMs || connection.IsDisposed)
-                {
-                    connection.Dispose();
-                    break;
-                }
-
-                return connection;
-            }
-
-            if (!found)
-            {
-                return null;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>Gives a connection back for reuse; closes it when the pool is full or disposed.</summary>
-    public void Return(BackendConnection connection)
-    {
-        if (_disposed || connection.IsDisposed)
-        {
-            connection.Dispose();
-            return;
-        }
-
-        connection.IdleSince = Environment.TickCount64;
-        connection.Start = connection.End = 0;
-        var start = Volatile.Read(ref _hint);
-        for (var i = 0; i < Slots; i++)
-        {
-            var index = (start + i) & (Slots - 1);
-            if (Interlocked.CompareExchange(ref _slots[index], connection, null) is null)
-            {
-                Interlocked.Increment(ref _idle);
-                Volatile.Write(ref _hint, index);
-                if (_disposed)
-                {
-                    Sweep(closeAll: true);
-                }
-
-                return;
-            }
-        }
-
-        connection.Dispose();
-    }
-
-    /// <summary>Closes the connections idle for longer than the timeout (or all of them).</summary>
-    public void Sweep(bool closeAll = false)
-    {
-        var now = Environment.TickCount64;
-        for (var i = 0; i < Slots; i++)
-        {
-            var connection = Volatile.Read(ref _slots[i]);
-            if (connection is null || (!closeAll && now - connection.IdleSince <= _idleTimeoutMs))
-            {
-                continue;
-            }
-
-            if (ReferenceEquals(Interlocked.CompareExchange(ref _slots[i], null, connection), connection))
-            {
-                Interlocked.Decrement(ref _idle);
-                connection.Dispose();
-            }
-        }
-    }
-
-    /// <summary>Closes every idle connection; connections in use are closed when they come back.</summary>
-    public void Dispose()
-    {
-        _disposed = true;
-        Sweep(closeAll: true);
     }
 }

@@ -59,7 +59,6 @@ internal sealed class Http1Connection
     private byte[]? _scratch;
     private char[] _cookies = new char[256];
     private int _cookiesLength;
-    private BackendConnection? _kept;
     private volatile BackendConnection? _active;
     private volatile int _phase;
     private long _phaseSince;
@@ -115,6 +114,8 @@ internal sealed class Http1Connection
         ClientGone,
         Aborted,
         BadRequestBody,
+        /// <summary>No connection to the node could be had: its connection limit and queue, or no file descriptor.</summary>
+        NoConnection,
     }
 
     /// <summary>Serves requests until the connection ends.</summary>
@@ -186,7 +187,13 @@ internal sealed class Http1Connection
                 if (verdict != HeadStatus.Ok)
                 {
                     _input.AdvanceTo(buffer.GetPosition(headLength));
-                    await WriteAndCloseAsync(verdict switch { HeadStatus.TooManyFields => TooLarge, HeadStatus.LineTooLong => UriTooLong, _ => BadRequest }).ConfigureAwait(false);
+                    await WriteAndCloseAsync(verdict switch
+                    {
+                        HeadStatus.TooManyFields => TooLarge,
+                        HeadStatus.LineTooLong => UriTooLong,
+                        HeadStatus.NotImplemented => NotImplemented,
+                        _ => BadRequest,
+                    }).ConfigureAwait(false);
                     return false;
                 }
 
@@ -212,12 +219,6 @@ internal sealed class Http1Connection
         finally
         {
             SetPhase(Phase.Closed);
-            if (_kept is { } kept)
-            {
-                _kept = null;
-                kept.Pool.Return(kept);
-            }
-
             _active?.Dispose();
         }
     }
@@ -355,6 +356,10 @@ internal sealed class Http1Connection
                 case Exchange.BadGateway:
                     _owner.CountAnswer(snapshot, node, 502, started);
                     return await WriteErrorAsync(502, closeAfter: true).ConfigureAwait(false);
+                case Exchange.NoConnection:
+                    // Tether's own limit (or the process's), not the node's failure: 503, and the node stays in rotation.
+                    _owner.CountAnswer(snapshot, node, 503, started);
+                    return await WriteErrorAsync(503, closeAfter: hasBody).ConfigureAwait(false);
                 case Exchange.BadRequestBody:
                     // Broken chunked framing from the client: 400, and the connection (and the node's) ends.
                     _answeredStatus = 400;
@@ -376,26 +381,39 @@ internal sealed class Http1Connection
     private int _answeredStatus;
     private SelectionOutcome _answeredOutcome;
 
-    /// <summary>One request and its answer over one node connection: a stale pooled connection (closed by the node
-    /// while idle) is replaced by a new one once, when no byte of the request body has been sent.</summary>
+    /// <summary>One request and its answer over one node connection from the node's pool. A pooled connection is used
+    /// only when it has nothing to read (one poll: a node that closed it, or sent bytes past its last answer, would
+    /// otherwise hand the next client an answer meant for another request; HAProxy and nginx discard such idle
+    /// connections too). A connection that turns out stale when the request is sent (closed by the node between the
+    /// poll and the send) is replaced by a new one once, for an idempotent request without a body (RFC 9112 section
+    /// 9.3.1). After a clean exchange the connection goes back to the pool at once, never kept by this client.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Exchange> ExchangeAsync(LoadBalancerSnapshot snapshot, NodeState node, Selection selection, bool hasBody)
     {
         _timedOut = false;
         var pool = _owner.PoolFor(node);
-        var backend = TakeKept(pool) ?? pool.Rent();
-        if (backend is not null && !_request.IsIdempotent && !backend.LooksAlive())
-        {
-            // RFC 9112 section 9.3.1: a non-idempotent request is never retried, so it never goes on a reused
-            // connection the node has already closed (one poll; idempotent requests are retried instead).
-            backend.Dispose();
-            backend = null;
-        }
         for (var tries = 0; ; tries++)
         {
+            BackendConnection? backend;
+            try
+            {
+                backend = await AcquireLiveAsync(pool).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                // No socket: the process is out of file descriptors (or another local limit). Not the node's fault.
+                _owner.OnNoConnection(node, e.SocketErrorCode);
+                return Exchange.NoConnection;
+            }
+
             if (backend is null)
             {
-                backend = BackendConnection.Create(pool);
+                _owner.OnNoConnection(node, SocketError.TooManyOpenSockets);
+                return Exchange.NoConnection;
+            }
+
+            if (backend.Uses == 0)
+            {
                 _active = backend;
                 SetPhase(Phase.Connect);
                 try
@@ -417,7 +435,6 @@ internal sealed class Http1Connection
             if (outcome == Exchange.StaleConnection && tries == 0 && !hasBody && _request.IsIdempotent)
             {
                 backend.Dispose();
-                backend = null;
                 continue;
             }
 
@@ -429,8 +446,7 @@ internal sealed class Http1Connection
             if (outcome == Exchange.Done && _reusable)
             {
                 backend.Uses++;
-                backend.Start = backend.End = 0;
-                _kept = backend;
+                pool.Return(backend);
             }
             else
             {
@@ -438,6 +454,29 @@ internal sealed class Http1Connection
             }
 
             return outcome;
+        }
+    }
+
+    /// <summary>A pooled connection with nothing to read (stale ones are closed), else a new one; null when the
+    /// node's connection limit and queue give none.</summary>
+    /// <exception cref="SocketException">No socket could be created.</exception>
+    private static async ValueTask<BackendConnection?> AcquireLiveAsync(BackendPool pool)
+    {
+        while (true)
+        {
+            var backend = await pool.AcquireAsync().ConfigureAwait(false);
+            if (backend is null || backend.Uses == 0)
+            {
+                return backend;
+            }
+
+            if (backend.LooksAlive())
+            {
+                return backend;
+            }
+
+            // Readable while idle: closed by the node, or bytes nobody asked for.
+            backend.Dispose();
         }
     }
 
@@ -788,14 +827,19 @@ internal sealed class Http1Connection
         }
     }
 
-    /// <summary>The head sent to the node: the request line and fields as the client sent them, without the
-    /// hop-by-hop fields (RFC 9110 section 7.6.1) and the client's own X-Forwarded-Proto/-Port; X-Forwarded-For gets
-    /// the client's address appended (HAProxy's <c>option forwardfor</c>).</summary>
+    /// <summary>The head sent to the node (docs/security.md, "What the node receives"): the request line and every
+    /// field line byte for byte as the client sent them, in order, except that the hop-by-hop fields and the fields
+    /// named by Connection are removed (RFC 9110 section 7.6.1; Host, Content-Length and Transfer-Encoding never are),
+    /// a Content-Length repeated with the same value is sent once (RFC 9110 section 8.6), and the client's
+    /// X-Forwarded-For/-Proto/-Port lines are removed; then one <c>X-Forwarded-For</c> line with the client's values
+    /// (each field's value without its optional whitespace, empty ones skipped, joined with ", ") and the client's
+    /// address last (HAProxy's <c>option forwardfor</c>), <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Port</c> from
+    /// the listener, and the empty line.</summary>
     private void BuildRequestHead(ReadOnlySpan<byte> head)
     {
         _outLength = 0;
         Append(head[..(_request.FirstLineLength + 2)]);
-        var forwardedFor = 0;
+        var contentLength = false;
         foreach (ref readonly var field in _request.Fields)
         {
             if (Http1Syntax.IsHopByHop(field.Kind))
@@ -805,32 +849,53 @@ internal sealed class Http1Connection
 
             switch (field.Kind)
             {
+                case FieldKind.ForwardedFor:
                 case FieldKind.ForwardedProto:
                 case FieldKind.ForwardedPort:
                     continue;
-                case FieldKind.ForwardedFor:
-                    Append(forwardedFor++ == 0 ? "X-Forwarded-For: "u8 : ", "u8);
-                    Append(head.Slice(field.ValueStart, field.ValueLength));
+                case FieldKind.ContentLength:
+                    // The parser refused differing values; a repeat of the same value is sent once.
+                    if (!contentLength)
+                    {
+                        contentLength = true;
+                        AppendLine(head, field);
+                    }
+
                     continue;
-                case FieldKind.Host or FieldKind.ContentLength or FieldKind.TransferEncoding:
-                    // Framing and Host are never dropped, even when named by Connection: dropping Content-Length
-                    // while forwarding the body would smuggle the body to the node as a request of its own.
-                    Append(head.Slice(field.LineStart, field.LineLength + 2));
+                case FieldKind.Host or FieldKind.TransferEncoding:
+                    // Framing and Host are never dropped, even when named by Connection: dropping the framing while
+                    // forwarding the body would smuggle the body to the node as a request of its own.
+                    AppendLine(head, field);
                     continue;
                 case var _ when _request.HasConnectionOptions && _request.IsListedInConnection(head, field):
                     continue;
                 default:
-                    Append(head.Slice(field.LineStart, field.LineLength + 2));
+                    AppendLine(head, field);
                     continue;
             }
         }
 
-        Append(forwardedFor == 0 ? "X-Forwarded-For: "u8 : ", "u8);
+        Append("X-Forwarded-For: "u8);
+        if (_request.ForwardedForCount > 0)
+        {
+            foreach (ref readonly var field in _request.Fields)
+            {
+                if (field.Kind == FieldKind.ForwardedFor && field.ValueLength > 0)
+                {
+                    Append(head.Slice(field.ValueStart, field.ValueLength));
+                    Append(", "u8);
+                }
+            }
+        }
+
         Append(_forwardedFor);
         Append("\r\n"u8);
         Append(_forwardedProtoAndPort);
         Append("\r\n"u8);
     }
+
+    /// <summary>Appends <paramref name="field"/>'s line as the client sent it, with its CRLF.</summary>
+    private void AppendLine(ReadOnlySpan<byte> head, in HeaderField field) => Append(head.Slice(field.LineStart, field.LineLength + 2));
 
     private void Append(ReadOnlySpan<byte> bytes)
     {
@@ -953,27 +1018,10 @@ internal sealed class Http1Connection
         return limited.PositionOf((byte)'\n') is not null || buffer.Length <= MaxRequestLineBytes;
     }
 
-    private BackendConnection? TakeKept(BackendPool pool)
-    {
-        var kept = _kept;
-        if (kept is null)
-        {
-            return null;
-        }
-
-        _kept = null;
-        if (ReferenceEquals(kept.Pool, pool) && !kept.IsDisposed)
-        {
-            return kept;
-        }
-
-        kept.Pool.Return(kept);
-        return null;
-    }
-
     private static readonly byte[] BadRequest = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray();
     private static readonly byte[] TooLarge = "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray();
     private static readonly byte[] UriTooLong = "HTTP/1.1 414 URI Too Long\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray();
+    private static readonly byte[] NotImplemented = "HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray();
 
     private async Task WriteAndCloseAsync(byte[] answer)
     {

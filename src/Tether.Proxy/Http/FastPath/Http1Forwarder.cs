@@ -19,11 +19,16 @@ internal sealed class Http1Forwarder : IDisposable
     private readonly Access.AccessControl? _access;
     private readonly Lock _poolsLock = new();
     private readonly Timer _sweep;
+    private readonly Microsoft.Extensions.Logging.ILogger? _logger;
     private volatile PoolMap _pools;
+    private long _noConnectionLogged;
+    private long _noConnectionUnlogged;
 
-    public Http1Forwarder(HttpProxyHandler handler, LoadBalancerRuntime runtime, ProxyOptions options, Access.AccessControl? access)
+    public Http1Forwarder(HttpProxyHandler handler, LoadBalancerRuntime runtime, ProxyOptions options, Access.AccessControl? access,
+        Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         _handler = handler;
+        _logger = logger;
         _access = access;
         Runtime = runtime;
         Options = options;
@@ -93,7 +98,7 @@ internal sealed class Http1Forwarder : IDisposable
         }
 
         // A request still on a configuration that no longer holds the node: a pool of its own that keeps nothing.
-        var transient = new BackendPool(node.EndPoint, Options.PooledConnectionIdleTimeoutSeconds);
+        var transient = NewPool(node);
         transient.Dispose();
         return transient;
     }
@@ -105,6 +110,28 @@ internal sealed class Http1Forwarder : IDisposable
     /// <summary>APP_COOKIE: learns or forgets the node's cookie from one Set-Cookie value.</summary>
     public void LearnAppCookie(LoadBalancerSnapshot snapshot, NodeState node, string setCookie, CookieHeader.PairEnumerator presented) =>
         AppCookieTransformer.Learn(Runtime, node.Id, snapshot.Config.SessionPersistence?.CookieName ?? "*", setCookie, presented);
+
+    /// <summary>No connection to <paramref name="node"/> could be had on Tether's side (<paramref name="reason"/>:
+    /// <see cref="System.Net.Sockets.SocketError.TooManyOpenSockets"/> for the per-node limit and its queue, else the socket error): counted
+    /// on the node (<c>noConnection</c>) and logged at most once every 10 seconds per load balancer, with the count.</summary>
+    public void OnNoConnection(NodeState node, System.Net.Sockets.SocketError reason)
+    {
+        node.Counters.CountFailure(NodeFailure.NoConnection);
+        var unlogged = Interlocked.Increment(ref _noConnectionUnlogged);
+        var now = Environment.TickCount64;
+        var last = Volatile.Read(ref _noConnectionLogged);
+        if (_logger is null || (last != 0 && now - last < 10_000) || Interlocked.CompareExchange(ref _noConnectionLogged, now, last) != last)
+        {
+            return;
+        }
+
+        Interlocked.Add(ref _noConnectionUnlogged, -unlogged);
+        ProxyLog.NoNodeConnection(_logger, Runtime.Snapshot.Id, node.Id,
+            reason != System.Net.Sockets.SocketError.TooManyOpenSockets ? $"socket error {reason}; check the open file limit"
+                : Options.Budget.Limit > 0 && Options.Budget.Open >= Options.Budget.Limit ? $"the data plane holds {Options.Budget.Limit} connections (Proxy:MaxOpenConnections)"
+                : $"{Options.MaxConnectionsPerNode} connections open (Proxy:MaxConnectionsPerNode) and none came free within {Options.NodeQueueTimeoutSeconds} s",
+            unlogged);
+    }
 
     /// <summary>A client connection was closed after <see cref="ProxyOptions.KeepAliveTimeoutSeconds"/> idle.</summary>
     public void CountKeepAliveTimeout() => Runtime.CountKeepAliveTimeout();
@@ -137,7 +164,7 @@ internal sealed class Http1Forwarder : IDisposable
             {
                 map[node.Id] = current.ByNode.TryGetValue(node.Id, out var pool) && pool.EndPoint.Equals(node.EndPoint)
                     ? pool
-                    : new BackendPool(node.EndPoint, Options.PooledConnectionIdleTimeoutSeconds);
+                    : NewPool(node);
             }
 
             foreach (var (id, pool) in current.ByNode)
@@ -153,6 +180,9 @@ internal sealed class Http1Forwarder : IDisposable
             return next;
         }
     }
+
+    private BackendPool NewPool(NodeState node) =>
+        new(node.EndPoint, Options.PooledConnectionIdleTimeoutSeconds, Options.MaxConnectionsPerNode, Options.NodeQueueTimeoutSeconds, Options.Budget);
 
     private void Sweep()
     {

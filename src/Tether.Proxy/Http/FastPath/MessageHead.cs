@@ -6,7 +6,7 @@ internal enum HeadStatus
     /// <summary>Well formed, and the fast path serves it.</summary>
     Ok,
     /// <summary>Well formed, but something the fast path leaves to Kestrel's HTTP stack (HTTP/1.0, Upgrade, Expect,
-    /// CONNECT, a target that is not origin-form, a transfer coding other than chunked alone, more than
+    /// an absolute-form target, more than
     /// <see cref="MessageHead.MaxConnectionOptions"/> Connection options).</summary>
     HandOver,
     /// <summary>Malformed: 400 for a request, 502 for a response.</summary>
@@ -15,6 +15,10 @@ internal enum HeadStatus
     TooManyFields,
     /// <summary>A request line longer than the limit: 414.</summary>
     LineTooLong,
+    /// <summary>Well formed, but asking for what a reverse proxy does not do: 501 (RFC 9110 section 15.6.2). CONNECT
+    /// (Tether is no forward proxy) and a request transfer coding other than chunked alone (RFC 9112 section 6.1:
+    /// dropping it would hand the node coded bytes as if they were plain).</summary>
+    NotImplemented,
 }
 
 /// <summary>
@@ -350,11 +354,23 @@ internal sealed class RequestHead() : MessageHead(MaxFields)
 
         if (OtherTransferCoding)
         {
-            // A request whose final coding is not chunked cannot be framed (RFC 9112 section 6.3): 400.
-            return FinalChunked ? HeadStatus.HandOver : HeadStatus.Invalid;
+            // A request whose final coding is not chunked cannot be framed (RFC 9112 section 6.3): 400. Other codings
+            // before chunked: 501 (section 6.1), as the Kestrel path answers too.
+            return FinalChunked ? HeadStatus.NotImplemented : HeadStatus.Invalid;
         }
 
-        var handOver = !isHttp11 || target[0] != '/' || UpgradeOrExpect || ConnectionOther || method.SequenceEqual("CONNECT"u8);
+        if (method.SequenceEqual("CONNECT"u8))
+        {
+            return HeadStatus.NotImplemented;
+        }
+
+        if (target.Length == 1 && target[0] == '*')
+        {
+            // asterisk-form: OPTIONS only (RFC 9112 section 3.2.4), forwarded as it came.
+            return !method.SequenceEqual("OPTIONS"u8) ? HeadStatus.Invalid : isHttp11 && !UpgradeOrExpect && !ConnectionOther ? HeadStatus.Ok : HeadStatus.HandOver;
+        }
+
+        var handOver = !isHttp11 || target[0] != '/' || UpgradeOrExpect || ConnectionOther;
         return handOver ? HeadStatus.HandOver : HeadStatus.Ok;
     }
 }

@@ -264,12 +264,7 @@ public sealed class RequestHeadTests
     [InlineData("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\n\r\n")]
     [InlineData("GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n\r\n")]
     [InlineData("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")]
-    [InlineData("CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n")]
-    [InlineData("CONNECT /x HTTP/1.1\r\nHost: h\r\n\r\n")]
     [InlineData("GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n")] // absolute-form
-    [InlineData("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n")] // asterisk-form
-    [InlineData("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")]
-    [InlineData("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n")]
     [InlineData("GET / HTTP/1.1\r\nHost: h\r\nConnection: o1, o2, o3, o4, o5, o6, o7, o8, o9\r\n\r\n")] // > 8 options
     [InlineData("GET / HTTP/1.1\r\nHost: h\r\nConnection: o1, o2, o3, o4, o5\r\nConnection: o6, o7, o8, o9\r\n\r\n")]
     public void Parse_RequestForKestrel_ReturnsHandOver(string text)
@@ -279,6 +274,42 @@ public sealed class RequestHeadTests
         var status = head.Parse(Bytes(text));
 
         Assert.Equal(HeadStatus.HandOver, status);
+    }
+
+    [Theory]
+    [InlineData("CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n")] // Tether is no forward proxy
+    [InlineData("CONNECT /x HTTP/1.1\r\nHost: h\r\n\r\n")]
+    [InlineData("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")] // RFC 9112 section 6.1
+    [InlineData("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n")]
+    public void Parse_ConnectOrOtherTransferCoding_ReturnsNotImplemented(string text)
+    {
+        var head = new RequestHead();
+
+        var status = head.Parse(Bytes(text));
+
+        Assert.Equal(HeadStatus.NotImplemented, status);
+    }
+
+    [Fact]
+    public void Parse_OptionsAsterisk_IsServed()
+    {
+        var head = new RequestHead();
+
+        var status = head.Parse(Bytes("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n"));
+
+        Assert.Equal(HeadStatus.Ok, status);
+    }
+
+    [Theory]
+    [InlineData("GET * HTTP/1.1\r\nHost: h\r\n\r\n")] // asterisk-form is for OPTIONS only (RFC 9112 section 3.2.4)
+    [InlineData("POST * HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n")]
+    public void Parse_AsteriskFormOtherThanOptions_ReturnsInvalid(string text)
+    {
+        var head = new RequestHead();
+
+        var status = head.Parse(Bytes(text));
+
+        Assert.Equal(HeadStatus.Invalid, status);
     }
 
     [Fact]
