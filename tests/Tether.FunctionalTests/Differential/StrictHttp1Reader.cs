@@ -5,7 +5,11 @@ using System.Text;
 namespace Tether.FunctionalTests.Differential;
 
 /// <summary>A message that breaks RFC 9112 as the strict reader reads it (or ends before it is complete).</summary>
-public sealed class StrictHttpException(string message) : Exception(message);
+public sealed class StrictHttpException(string message) : Exception(message)
+{
+    /// <summary>When the body was cut or malformed: the message's head, with an empty body.</summary>
+    public StrictMessage? Partial { get; init; }
+}
 
 /// <summary>One header or trailer field line as received: the name as sent, the value trimmed of OWS, the whole line
 /// without its CRLF.</summary>
@@ -128,15 +132,22 @@ public sealed class StrictHttp1Reader(Socket socket, TimeSpan timeout)
             return new StrictMessage(head, startLine, fields, [], [], []);
         }
 
-        if (codings.Count > 0)
+        try
         {
-            return await ReadChunkedAsync(head, startLine, fields);
-        }
+            if (codings.Count > 0)
+            {
+                return await ReadChunkedAsync(head, startLine, fields);
+            }
 
-        if (lengths.Count > 0)
+            if (lengths.Count > 0)
+            {
+                var body = await ReadExactlyAsync(long.Parse(lengths[0], CultureInfo.InvariantCulture));
+                return new StrictMessage(head, startLine, fields, body, body, []);
+            }
+        }
+        catch (StrictHttpException e)
         {
-            var body = await ReadExactlyAsync(long.Parse(lengths[0], CultureInfo.InvariantCulture));
-            return new StrictMessage(head, startLine, fields, body, body, []);
+            throw new StrictHttpException(e.Message) { Partial = new StrictMessage(head, startLine, fields, [], [], []) };
         }
 
         if (request)
