@@ -63,11 +63,12 @@ public sealed class CaptureNode : IAsyncDisposable
     /// <summary>How the node answers each request; false closes the connection after it.</summary>
     public Func<CaptureExchange, Task<bool>> Answering { get; }
 
-    /// <summary>Every request received, in the order they were parsed.</summary>
-    public ConcurrentQueue<CapturedRequest> Requests { get; } = new();
-
-    /// <summary>Every request received, by the id it was answered with.</summary>
+    /// <summary>Every request received, by the id it was answered with (a test may remove those it has checked, to
+    /// keep long runs small).</summary>
     public ConcurrentDictionary<int, CapturedRequest> ById { get; } = new();
+
+    /// <summary>Requests received.</summary>
+    public int Received => Volatile.Read(ref _nextId);
 
     /// <summary>Every malformed request or framing, described.</summary>
     public ConcurrentQueue<string> Failures { get; } = new();
@@ -117,7 +118,6 @@ public sealed class CaptureNode : IAsyncDisposable
             {
                 last = message.Target;
                 var request = new CapturedRequest(Interlocked.Increment(ref _nextId), number, message);
-                Requests.Enqueue(request);
                 ById[request.Id] = request;
                 if (!await Answering(new CaptureExchange(this, socket, request)))
                 {

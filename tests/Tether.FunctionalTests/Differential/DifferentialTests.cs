@@ -33,7 +33,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         await using var tether = await TetherInstance.StartAsync(proxyOptions: new ProxyOptions { Http1FastPath = fastPath, ShutdownTimeoutSeconds = 5 });
         await using var node = CaptureNode.Start();
         var (_, port) = await tether.CreateLoadBalancerAsync("ROUND_ROBIN", [node.Port]);
-        var failures = new ConcurrentDictionary<int, string>();
+        var failures = new ConcurrentDictionary<int, string?>();
         var requests = 0;
 
         await Parallel.ForEachAsync(cases, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (number, _) =>
@@ -43,27 +43,28 @@ public sealed class DifferentialTests(ITestOutputHelper output)
             var failure = await RunCaseAsync(generated, port, node, fastPath);
             if (failure is not null)
             {
-                failures[number] = failure;
+                // Only the first failures' texts are kept: a run of millions stays small.
+                failures[number] = failures.Count < 200 ? failure : null;
             }
         });
 
-        // What reached the node beyond the client's requests (a body parsed as a request) or could not be parsed.
+        // Each record a client's check matched was removed: what is left reached the node beyond the clients'
+        // requests (a body parsed as a request, a request Tether had to refuse), or belongs to a failed case.
         await Task.Delay(200);
-        var expectedTargets = new HashSet<string>(cases.SelectMany(n => corpus.Case(n).Requests.Where(r => !r.Rejected).Select(r => r.Target)));
-        var strays = node.Requests.Where(r => !expectedTargets.Contains(r.Message.Target)).ToList();
-        var counts = node.Requests.GroupBy(r => r.Message.Target).Where(g => g.Count() > 1).ToList();
+        var left = node.ById.Values.OrderBy(r => r.Id).ToList();
+        var strays = left.Where(r => !IsCaseTarget(r.Message.Target, out var n) || !failures.ContainsKey(n)).ToList();
         var nodeFailures = node.Failures.ToList();
 
         var report = new StringBuilder();
-        report.AppendLine(CultureInfo.InvariantCulture, $"path {path}, seed {seed}: {cases.Count()} cases, {requests} requests, {node.Requests.Count} received by the node over {node.Connections} connections");
-        report.AppendLine(CultureInfo.InvariantCulture, $"failed cases: {failures.Count}; node parse failures: {nodeFailures.Count}; requests the client did not send: {strays.Count}; targets received more than once: {counts.Count}");
+        report.AppendLine(CultureInfo.InvariantCulture, $"path {path}, seed {seed}: {cases.Count()} cases, {requests} requests, {node.Received} received by the node over {node.Connections} connections");
+        report.AppendLine(CultureInfo.InvariantCulture, $"failed cases: {failures.Count}; node parse failures: {nodeFailures.Count}; requests received beyond the clients' (or refused ones): {strays.Count}");
         foreach (var group in cases.GroupBy(n => Features(corpus.Case(n))).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var failed = group.Where(failures.ContainsKey).ToList();
             report.AppendLine(CultureInfo.InvariantCulture, $"  cases with [{group.Key}]: {group.Count()}, failed: {failed.Count}{(failed.Count > 0 ? " (" + string.Join(' ', failed.Take(8)) + (failed.Count > 8 ? " ..." : "") + ")" : "")}");
         }
 
-        foreach (var (number, text) in failures.OrderBy(f => f.Key).Take(ShownFailures))
+        foreach (var (number, text) in failures.Where(f => f.Value is not null).OrderBy(f => f.Key).Take(ShownFailures))
         {
             report.AppendLine(CultureInfo.InvariantCulture, $"--- seed {seed}, case {number} (TETHER_DIFF_SEED={seed} TETHER_DIFF_CASE={number}) ---");
             report.AppendLine(CultureInfo.InvariantCulture, $"client bytes: {StrictHttp1Reader.Escape(corpus.Case(number).Bytes, 3000)}");
@@ -77,11 +78,11 @@ public sealed class DifferentialTests(ITestOutputHelper output)
 
         foreach (var stray in strays.Take(ShownFailures))
         {
-            report.AppendLine(CultureInfo.InvariantCulture, $"not sent by any client, received as request {stray.Id}: {StrictHttp1Reader.Escape(stray.Message.Head, 600)}");
+            report.AppendLine(CultureInfo.InvariantCulture, $"received beyond the clients' requests, as request {stray.Id}: {StrictHttp1Reader.Escape(stray.Message.Head, 600)}");
         }
 
         output.WriteLine(report.ToString());
-        Assert.True(failures.IsEmpty && nodeFailures.Count == 0 && strays.Count == 0 && counts.Count == 0, report.ToString());
+        Assert.True(failures.IsEmpty && nodeFailures.Count == 0 && strays.Count == 0, report.ToString());
     }
 
     /// <summary>Sends one generated connection and checks every answer and what the node received; null when all is
@@ -122,7 +123,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
                 }
 
                 var rejected = fastPath ? request.Rejected : KestrelPathSpec.Rejects(request);
-                var problem = rejected ? CheckRejected(answer, node, request) : CheckAnswer(answer, node, request, port, fastPath);
+                var problem = rejected ? CheckRejected(answer) : CheckAnswer(answer, node, request, port, fastPath);
                 if (problem is not null)
                 {
                     await DrainAsync(reader, generated.Requests.Skip(k + 1));
@@ -166,14 +167,15 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         }
     }
 
-    private static string? CheckRejected(StrictMessage answer, CaptureNode node, GeneratedRequest request)
+    private static string? CheckRejected(StrictMessage answer)
     {
         if (answer.Status != 400)
         {
             return $"expected 400 (Content-Length values differ), got {StrictHttp1Reader.Escape(answer.Head)}";
         }
 
-        return node.Requests.Any(r => r.Message.Target == request.Target) ? "the node received a request Tether had to refuse" : null;
+        // A refused request that reached the node anyway is left over in the node's records (see the end of the run).
+        return null;
     }
 
     private static string? CheckAnswer(StrictMessage answer, CaptureNode node, GeneratedRequest request, int port, bool fastPath)
@@ -206,6 +208,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
                     + $"expected:\n  head: {StrictHttp1Reader.Escape(expected)}\n  body: {StrictHttp1Reader.Escape(request.RawBody, 600)}";
             }
 
+            node.ById.TryRemove(id, out _);
             return null;
         }
 
@@ -217,6 +220,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
                 + $"  trailers: {string.Join(" | ", received.Trailers.Select(t => t.Line))}\n  as fields: {KestrelPathSpec.Show(got)}\nexpected fields: {KestrelPathSpec.Show(want)}\n  body: {StrictHttp1Reader.Escape(request.Body, 600)}";
         }
 
+        node.ById.TryRemove(id, out _);
         return null;
     }
 
@@ -246,6 +250,15 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         }
 
         return features.Count == 0 ? "none of these" : string.Join(", ", features);
+    }
+
+    /// <summary>True when <paramref name="target"/> is a client request's target, <c>/c{case}/r{k}</c> with an optional
+    /// query; <paramref name="number"/> is its case.</summary>
+    private static bool IsCaseTarget(string target, out int number)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(target, @"^/c([0-9]+)/r[0-9]+(\?[^/]*)?$");
+        number = match.Success ? int.Parse(match.Groups[1].ValueSpan, CultureInfo.InvariantCulture) : -1;
+        return match.Success;
     }
 
     internal static int Setting(string name, int fallback) =>

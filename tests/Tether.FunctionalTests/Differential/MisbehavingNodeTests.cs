@@ -63,7 +63,7 @@ public sealed class MisbehavingNodeTests(ITestOutputHelper output)
 
             var summary = $"{path}, {scenario}: {tally.Requests} requests, {tally.Own} own answers ({tally.OwnCut} of them cut short by the node), "
                 + $"{tally.Status502} 502, {tally.Status503} 503, {tally.Status504} 504, {tally.Crossings} crossings, {tally.Others} other failures; "
-                + $"{nodes.SelectMany(g => g).Sum(n => n.Requests.Count)} requests at the nodes over {nodes.SelectMany(g => g).Sum(n => n.Connections)} connections";
+                + $"{nodes.SelectMany(g => g).Sum(n => n.Received)} requests at the nodes over {nodes.SelectMany(g => g).Sum(n => n.Connections)} connections";
             output.WriteLine(summary);
             foreach (var failure in tally.Failures.Take(8))
             {
