@@ -229,6 +229,13 @@ python3 "$here/idle_clients.py" drill --lb-port "$LB_PORT" --backend-ports "$bac
   ${MAX_NODE:+--max-node-connections "$MAX_NODE"}
 rc=$?
 [ "$rc" -ge 128 ] && log "the drill was stopped (exit $rc)"
+if ! kill -0 "$TETHER_PID" 2>/dev/null; then
+  wait "$TETHER_PID" 2>/dev/null; st=$?
+  if [ "$st" -gt 128 ]; then log "Tether died during the drill: exit status $st (signal $((st - 128)), $(kill -l $((st - 128)) 2>/dev/null))"
+  else log "Tether exited during the drill: exit status $st"; fi
+  TETHER_PID=""
+  [ "$rc" -eq 0 ] && rc=1
+fi
 # the backends' own count (their side of the same connections), printed when they stop
 stop_pid "$BACKEND_PID" backends; BACKEND_PID=""
 backend_line="$(grep 'backend: stopping' "$WORK/backends.log" | tail -n 1)"

@@ -167,23 +167,34 @@ def request_bytes(port):
 
 
 async def count_node_connections(backend_ports):
-    """Established TCP connections whose destination is a backend port (Tether's side of its node connections)."""
+    """Established TCP connections whose destination is a backend port (Tether's side of its node connections):
+    (total, {port: count}), total -1 when ss failed."""
     expr = " or ".join(f"dport = :{p}" for p in backend_ports)
     try:
         proc = await asyncio.create_subprocess_exec("ss", "-Htn", "state", "established", f"( {expr} )",
                                                     stdout=asyncio.subprocess.PIPE,
                                                     stderr=asyncio.subprocess.DEVNULL)
     except OSError:
-        return -1
+        return -1, {}
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), 20)
     except asyncio.TimeoutError:
         proc.kill()
         await proc.wait()
-        return -1
+        return -1, {}
     if proc.returncode != 0:
-        return -1
-    return sum(1 for line in out.decode(errors="replace").splitlines() if line.strip())
+        return -1, {}
+    per_port = {p: 0 for p in backend_ports}
+    total = 0
+    for line in out.decode(errors="replace").splitlines():
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        total += 1
+        port = fields[3].rsplit(":", 1)[-1]
+        if port.isdigit() and int(port) in per_port:
+            per_port[int(port)] += 1
+    return total, per_port
 
 
 def rss_kib(pid):
@@ -335,7 +346,7 @@ async def drill(args):
     pid = args.tether_pid
     rss_before = rss_kib(pid)
     fds_before = fd_count(pid)
-    nodes_before = await count_node_connections(args.backend_ports)
+    nodes_before, _ = await count_node_connections(args.backend_ports)
     print(f"drill: {args.clients} idle clients to 127.0.0.1:{args.lb_port}, then {args.extra} requests from "
           f"{args.concurrency} clients; backends {','.join(map(str, args.backend_ports))}; tether pid {pid}",
           file=sys.stderr, flush=True)
@@ -350,9 +361,18 @@ async def drill(args):
 
     # idle: sample the node connections a few times
     samples = []
+    busiest = (-1, {})
+
+    async def sample(into):
+        nonlocal busiest
+        total, per_port = await count_node_connections(args.backend_ports)
+        into.append(total)
+        if total > busiest[0]:
+            busiest = (total, per_port)
+
     for i in range(args.samples):
         await asyncio.sleep(args.sample_interval)
-        samples.append(await count_node_connections(args.backend_ports))
+        await sample(samples)
     rss_idle = rss_kib(pid)
     fds_idle = fd_count(pid)
 
@@ -362,7 +382,7 @@ async def drill(args):
 
     async def sampler():
         while not sampling.is_set():
-            extra_samples.append(await count_node_connections(args.backend_ports))
+            await sample(extra_samples)
             try:
                 await asyncio.wait_for(sampling.wait(), args.sample_interval / 2)
             except asyncio.TimeoutError:
@@ -376,9 +396,9 @@ async def drill(args):
     except asyncio.TimeoutError:
         ok, failed, lat = 0, {"extra phase timed out": args.extra}, []
     extra_seconds = time.monotonic() - t_extra
-    extra_samples.append(await count_node_connections(args.backend_ports))
     sampling.set()
     await sampler_task
+    await sample(extra_samples)
     await asyncio.sleep(0.5)
     still = sum(1 for r, w in idle.conns if not r.at_eof() and not w.is_closing())
     dropped = len(idle.conns) - still
@@ -387,6 +407,8 @@ async def drill(args):
     alive = os.path.exists(f"/proc/{pid}")
 
     failed_n = sum(failed.values())
+    limit = int(args.tether_fd_limit) if str(args.tether_fd_limit).isdigit() else None
+    at_limit = limit is not None and max(fds_idle, fds_after) >= limit - 16
     idle_max = max(samples) if samples else -1
     extra_max = max(extra_samples) if extra_samples else -1
     node_max = max(idle_max, extra_max)
@@ -402,12 +424,14 @@ async def drill(args):
         f"idle clients at the end : {still} still connected, {dropped} closed by Tether",
         f"node connections        : {nodes_before} before the clients; {idle_max} while they idle (max of "
         f"{', '.join(map(str, samples))}); {extra_max} during the extra requests (max of {len(extra_samples)} samples)",
+        f"node connections by node: " + (", ".join(f":{p} {n}" for p, n in busiest[1].items()) or "-")
+        + " (at the busiest sample)",
         f"extra requests          : {args.extra} from {args.concurrency} clients ({args.per_connection} per "
         f"connection): {ok} ok, {failed_n} failed, {extra_seconds:.1f} s, p50 {p50}, p99 {p99}",
         f"extra request errors    : " + (", ".join(f"{k}: {v}" for k, v in sorted(failed.items())) or "none"),
         f"tether RSS (VmRSS)      : before {mib(rss_before)}, idle {mib(rss_idle)}, after {mib(rss_after)}",
         f"tether descriptors      : before {fds_before}, idle {fds_idle}, after {fds_after if fds_after >= 0 else '-'} "
-        f"(limit {args.tether_fd_limit})",
+        f"(limit {args.tether_fd_limit})" + (" - REACHED THE LIMIT" if at_limit else ""),
         f"tether process          : {'running' if alive else 'GONE (exited during the drill)'}",
         f"duration                : {time.monotonic() - t0:.1f} s",
     ]
