@@ -362,9 +362,12 @@ async def drill(args):
     # idle: sample the node connections a few times
     samples = []
     busiest = (-1, {})
+    gone_at = None
 
     async def sample(into):
-        nonlocal busiest
+        nonlocal busiest, gone_at
+        if gone_at is None and not os.path.exists(f"/proc/{pid}"):
+            gone_at = time.monotonic() - t0
         total, per_port = await count_node_connections(args.backend_ports)
         into.append(total)
         if total > busiest[0]:
@@ -432,7 +435,9 @@ async def drill(args):
         f"tether RSS (VmRSS)      : before {mib(rss_before)}, idle {mib(rss_idle)}, after {mib(rss_after)}",
         f"tether descriptors      : before {fds_before}, idle {fds_idle}, after {fds_after if fds_after >= 0 else '-'} "
         f"(limit {args.tether_fd_limit})" + (" - REACHED THE LIMIT" if at_limit else ""),
-        f"tether process          : {'running' if alive else 'GONE (exited during the drill)'}",
+        f"tether process          : " + ("running" if alive else "GONE (exited during the drill" + (
+            f", first seen gone {gone_at:.1f} s after the drill started; the idle clients were all opened after "
+            f"{open_seconds:.1f} s)" if gone_at is not None else ")")),
         f"duration                : {time.monotonic() - t0:.1f} s",
     ]
     verdict = []
