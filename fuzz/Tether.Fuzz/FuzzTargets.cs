@@ -257,7 +257,7 @@ public static class FuzzTargets
         foreach (var field in fields)
         {
             var name = Encoding.Latin1.GetString(head.Slice(field.NameStart, field.NameLength)).ToLowerInvariant();
-            var listed = options.Take(MessageHead.MaxConnectionOptions).Contains(name);
+            var listed = options.Contains(name);
             Require(parsed.IsListedInConnection(head, field) == listed, $"IsListedInConnection({name}) is {!listed}");
         }
 
@@ -272,12 +272,12 @@ public static class FuzzTargets
         var line = Encoding.Latin1.GetString(head[..firstLine]);
         if (request)
         {
-            // Only what the fast path can forward as it is: origin-form, HTTP/1.1, one valid Host, chunked alone.
+            // Only what the fast path can forward as it is: origin-form (or OPTIONS *), HTTP/1.1, one valid Host, chunked alone.
             var request1 = (RequestHead)parsed;
             var parts = line.Split(' ');
             Require(parts.Length == 3, $"request line '{line}' is not three parts");
             Require(parts[0].Length > 0 && parts[0].All(c => IsTchar((byte)c)) && parts[0] != "CONNECT", $"method '{parts[0]}'");
-            Require(parts[1].StartsWith('/') && parts[1].All(c => c > 0x20 && c != 0x7F), $"target '{parts[1]}'");
+            Require((parts[1].StartsWith('/') || (parts[1] == "*" && parts[0] == "OPTIONS")) && parts[1].All(c => c > 0x20 && c != 0x7F), $"target '{parts[1]}'");
             Require(parts[2] == "HTTP/1.1", $"version '{parts[2]}'");
             Require(hosts == 1, "Ok request without exactly one Host");
             foreach (var field in fields)

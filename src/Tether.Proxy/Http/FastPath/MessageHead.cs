@@ -90,6 +90,29 @@ internal abstract class MessageHead
             }
         }
 
+        if (!ConnectionOther)
+        {
+            return false;
+        }
+
+        // More options than kept (a node's answer; such a request goes to Kestrel): every Connection field is read again.
+        foreach (ref readonly var connection in Fields)
+        {
+            if (connection.Kind != FieldKind.Connection)
+            {
+                continue;
+            }
+
+            var options = new Http1Syntax.ListEnumerator(head.Slice(connection.ValueStart, connection.ValueLength));
+            while (options.MoveNext())
+            {
+                if (options.Current.Length == name.Length && System.Text.Ascii.EqualsIgnoreCase(options.Current, name))
+                {
+                    return true;
+                }
+            }
+        }
+
         return false;
     }
 
@@ -237,6 +260,14 @@ internal abstract class MessageHead
         {
             count++;
             lastChunked = Http1Syntax.EqualsIgnoreCase(codings.Current, "chunked"u8);
+        }
+
+        if (count == 0)
+        {
+            // An empty field adds no coding to the list (RFC 9110 section 5.6.1: empty elements do not count); alone,
+            // it frames nothing and is refused (a request: 400; an answer: read until the close).
+            OtherTransferCoding |= !Chunked && !FinalChunked;
+            return;
         }
 
         FinalChunked = lastChunked;
