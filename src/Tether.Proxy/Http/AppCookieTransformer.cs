@@ -21,7 +21,7 @@ internal sealed class AppCookieTransformer(LoadBalancerRuntime runtime, int node
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
-        var result = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
+        var result = await ForwardingTransformer.Instance.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
         if (proxyResponse is null || !proxyResponse.Headers.TryGetValues(HeaderNames.SetCookie, out var lines))
         {
             return result;

@@ -68,6 +68,9 @@ public static class ForwardingSpec
         return Encoding.Latin1.GetBytes(head.ToString());
     }
 
+    /// <summary>Host, Content-Length and Transfer-Encoding: never removed, even when a Connection option names them.</summary>
+    public static bool IsNeverRemoved(string name) => NeverRemoved.Contains(name);
+
     /// <summary>The field names the client's <c>Connection</c> options name (lower case).</summary>
     public static HashSet<string> ConnectionOptions(GeneratedRequest request) =>
         new(request.Fields.Where(f => string.Equals(f.Name, "Connection", StringComparison.OrdinalIgnoreCase))

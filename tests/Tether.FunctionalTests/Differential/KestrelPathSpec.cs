@@ -21,13 +21,25 @@ public static class KestrelPathSpec
         request.Closes && request.Fields.Where(f => string.Equals(f.Name, "Connection", StringComparison.OrdinalIgnoreCase))
             .SelectMany(f => f.Value.Split(',')).Any(o => string.Equals(o.Trim(' '), "close", StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>Whether Kestrel keeps the client's <c>Connection</c> value as sent. Kestrel's <c>ParseConnection</c>
+    /// recognizes an option as <c>keep-alive</c>, <c>close</c> or <c>upgrade</c> (any case) when only spaces (not tabs)
+    /// surround it, and when exactly one of the three kinds is found, replaces the whole value with it.</summary>
+    public static bool KeepsConnectionValue(GeneratedRequest request)
+    {
+        var kinds = request.Fields.Where(f => string.Equals(f.Name, "Connection", StringComparison.OrdinalIgnoreCase))
+            .SelectMany(f => f.Value.Split(',')).Select(o => o.Trim(' ').ToLowerInvariant())
+            .Where(o => o is "keep-alive" or "close" or "upgrade").Distinct().Count();
+        return kinds != 1;
+    }
+
     /// <summary>
     /// The fields the node must receive for <paramref name="request"/> through Kestrel + YARP, normalized. As
     /// <see cref="ForwardingSpec.FastPathHead"/> except (seen by experiment):
     /// <list type="bullet">
-    /// <item>fields named by a <c>Connection</c> option are forwarded (YARP drops only its fixed hop-by-hop list);</item>
-    /// <item><c>X-Forwarded-For</c>: the client's values joined with ", " as Kestrel holds them, empty ones included
-    /// (<c>a, , 127.0.0.1</c>), then the client address;</item>
+    /// <item>fields named by a <c>Connection</c> option are dropped only when Kestrel hands Tether the client's value:
+    /// Kestrel replaces the value with the single option it acts on when it finds exactly one kind of
+    /// <c>keep-alive</c>, <c>close</c> or <c>upgrade</c> (see <see cref="KeepsConnectionValue"/>), and the named
+    /// fields then pass;</item>
     /// <item><c>Transfer-Encoding</c> is HttpClient's own: <c>chunked</c> in lower case whatever the client's case;</item>
     /// <item>a <c>POST</c> or <c>PUT</c> without a body gets <c>Content-Length: 0</c> (HttpClient's);</item>
     /// <item>repeated <c>User-Agent</c> lines arrive as one, joined with a space (see <see cref="Normalize"/>).</item>
@@ -35,6 +47,7 @@ public static class KestrelPathSpec
     /// </summary>
     public static SortedDictionary<string, string> Fields(GeneratedRequest request, string clientAddress, int listenerPort)
     {
+        var named = KeepsConnectionValue(request) ? ForwardingSpec.ConnectionOptions(request) : [];
         var fields = new List<FieldLine>();
         var forwardedFor = new List<string>();
         var contentLength = false;
@@ -47,7 +60,16 @@ public static class KestrelPathSpec
 
             if (string.Equals(field.Name, "X-Forwarded-For", StringComparison.OrdinalIgnoreCase))
             {
-                forwardedFor.Add(field.Value);
+                if (field.Value.Length > 0)
+                {
+                    forwardedFor.Add(field.Value);
+                }
+
+                continue;
+            }
+
+            if (named.Contains(field.Name) && !ForwardingSpec.IsNeverRemoved(field.Name))
+            {
                 continue;
             }
 
