@@ -1049,7 +1049,8 @@ internal sealed class Http1Connection
 
     private void SetPhase(Phase phase)
     {
-        _phaseSince = Environment.TickCount64;
+        // The time first, the phase last (a volatile write, a release): a heartbeat that sees the new phase sees its time too.
+        Volatile.Write(ref _phaseSince, Environment.TickCount64);
         _phase = (int)phase;
     }
 
@@ -1057,9 +1058,12 @@ internal sealed class Http1Connection
     /// requests or too slow to send a head, and cuts a node connection that is too slow to connect or to answer.</summary>
     private void OnHeartbeat()
     {
+        // The phase first, its time after (SetPhase writes them the other way round): reading the time first could
+        // pair a new phase with the previous phase's start and close a client that was idle for a moment only.
+        var phase = (Phase)_phase;
         var elapsed = Environment.TickCount64 - Volatile.Read(ref _phaseSince);
         var options = _owner.Options;
-        switch ((Phase)_phase)
+        switch (phase)
         {
             case Phase.Idle when elapsed > options.KeepAliveTimeoutSeconds * 1000L:
                 _owner.CountKeepAliveTimeout();
