@@ -86,7 +86,7 @@ public sealed class Http1NodeConnectionTests(Http1NodeConnectionFixture fixture)
         var (id, port) = await tether.CreateLoadBalancerAsync("ROUND_ROBIN", fixture.Backends.Take(1));
         using var busy = await RawHttpConnection.ConnectAsync(port);
         await busy.SendAsync("GET /slow?ms=3000 HTTP/1.1\r\nHost: h\r\n\r\n");
-        await Task.Delay(300);
+        await WaitForRequestsInFlightAsync(tether, id, 1);
 
         using var queued = await RawHttpConnection.ConnectAsync(port);
         var refused = await queued.RoundTripAsync("GET /echo HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -108,10 +108,10 @@ public sealed class Http1NodeConnectionTests(Http1NodeConnectionFixture fixture)
         {
             MaxConnectionsPerNode = 1, NodeQueueTimeoutSeconds = 10, ShutdownTimeoutSeconds = 5,
         });
-        var (_, port) = await tether.CreateLoadBalancerAsync("ROUND_ROBIN", fixture.Backends.Take(1));
+        var (id, port) = await tether.CreateLoadBalancerAsync("ROUND_ROBIN", fixture.Backends.Take(1));
         using var busy = await RawHttpConnection.ConnectAsync(port);
-        await busy.SendAsync("GET /slow?ms=500 HTTP/1.1\r\nHost: h\r\n\r\n");
-        await Task.Delay(100);
+        await busy.SendAsync("GET /slow?ms=1500 HTTP/1.1\r\nHost: h\r\n\r\n");
+        await WaitForRequestsInFlightAsync(tether, id, 1);
 
         using var queued = await RawHttpConnection.ConnectAsync(port);
         var response = await queued.RoundTripAsync("GET /echo HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -171,6 +171,18 @@ public sealed class Http1NodeConnectionTests(Http1NodeConnectionFixture fixture)
         }
 
         Assert.True(condition(), "the condition was not met within 5 s");
+    }
+
+    /// <summary>Waits (up to 10 s) until the load balancer has <paramref name="count"/> requests in flight to its nodes
+    /// (<c>currentConn</c>): the slow request holds the node's one connection, whatever the machine's load.</summary>
+    private static async Task WaitForRequestsInFlightAsync(TetherInstance tether, int id, long count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await tether.GetJsonAsync($"loadbalancers/{id}/stats"))["currentConn"]!.GetValue<long>() < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"fewer than {count} requests in flight after 10 s");
+            await Task.Delay(20);
+        }
     }
 }
 
