@@ -10,6 +10,7 @@
 #   -h, --help          the drill's own help
 # Exit: 0 PASS, 1 FAIL, 2 setup failed.
 set -uo pipefail
+export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ in the repository
 DRILL_NAME="${DRILL_NAME:?}"
 drills_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$drills_dir/.." && pwd)"
