@@ -9,8 +9,9 @@ access list items added / removed, connection logging on / off, connection throt
 removed.  The changes keep at least two ENABLED PRIMARY nodes, never refuse 127.0.0.1 and never move the port, so
 every request should be answered 200 by a node.
 
-A request fails when it gets anything but a 200 from a backend, when the backend that answered was not an ENABLED or
-DRAINING node of the load balancer at any moment while the request was under way, or on a connection error.  A
+A request fails when it gets anything but a 200 from a backend, when the backend that answered was not an ENABLED
+node of the load balancer (or a DRAINING one while persistence was on) at any moment while the request was under way,
+or on a connection error.  A
 request made on a keep-alive connection that the other side had closed, failing before any byte of an answer, is
 retried once on a new connection (what HTTP clients do with an idempotent request) and counted as such.
 At the end the load balancer's configuration (GET) must equal the drill's model of it.
@@ -144,7 +145,9 @@ class Model:
         self.errorpage = None
 
     def allowed_ports(self):
-        return {n["port"] for n in self.nodes.values() if n["condition"] in ("ENABLED", "DRAINING")}
+        """ENABLED nodes; DRAINING ones only while persistence is on (they take only pinned requests)."""
+        allowed = ("ENABLED", "DRAINING") if self.persistence else ("ENABLED",)
+        return {n["port"] for n in self.nodes.values() if n["condition"] in allowed}
 
     def enabled_primary(self, without=()):
         return [i for i, n in self.nodes.items()
@@ -243,7 +246,7 @@ def run(drill, a, rng, seed):
             elif backend is None:
                 failures.append("200 not from a backend")
             elif backend not in history.allowed_between(start, end):
-                failures.append(f"answered by 127.0.0.1:{backend}, not a node in the configuration then")
+                failures.append(f"answered by 127.0.0.1:{backend}, not an ENABLED node (or DRAINING with persistence) then")
             else:
                 ok += 1
 
@@ -367,11 +370,11 @@ def pick_change(tether, model, rng, base, backend_ports):
             return kind, "DELETE", f"{base}/sessionpersistence", None, lambda _a: setattr(model, "persistence", None)
         if kind == "monitor-set":
             if rng.random() < 0.5:
-                mon = {"type": "CONNECT", "delay": rng.randint(1, 10), "timeout": rng.randint(1, 5),
-                       "attemptsBeforeDeactivation": rng.randint(1, 3)}
+                mon = {"type": "CONNECT", "delay": rng.randint(1, 10), "timeout": rng.randint(3, 5),
+                       "attemptsBeforeDeactivation": rng.randint(2, 3)}
             else:
-                mon = {"type": "HTTP", "delay": rng.randint(1, 10), "timeout": rng.randint(1, 5),
-                       "attemptsBeforeDeactivation": rng.randint(1, 3), "path": "/", "statusRegex": "^200$"}
+                mon = {"type": "HTTP", "delay": rng.randint(1, 10), "timeout": rng.randint(3, 5),
+                       "attemptsBeforeDeactivation": rng.randint(2, 3), "path": "/", "statusRegex": "^200$"}
             return kind, "PUT", f"{base}/healthmonitor", {"healthMonitor": mon}, \
                 lambda _a, t=mon["type"]: setattr(model, "monitor", t)
         if kind == "monitor-remove" and model.monitor:
