@@ -274,7 +274,10 @@ def run(drill, a, seed):
         after = site.stats()
         routed = after[0] > before[0] or after[1] > before[1]
         if http_cookie:
-            routed = routed and site.cookie_name not in cookies
+            # no new cookie, or the same session re-issued (a cookie a tenth of persistenceTimeout old is refreshed)
+            sent = parse(header.split("=", 1)[1])
+            new = parse(cookies[site.cookie_name]) if site.cookie_name in cookies else None
+            routed = routed and (new is None or (sent is not None and new["session"] == sent["session"]))
         return status == 200 and routed
 
     def controls():
