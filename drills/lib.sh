@@ -68,7 +68,8 @@ drill_find_dll() {
 }
 
 # drill_exec SCRIPT.py: unless --help was asked, checks the tools, builds or finds Tether, then runs the python drill
-# (exec: its exit code is the drill's) under a watchdog of WATCHDOG seconds (SIGTERM, then SIGKILL 30 s later).
+# (exec: its exit code is the drill's) under a watchdog of WATCHDOG seconds (SIGTERM, then SIGKILL 30 s later;
+# --foreground keeps the drill in the terminal's process group, so that Ctrl-C reaches it).
 drill_exec() {
   local script="$1" watchdog="${2:-3600}" a
   for a in "${PASS_ARGS[@]+"${PASS_ARGS[@]}"}"; do
@@ -76,6 +77,6 @@ drill_exec() {
   done
   drill_tools
   drill_find_dll
-  exec timeout -k 30 "$watchdog" python3 "$drills_dir/$script" --tether-dll "$TETHER_DLL" \
+  exec timeout --foreground -k 30 "$watchdog" python3 "$drills_dir/$script" --tether-dll "$TETHER_DLL" \
     "${PASS_ARGS[@]+"${PASS_ARGS[@]}"}"
 }
