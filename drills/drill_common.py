@@ -147,7 +147,7 @@ class Tether:
     def db_path(self):
         return os.path.join(self.data_dir, "tether.db")
 
-    def start(self, ready_timeout=60.0):
+    def start(self, ready_timeout=120.0):
         with open(self.log_path, "ab") as out:
             out.write(f"==== start {self.starts + 1} at {time.strftime('%H:%M:%S', time.gmtime())} ====\n".encode())
             out.flush()
