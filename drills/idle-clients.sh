@@ -31,6 +31,7 @@ BACKENDS=3
 MAX_NODE=""
 KEEP=0
 BUILD=1
+TETHER_DLL=""
 SETTINGS=()
 
 usage() {
@@ -45,6 +46,7 @@ usage: drills/idle-clients.sh [options]
                                repeatable)
   --backends B                 number of backends (default 3)
   --no-build                   use the last Release build (src/Tether/bin/Release)
+  --tether-dll PATH            use this tether.dll (an already built Tether, e.g. the test project's output); no build
   --keep                       keep the temporary directory (Tether's log, data) and print its path
 TXT
 }
@@ -59,6 +61,7 @@ while [ $# -gt 0 ]; do
     --setting) SETTINGS+=("$2"); shift 2 ;;
     --backends) BACKENDS="$2"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
+    --tether-dll) TETHER_DLL="$2"; BUILD=0; shift 2 ;;
     --keep) KEEP=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "idle-clients: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -68,6 +71,11 @@ for v in CLIENTS EXTRA CONCURRENCY BACKENDS ${MAX_NODE:+MAX_NODE}; do
   case "${!v}" in ''|*[!0-9]*) echo "idle-clients: $v must be a whole number (got '${!v}')" >&2; exit 2 ;; esac
 done
 [ "$CONCURRENCY" -ge 1 ] && [ "$BACKENDS" -ge 1 ] && [ "$CLIENTS" -ge 1 ] || { echo "idle-clients: counts must be at least 1" >&2; exit 2; }
+
+if [ -n "$TETHER_DLL" ]; then
+  [ -f "$TETHER_DLL" ] || { echo "idle-clients: --tether-dll: no file '$TETHER_DLL'" >&2; exit 2; }
+  TETHER_DLL="$(cd "$(dirname "$TETHER_DLL")" && pwd)/$(basename "$TETHER_DLL")"
+fi
 
 log() { printf '[idle-clients %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 2; }
@@ -161,8 +169,12 @@ if [ "$BUILD" = 1 ]; then
     die "build failed"
   fi
 fi
-dll="$(timeout 120 dotnet msbuild src/Tether/Tether.csproj -nologo -getProperty:TargetPath -p:Configuration=Release 2>/dev/null | tail -n 1)"
-[ -f "$dll" ] || die "no Tether build at '$dll' (run without --no-build)"
+if [ -n "$TETHER_DLL" ]; then
+  dll="$TETHER_DLL"
+else
+  dll="$(timeout 120 dotnet msbuild src/Tether/Tether.csproj -nologo -getProperty:TargetPath -p:Configuration=Release 2>/dev/null | tail -n 1)"
+  [ -f "$dll" ] || die "no Tether build at '$dll' (run without --no-build)"
+fi
 
 read -r -a ports <<<"$(timeout 30 python3 "$here/idle_clients.py" ports $((BACKENDS + 2)))" || die "no free ports"
 [ "${#ports[@]}" -eq $((BACKENDS + 2)) ] || die "no free ports"
