@@ -184,14 +184,15 @@ internal sealed class AccessControl : IAsyncDisposable
     /// <summary>True when <paramref name="connection"/> was accepted over the throttle limit (one dictionary lookup).</summary>
     public static bool IsOverLimit(ConnectionContext connection) => connection.Items.ContainsKey(OverLimitKey);
 
-    /// <summary>Writes Tether's own error answer with the load balancer's error page (text/html).</summary>
+    /// <summary>Writes Tether's own error answer with the load balancer's error page for <paramref name="status"/>
+    /// (text/html; <see cref="AccessPolicy.ErrorPageFor"/>).</summary>
     public static Task WriteErrorPageAsync(AccessPolicy policy, HttpContext context, int status)
     {
         var response = context.Response;
         response.StatusCode = status;
         response.ContentType = "text/html; charset=utf-8";
         response.Headers.CacheControl = "no-store";
-        var page = policy.ErrorPage;
+        var page = policy.ErrorPageFor(status);
         response.ContentLength = page.Length;
         return response.Body.WriteAsync(page, 0, page.Length, context.RequestAborted);
     }

@@ -34,8 +34,12 @@ internal sealed class HttpProxyHandler
         _forwarder = forwarder;
         _options = options;
         _client = new ForwardingClient(runtime.Snapshot.Config.TimeoutSeconds, options);
+        Errors = new GatewayErrorLog(runtime, logger);
         FastPath = new FastPath.Http1Forwarder(this, runtime, options, access, logger);
     }
+
+    /// <summary>The rate-limited log of Tether's own 502/503/504 answers on both data paths (events 1010-1012).</summary>
+    public GatewayErrorLog Errors { get; }
 
     /// <summary>The HTTP/1.1 fast path of this load balancer (issue 4); requests it hands over come to
     /// <see cref="HandleAsync"/>.</summary>
@@ -71,6 +75,7 @@ internal sealed class HttpProxyHandler
             {
                 rejected = true;
                 context.Response.Headers.Connection = "close";
+                Errors.Report(StatusCodes.Status503ServiceUnavailable, GatewayErrorReason.ConnectionThrottled, null);
                 await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable).ConfigureAwait(false);
                 return;
             }
@@ -92,6 +97,8 @@ internal sealed class HttpProxyHandler
             selection = Select(context, snapshot);
             decided = true;
             var attempt = 0;
+            var failedReason = GatewayErrorReason.NoNodeAvailable;
+            NodeState? failedNode = null;
             while (true)
             {
                 var node = selection.Node;
@@ -103,9 +110,20 @@ internal sealed class HttpProxyHandler
                         _runtime.Statistics.CountFailedRetry();
                     }
 
-                    await WriteErrorAsync(context, selection.Outcome == SelectionOutcome.RejectedNoFallback || attempt > 0
+                    var status = selection.Outcome == SelectionOutcome.RejectedNoFallback || attempt > 0
                         ? StatusCodes.Status502BadGateway
-                        : StatusCodes.Status503ServiceUnavailable).ConfigureAwait(false);
+                        : StatusCodes.Status503ServiceUnavailable;
+                    if (attempt > 0)
+                    {
+                        Errors.Report(status, failedReason, failedNode);
+                    }
+                    else
+                    {
+                        Errors.Report(status, selection.Outcome == SelectionOutcome.RejectedNoFallback
+                            ? GatewayErrorReason.PersistenceRejected : GatewayErrorReason.NoNodeAvailable, null);
+                    }
+
+                    await WriteErrorAsync(context, status).ConfigureAwait(false);
                     return;
                 }
 
@@ -139,7 +157,8 @@ internal sealed class HttpProxyHandler
                     return;
                 }
 
-                var connectFailed = OnForwardError(context, node, error);
+                var connectFailed = OnForwardError(context, node, error, out failedReason);
+                failedNode = node;
                 if (!context.Response.HasStarted)
                 {
                     // Tether's own 502/504 answer must not pin the client to the node that just failed.
@@ -151,6 +170,11 @@ internal sealed class HttpProxyHandler
                 if (!connectFailed || attempt > 0 || !snapshot.FallbackEnabled || context.Response.HasStarted || HasBody(context.Request))
                 {
                     CountAnswer(context, snapshot, node, started);
+                    if (!context.Response.HasStarted && context.Response.StatusCode is >= 502 and <= 504)
+                    {
+                        Errors.Report(context.Response.StatusCode, failedReason, node);
+                    }
+
                     if (_access is not null && !context.Response.HasStarted && context.Response.StatusCode >= 500)
                     {
                         // The forwarder set 502/504 without a body: Tether's own answer carries the error page.
@@ -316,7 +340,11 @@ internal sealed class HttpProxyHandler
         request.ContentLength > 0 || (request.ContentLength is null && request.Headers.ContainsKey(HeaderNames.TransferEncoding));
 
     /// <returns>True when the node failed to accept the connection (the request never reached it).</returns>
-    private bool OnForwardError(HttpContext context, NodeState node, ForwarderError error)
+    /// <param name="context">The request.</param>
+    /// <param name="node">The node that failed.</param>
+    /// <param name="error">YARP's error.</param>
+    /// <param name="reason">What the failure says about the node, for Tether's 502/504 log line.</param>
+    private bool OnForwardError(HttpContext context, NodeState node, ForwarderError error, out GatewayErrorReason reason)
     {
         // Passive health (issue 3): a node that refuses connections or does not accept them in time is held out of rotation for a while,
         // so that persistence falls back on a real failure. Client-side aborts say nothing about the node.
@@ -324,6 +352,9 @@ internal sealed class HttpProxyHandler
         // Only a failed connect holds the node out: one slow answer (a data timeout, 504) says the request was slow,
         // not that the node is gone, and holding the node out for it would turn one slow report into 503s for all.
         var connectFailed = error == ForwarderError.Request && IsConnectFailure(exception);
+        reason = connectFailed
+            ? IsTimeout(exception) ? GatewayErrorReason.ConnectTimeout : IsRefused(exception) ? GatewayErrorReason.ConnectRefused : GatewayErrorReason.ConnectFailed
+            : error == ForwarderError.RequestTimedOut ? GatewayErrorReason.NodeTimeout : GatewayErrorReason.NodeBroken;
         if (connectFailed)
         {
             node.Counters.CountFailure(IsTimeout(exception) ? NodeFailure.ConnectTimeout : NodeFailure.ConnectError);
@@ -350,6 +381,19 @@ internal sealed class HttpProxyHandler
         return false;
     }
 
+    private static bool IsRefused(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool IsConnectFailure(Exception? exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
@@ -363,8 +407,8 @@ internal sealed class HttpProxyHandler
         return false;
     }
 
-    /// <summary>Tether's own 502/503 answer: the load balancer's error page (text/html; the default page unless a
-    /// custom one is set), or plain text when the handler has no access control (unit tests).</summary>
+    /// <summary>Tether's own 502/503/504 answer: the load balancer's error page (text/html; the default page that names
+    /// the status unless a custom one is set), or plain text when the handler has no access control (unit tests).</summary>
     private Task WriteErrorAsync(HttpContext context, int status)
     {
         if (_access is { } access)
@@ -375,7 +419,12 @@ internal sealed class HttpProxyHandler
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
-        return context.Response.WriteAsync(status == StatusCodes.Status502BadGateway ? "502 Bad Gateway\n" : "503 Service Unavailable\n");
+        return context.Response.WriteAsync(status switch
+        {
+            StatusCodes.Status502BadGateway => "502 Bad Gateway\n",
+            StatusCodes.Status504GatewayTimeout => "504 Gateway Timeout\n",
+            _ => "503 Service Unavailable\n",
+        });
     }
 }
 

@@ -300,6 +300,8 @@ internal sealed class Http1Connection
         var runtime = _owner.Runtime;
         var hasBody = _request.ContentLength > 0 || _request.Chunked;
         var attempt = 0;
+        var failedReason = GatewayErrorReason.NoNodeAvailable;
+        NodeState? failedNode = null;
         while (true)
         {
             var node = selection.Node;
@@ -314,6 +316,9 @@ internal sealed class Http1Connection
                 }
 
                 var code = selection.Outcome == SelectionOutcome.RejectedNoFallback || attempt > 0 ? 502 : 503;
+                _owner.ReportError(code, attempt > 0 ? failedReason
+                    : selection.Outcome == SelectionOutcome.RejectedNoFallback ? GatewayErrorReason.PersistenceRejected : GatewayErrorReason.NoNodeAvailable,
+                    attempt > 0 ? failedNode : null);
                 return await WriteErrorAsync(code, closeAfter: hasBody).ConfigureAwait(false);
             }
 
@@ -339,6 +344,9 @@ internal sealed class Http1Connection
                 case Exchange.ConnectFailed:
                     node.Counters.CountFailure(_timedOut ? NodeFailure.ConnectTimeout : NodeFailure.ConnectError);
                     node.Counters.MarkUnavailable(runtime.Time.GetTimestamp() + (_owner.Options.PassiveFailureHoldSeconds * runtime.Time.TimestampFrequency));
+                    failedReason = _timedOut ? GatewayErrorReason.ConnectTimeout
+                        : _connectError == SocketError.ConnectionRefused ? GatewayErrorReason.ConnectRefused : GatewayErrorReason.ConnectFailed;
+                    failedNode = node;
                     _timedOut = false;
                     if (attempt == 0 && snapshot.FallbackEnabled && !hasBody)
                     {
@@ -348,13 +356,16 @@ internal sealed class Http1Connection
                     }
 
                     _owner.CountAnswer(snapshot, node, 502, started);
+                    _owner.ReportError(502, failedReason, node);
                     return await WriteErrorAsync(502, closeAfter: hasBody).ConfigureAwait(false);
                 case Exchange.TimedOut:
                     node.Counters.CountFailure(NodeFailure.DataTimeout);
                     _owner.CountAnswer(snapshot, node, 504, started);
+                    _owner.ReportError(504, GatewayErrorReason.NodeTimeout, node);
                     return await WriteErrorAsync(504, closeAfter: true).ConfigureAwait(false);
                 case Exchange.BadGateway:
                     _owner.CountAnswer(snapshot, node, 502, started);
+                    _owner.ReportError(502, GatewayErrorReason.NodeBroken, node);
                     return await WriteErrorAsync(502, closeAfter: true).ConfigureAwait(false);
                 case Exchange.NoConnection:
                     // Tether's own limit (or the process's), not the node's failure: 503, and the node stays in rotation.
@@ -374,6 +385,9 @@ internal sealed class Http1Connection
     }
 
     private bool _closeAfterResponse;
+
+    // The socket error of the last failed connect (ConnectionRefused: the node refused).
+    private SocketError _connectError;
 
     // What the connection log line of the request says: the node, the status code the client got (-1, logged "-":
     // none, the connection was cut), how persistence decided.
@@ -422,6 +436,7 @@ internal sealed class Http1Connection
                 }
                 catch (Exception e) when (e is SocketException or ObjectDisposedException)
                 {
+                    _connectError = e is SocketException socket ? socket.SocketErrorCode : SocketError.OperationAborted;
                     _active = null;
                     backend.Dispose();
                     return Exchange.ConnectFailed;
@@ -1035,7 +1050,7 @@ internal sealed class Http1Connection
     {
         _answeredStatus = status;
         closeAfter |= _closeRequested || _request.ConnectionClose;
-        var page = _owner.ErrorPage;
+        var page = _owner.ErrorPage(status);
         var head = string.Concat(
             status switch { 502 => "HTTP/1.1 502 Bad Gateway", 503 => "HTTP/1.1 503 Service Unavailable", _ => "HTTP/1.1 504 Gateway Timeout" },
             "\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: ",

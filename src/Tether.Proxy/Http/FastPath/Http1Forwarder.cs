@@ -47,10 +47,9 @@ internal sealed class Http1Forwarder : IDisposable
     /// <summary>The connect timeout (the proxy's, capped by the load balancer's timeout), in milliseconds.</summary>
     public long ConnectTimeoutMs => Math.Min(Options.ConnectTimeoutSeconds, Runtime.Snapshot.Config.TimeoutSeconds) * 1000L;
 
-    /// <summary>The load balancer's error page (UTF-8).</summary>
-    public byte[] ErrorPage => _access?.Policy.ErrorPage ?? DefaultErrorPage;
-
-    private static readonly byte[] DefaultErrorPage = System.Text.Encoding.UTF8.GetBytes(ErrorPages.Default);
+    /// <summary>The load balancer's error page of <paramref name="status"/> (UTF-8): the custom page, or the default
+    /// that names the status.</summary>
+    public byte[] ErrorPage(int status) => _access?.Policy.ErrorPageFor(status) ?? Access.AccessPolicy.DefaultPage(status);
 
     /// <summary>The connection middleware of an HTTP listener, placed after TLS (when any): a connection negotiated
     /// as HTTP/2, or accepted over the connection throttle, goes straight to Kestrel's HTTP stack; the others are
@@ -132,6 +131,10 @@ internal sealed class Http1Forwarder : IDisposable
                 : $"{Options.MaxConnectionsPerNode} connections open (Proxy:MaxConnectionsPerNode) and none came free within {Options.NodeQueueTimeoutSeconds} s",
             unlogged);
     }
+
+    /// <summary>Logs (rate-limited) Tether's own answer of <paramref name="status"/> (502/503/504) for
+    /// <paramref name="reason"/> about <paramref name="node"/> (null: none); see <see cref="GatewayErrorLog"/>.</summary>
+    public void ReportError(int status, GatewayErrorReason reason, NodeState? node) => _handler.Errors.Report(status, reason, node);
 
     /// <summary>A client connection was closed after <see cref="ProxyOptions.KeepAliveTimeoutSeconds"/> idle.</summary>
     public void CountKeepAliveTimeout() => Runtime.CountKeepAliveTimeout();
