@@ -66,14 +66,20 @@ internal sealed class HttpProxyHandler
     {
         var policy = _access?.Policy;
         var logStarted = policy is { LoggingEnabled: true } ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        var counter = logStarted != 0 ? Access.BodyCounter.Attach(context) : null;
         Selection selection = default;
         var decided = false;
         var rejected = false;
+        var termination = Access.AccessLogTermination.Normal;
+        NodeState? failedNode = null;
+        long forwardStarted = 0;
+        var nodeAnswered = false;
         try
         {
             if (policy is not null && Access.AccessControl.IsOverLimit(policy, context))
             {
                 rejected = true;
+                termination = Access.AccessLogTermination.ProxyRefused;
                 context.Response.Headers.Connection = "close";
                 Errors.Report(StatusCodes.Status503ServiceUnavailable, GatewayErrorReason.ConnectionThrottled, null);
                 await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable).ConfigureAwait(false);
@@ -82,6 +88,7 @@ internal sealed class HttpProxyHandler
 
             if (IsNotImplemented(context))
             {
+                termination = Access.AccessLogTermination.ProxyRefused;
                 context.Response.StatusCode = StatusCodes.Status501NotImplemented;
                 context.Response.Headers.Connection = "close";
                 return;
@@ -98,7 +105,6 @@ internal sealed class HttpProxyHandler
             decided = true;
             var attempt = 0;
             var failedReason = GatewayErrorReason.NoNodeAvailable;
-            NodeState? failedNode = null;
             while (true)
             {
                 var node = selection.Node;
@@ -116,9 +122,12 @@ internal sealed class HttpProxyHandler
                     if (attempt > 0)
                     {
                         Errors.Report(status, failedReason, failedNode);
+                        termination = TerminationOf(failedReason);
                     }
                     else
                     {
+                        termination = selection.Outcome == SelectionOutcome.RejectedNoFallback
+                            ? Access.AccessLogTermination.ProxyRefused : Access.AccessLogTermination.NodeConnect;
                         Errors.Report(status, selection.Outcome == SelectionOutcome.RejectedNoFallback
                             ? GatewayErrorReason.PersistenceRejected : GatewayErrorReason.NoNodeAvailable, null);
                     }
@@ -143,6 +152,7 @@ internal sealed class HttpProxyHandler
                         ? _appCookieTransformers.For(snapshot, node, _runtime)
                         : ForwardingTransformer.Instance;
                     started = _runtime.Time.GetTimestamp();
+                    forwardStarted = counter is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
                     error = await _forwarder.SendAsync(context, node.DestinationPrefix, client.Invoker, client.RequestConfig, transformer).ConfigureAwait(false);
                 }
                 finally
@@ -152,6 +162,7 @@ internal sealed class HttpProxyHandler
 
                 if (error == ForwarderError.None)
                 {
+                    nodeAnswered = true;
                     node.Counters.MarkAvailable();
                     CountAnswer(context, snapshot, node, started);
                     return;
@@ -159,6 +170,15 @@ internal sealed class HttpProxyHandler
 
                 var connectFailed = OnForwardError(context, node, error, out failedReason);
                 failedNode = node;
+                nodeAnswered = context.Response.HasStarted;
+                termination = error switch
+                {
+                    ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.RequestBodyClient
+                        or ForwarderError.ResponseBodyCanceled or ForwarderError.ResponseBodyClient => Access.AccessLogTermination.ClientAborted,
+                    _ when context.Response.HasStarted => error == ForwarderError.RequestTimedOut
+                        ? Access.AccessLogTermination.NodeDataTimeout : Access.AccessLogTermination.NodeData,
+                    _ => TerminationOf(failedReason),
+                };
                 if (!context.Response.HasStarted)
                 {
                     // Tether's own 502/504 answer must not pin the client to the node that just failed.
@@ -194,12 +214,42 @@ internal sealed class HttpProxyHandler
         {
             if (logStarted != 0)
             {
-                _access!.LogHttp(policy!, context, decided ? selection.Node : null,
-                    rejected ? Access.AccessLogDecision.Rejected : decided ? Access.AccessControl.DecisionOf(selection.Outcome) : Access.AccessLogDecision.None,
-                    logStarted);
+                LogRequest(context, policy!, counter!, decided ? selection.Node ?? failedNode : null,
+                    rejected ? Access.AccessLogDecision.Rejected
+                        : decided ? Access.AccessControl.DecisionOf(selection.Outcome, _runtime.Snapshot.PersistenceType is not null) : Access.AccessLogDecision.None,
+                    termination, nodeAnswered ? forwardStarted : 0, logStarted);
             }
         }
     }
+
+    /// <summary>Queues the connection log line of a request served on this path. Th and Tc are not measured here
+    /// (Kestrel reads the head, the socket handler connects): -1.</summary>
+    private void LogRequest(HttpContext context, Access.AccessPolicy policy, Access.BodyCounter counter, NodeState? node,
+        Access.AccessLogDecision decision, Access.AccessLogTermination termination, long forwardStarted, long logStarted)
+    {
+        var target = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
+        var query = target.IndexOf('?', StringComparison.Ordinal);
+        var responseMs = forwardStarted != 0 && counter.HeadSent >= forwardStarted
+            ? (int)System.Diagnostics.Stopwatch.GetElapsedTime(forwardStarted, counter.HeadSent).TotalMilliseconds
+            : -1;
+        var connection = context.Connection;
+        var client = connection.RemoteIpAddress is { } address ? new System.Net.IPEndPoint(address, connection.RemotePort) : null;
+        _access!.LogHttp(policy, client, node, context.Request.Method, query < 0 ? target : target[..query],
+            context.Response.StatusCode, counter.BytesIn, counter.BytesOut, new Access.AccessLogTimers(-1, -1, responseMs, 0),
+            decision, context.RequestAborted.IsCancellationRequested && termination == Access.AccessLogTermination.Normal
+                ? Access.AccessLogTermination.ClientAborted : termination, logStarted);
+    }
+
+    /// <summary>The connection log's termination state of a failure reason.</summary>
+    internal static Access.AccessLogTermination TerminationOf(GatewayErrorReason reason) => reason switch
+    {
+        GatewayErrorReason.NoNodeAvailable => Access.AccessLogTermination.NodeConnect,
+        GatewayErrorReason.PersistenceRejected or GatewayErrorReason.ConnectionThrottled => Access.AccessLogTermination.ProxyRefused,
+        GatewayErrorReason.ConnectRefused or GatewayErrorReason.ConnectFailed => Access.AccessLogTermination.NodeConnect,
+        GatewayErrorReason.ConnectTimeout => Access.AccessLogTermination.NodeConnectTimeout,
+        GatewayErrorReason.NodeTimeout => Access.AccessLogTermination.NodeHeadTimeout,
+        _ => Access.AccessLogTermination.NodeHead,
+    };
 
     /// <summary>What a reverse proxy answers 501 to itself (RFC 9110 section 15.6.2), as the fast path does: CONNECT
     /// (Tether is no forward proxy), a request transfer coding other than chunked alone (RFC 9112 section 6.1; Kestrel

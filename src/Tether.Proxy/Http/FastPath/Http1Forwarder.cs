@@ -78,8 +78,10 @@ internal sealed class Http1Forwarder : IDisposable
     public Access.AccessPolicy? LoggingPolicy => _access?.Policy is { LoggingEnabled: true } policy ? policy : null;
 
     /// <summary>Queues the connection log line of one request (see <see cref="Access.AccessLogWriter"/>).</summary>
-    public void Log(Access.AccessPolicy policy, IPEndPoint? client, NodeState? node, int statusCode, SelectionOutcome outcome, long started) =>
-        _access?.LogHttp(policy, client, node, statusCode, Access.AccessControl.DecisionOf(outcome), started);
+    public void Log(Access.AccessPolicy policy, IPEndPoint? client, NodeState? node, int statusCode, SelectionOutcome outcome, string? method, string? path,
+        long bytesIn, long bytesOut, Access.AccessLogTimers timers, Access.AccessLogTermination termination, long started) =>
+        _access?.LogHttp(policy, client, node, method, path, statusCode, bytesIn, bytesOut, timers,
+            Access.AccessControl.DecisionOf(outcome, Runtime.Snapshot.PersistenceType is not null), termination, started);
 
     /// <summary>The pool of <paramref name="node"/>'s keep-alive connections. The map is rebuilt (off the request path
     /// of every other request) when the configuration changed; pools of nodes that left are closed.</summary>
