@@ -160,4 +160,24 @@ public sealed class AuditLogTests(ApiHostFixture fixture) : IClassFixture<ApiHos
         Assert.Equal(["delete", "create"], entries.Select(e => e!["action"]!.GetValue<string>()));
         Assert.Equal(id, entries[0]!["loadBalancerId"]!.GetValue<int>());
     }
+
+    [Fact]
+    public async Task Audit_DatabaseFromBeforeTheAuditLog_GainsItAtStart()
+    {
+        using var directory = new TempDirectory();
+        using (var old = Tether.Management.Storage.TetherStore.Open(directory.Path))
+        {
+            using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={old.DatabasePath};Pooling=False");
+            connection.Open();
+            using var drop = connection.CreateCommand();
+            drop.CommandText = "DROP TABLE audit_log;";
+            drop.ExecuteNonQuery();
+        }
+
+        await using var host = await ApiHost.StartAsync(directory.Path);
+        var api = host.NewAccount();
+        await api.CreateLoadBalancerAsync();
+
+        Assert.Single(Entries(await api.GetAsync("/audit")));
+    }
 }
