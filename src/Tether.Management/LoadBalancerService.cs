@@ -228,9 +228,10 @@ public sealed partial class LoadBalancerService : IDisposable
                 return ApiError.Internal;
             }
 
+            var audits = targets.Select(t => NewAudit(t, null)).ToList();
             try
             {
-                _store.Delete([.. targets.Select(t => t.Id)]);
+                _store.Delete(audits, [.. targets.Select(t => t.Id)]);
             }
             catch (Exception ex)
             {
@@ -240,6 +241,11 @@ public sealed partial class LoadBalancerService : IDisposable
             }
 
             _configs = _configs.RemoveRange(targets.Select(t => t.Id));
+            foreach (var audit in audits)
+            {
+                LogChange(audit);
+            }
+
             return null;
         }
         finally
@@ -444,22 +450,57 @@ public sealed partial class LoadBalancerService : IDisposable
         {
             ManagementLog.ApplyFailed(_logger, ex, next.Id);
             await RevertAsync(previous, next.Id);
+            AuditFailure(previous, next, "the data plane failed to apply the change");
             return ApiError.Internal;
         }
 
+        var audit = NewAudit(previous, next);
         try
         {
-            _store.Save(next);
+            _store.Save(audit, next);
         }
         catch (Exception ex)
         {
             ManagementLog.StoreFailed(_logger, ex, next.Id);
             await RevertAsync(previous, next.Id);
+            AuditFailure(previous, next, "the store write failed");
             return ApiError.Internal;
         }
 
         _configs = _configs.SetItem(next.Id, next);
+        LogChange(audit);
         return null;
+    }
+
+    /// <summary>The audit entry of a change of one load balancer from <paramref name="before"/> to
+    /// <paramref name="after"/> (null: created or deleted), by the caller of the API call being served.</summary>
+    private Audit.AuditEntry NewAudit(LoadBalancerConfig? before, LoadBalancerConfig? after, string outcome = "applied")
+    {
+        var config = after ?? before!;
+        var actor = Audit.AuditActor.Current;
+        var resource = actor?.Resource ?? $"/loadbalancers/{config.Id}";
+        return new Audit.AuditEntry(0, config.AccountId, _time.GetUtcNow(), actor?.TokenId ?? "-", actor?.Method ?? "-", resource,
+            actor?.Action ?? (before is null ? "create" : after is null ? "delete" : "update"), config.Id,
+            Audit.AuditDiff.Compute(before, after), Audit.AuditDiff.Notes(before, after, resource), outcome);
+    }
+
+    /// <summary>One log line per change: who (token id, account) and what (resource, fields, side effects).</summary>
+    private void LogChange(Audit.AuditEntry audit) =>
+        ManagementLog.ConfigurationChanged(_logger, audit.LoadBalancerId, audit.Method, audit.Resource, audit.TokenId, audit.AccountId,
+            audit.Summary());
+
+    /// <summary>Records a change that failed after validation (it changed nothing); a failure to record it is logged
+    /// only.</summary>
+    private void AuditFailure(LoadBalancerConfig? before, LoadBalancerConfig after, string reason)
+    {
+        try
+        {
+            _store.AppendAudit(NewAudit(before, after, $"failed: {reason}; nothing changed"));
+        }
+        catch (Exception ex)
+        {
+            ManagementLog.StoreFailed(_logger, ex, after.Id);
+        }
     }
 
     private async Task RevertAsync(LoadBalancerConfig? previous, int id)

@@ -35,4 +35,7 @@ internal static partial class ManagementLog
 
     [LoggerMessage(3009, LogLevel.Error, "Unhandled error in {Method} {Path}.")]
     public static partial void UnhandledError(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(3010, LogLevel.Information, "Load balancer {Id}: {Method} {Resource} by token {TokenId} (account {AccountId}): {Changes}")]
+    public static partial void ConfigurationChanged(ILogger logger, int id, string method, string resource, string tokenId, int accountId, string changes);
 }

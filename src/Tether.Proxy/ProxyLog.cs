@@ -34,4 +34,14 @@ internal static partial class ProxyLog
 
     [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Reading the cookie signing keys failed; the current keys stay in use")]
     public static partial void CookieKeysReloadFailed(ILogger logger, Exception exception);
+
+    // Tether's own 502/503/504 answers, written through Http.GatewayErrorLog (rate-limited).
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Load balancer {LoadBalancerId}: answered 502 Bad Gateway ({Reason}), node {NodeId} ({Node}); {Count} such answers since the last such line")]
+    public static partial void BadGatewayAnswered(ILogger logger, int loadBalancerId, string reason, string nodeId, string node, long count);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Load balancer {LoadBalancerId}: answered 503 Service Unavailable ({Reason}), node {NodeId} ({Node}); {Count} such answers since the last such line")]
+    public static partial void ServiceUnavailableAnswered(ILogger logger, int loadBalancerId, string reason, string nodeId, string node, long count);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Load balancer {LoadBalancerId}: answered 504 Gateway Timeout ({Reason}), node {NodeId} ({Node}); {Count} such answers since the last such line")]
+    public static partial void GatewayTimeoutAnswered(ILogger logger, int loadBalancerId, string reason, string nodeId, string node, long count);
 }

@@ -146,19 +146,20 @@ public sealed class AccessControlTests(TetherFixture fixture) : IClassFixture<Te
         Assert.Equal(3, lines.Length);
         foreach (var line in lines)
         {
-            var f = line.Split(' ');
-            Assert.Equal(9, f.Length);
-            var time = DateTime.Parse(f[0], CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
-            Assert.EndsWith("Z", f[0]);
+            var f = line.Split(' ', 11);
+            Assert.Equal(11, f.Length);
+            Assert.StartsWith("127.0.0.1:", f[0]);
+            var time = DateTime.Parse(f[1].Trim('[', ']'), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
+            Assert.EndsWith("Z]", f[1]);
             Assert.InRange(time, started, DateTime.UtcNow.AddSeconds(1));
-            Assert.StartsWith("127.0.0.1:", f[1]);
             Assert.Equal(id.ToString(CultureInfo.InvariantCulture), f[2]);
-            Assert.Equal($"127.0.0.1:{backend.Port}", f[3]);
-            Assert.Equal("200", f[4]);
-            Assert.Equal("-", f[5]);
-            Assert.Equal("-", f[6]);
-            Assert.True(int.Parse(f[7], CultureInfo.InvariantCulture) >= 0);
-            Assert.Equal("balanced", f[8]);
+            Assert.EndsWith($"/127.0.0.1:{backend.Port}", f[3]);
+            Assert.True(long.Parse(f[4].Split('/')[3], CultureInfo.InvariantCulture) >= 0);
+            Assert.Equal("200", f[5]);
+            Assert.Equal("0", f[6]);
+            Assert.Equal("none", f[8]);
+            Assert.Equal("--", f[9]);
+            Assert.Equal("\"GET /\"", f[10]);
         }
     }
 
@@ -178,11 +179,13 @@ public sealed class AccessControlTests(TetherFixture fixture) : IClassFixture<Te
 
         var line = Assert.Single(await WaitForLinesAsync(Path.Combine(_tether.DataDirectory, "logs", $"lb-{id}.log"), 1));
         var f = line.Split(' ');
-        Assert.Equal($"127.0.0.1:{backend.Port}", f[3]);
-        Assert.Equal("-", f[4]);
-        Assert.Equal("6", f[5]);
-        Assert.Equal("9", f[6]);
-        Assert.Equal("balanced", f[8]);
+        Assert.EndsWith($"/127.0.0.1:{backend.Port}", f[3]);
+        Assert.Equal("-", f[5]);
+        Assert.Equal("6", f[6]);
+        Assert.Equal("9", f[7]);
+        Assert.Equal("none", f[8]);
+        Assert.Equal("--", f[9]);
+        Assert.Equal("-", f[10]);
     }
 
     private static async Task<string[]> WaitForLinesAsync(string path, int count)

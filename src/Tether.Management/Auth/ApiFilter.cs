@@ -33,6 +33,11 @@ internal sealed class ApiFilter(TokenAuthenticator authenticator, ILogger<ApiFil
                 $"The token does not belong to account {pathAccount}."));
         }
 
+        // Who is calling, for the audit log of the changes this call makes (never the token itself).
+        var resource = http.Request.Path.Value ?? "";
+        var prefix = string.Concat("/v1.0/", pathAccount);
+        Audit.AuditActor.Current = new Audit.AuditActor(TokenAuthenticator.IdOf(headers[0]!), account.Value, http.Request.Method,
+            resource.StartsWith(prefix, StringComparison.Ordinal) ? resource[prefix.Length..] : resource);
         try
         {
             return await next(context);

@@ -15,7 +15,10 @@ namespace Tether.Management.Storage;
 /// Tables (schema version 1, table <c>schema_version</c>): <c>load_balancers(id, account_id, json)</c>,
 /// <c>sequences(name, next)</c>, <c>tokens(token, account_id, created)</c>, <c>cookie_keys(id, secret, created)</c>,
 /// <c>stick_entries(load_balancer_id, persistence_type, key, node_id, last_use)</c> (stick tables kept across restarts;
-/// <c>last_use</c> in Unix milliseconds).
+/// <c>last_use</c> in Unix milliseconds), <c>audit_log(id, account_id, time, token_id, method, resource, action,
+/// load_balancer_id, changes, notes, outcome)</c> (every configuration change through the API; <c>changes</c> and
+/// <c>notes</c> JSON arrays). Tables added since version 1 (<c>audit_log</c>) are created when a database is opened,
+/// so an existing database gains them at the next start; a build without them ignores them.
 /// The database file is created with mode 0600 on Unix: it holds tokens and cookie secrets.
 /// </remarks>
 public sealed class TetherStore : IDisposable, IStickTableStore
@@ -112,6 +115,10 @@ public sealed class TetherStore : IDisposable, IStickTableStore
             CREATE TABLE IF NOT EXISTS stick_entries (load_balancer_id INTEGER NOT NULL, persistence_type TEXT NOT NULL,
                 key BLOB NOT NULL, node_id INTEGER NOT NULL, last_use INTEGER NOT NULL,
                 PRIMARY KEY (load_balancer_id, key));
+            CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, account_id INTEGER NOT NULL,
+                time TEXT NOT NULL, token_id TEXT NOT NULL, method TEXT NOT NULL, resource TEXT NOT NULL, action TEXT NOT NULL,
+                load_balancer_id INTEGER NOT NULL, changes TEXT NOT NULL, notes TEXT NOT NULL, outcome TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS audit_log_account ON audit_log(account_id, id);
             """);
         using (var version = connection.CreateCommand())
         {
@@ -150,10 +157,19 @@ public sealed class TetherStore : IDisposable, IStickTableStore
     }
 
     /// <summary>Inserts or replaces load balancers (one transaction for all).</summary>
-    internal void Save(params IReadOnlyCollection<LoadBalancerConfig> configs)
+    internal void Save(params IReadOnlyCollection<LoadBalancerConfig> configs) => Save(null, configs);
+
+    /// <summary>Inserts or replaces load balancers and appends <paramref name="audit"/> (when given) to the audit log,
+    /// in one transaction: an acknowledged change always has its audit entry.</summary>
+    internal void Save(Audit.AuditEntry? audit, params IReadOnlyCollection<LoadBalancerConfig> configs)
     {
         using var connection = OpenConnection();
         using var transaction = connection.BeginTransaction(deferred: false);
+        if (audit is not null)
+        {
+            InsertAudit(connection, transaction, audit);
+        }
+
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
@@ -175,10 +191,19 @@ public sealed class TetherStore : IDisposable, IStickTableStore
     }
 
     /// <summary>Deletes load balancers by id (one transaction; unknown ids are ignored).</summary>
-    internal void Delete(params IReadOnlyCollection<int> ids)
+    internal void Delete(params IReadOnlyCollection<int> ids) => Delete([], ids);
+
+    /// <summary>Deletes load balancers by id and appends <paramref name="audits"/> to the audit log, in one
+    /// transaction.</summary>
+    internal void Delete(IReadOnlyCollection<Audit.AuditEntry> audits, IReadOnlyCollection<int> ids)
     {
         using var connection = OpenConnection();
         using var transaction = connection.BeginTransaction(deferred: false);
+        foreach (var audit in audits)
+        {
+            InsertAudit(connection, transaction, audit);
+        }
+
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = "DELETE FROM load_balancers WHERE id = $id;";
@@ -345,6 +370,82 @@ public sealed class TetherStore : IDisposable, IStickTableStore
         command.Parameters.AddWithValue("$id", (int)key.Id);
         command.Parameters.Add("$secret", SqliteType.Blob).Value = key.Secret;
         command.Parameters.AddWithValue("$created", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Appends one entry to the audit log (its own transaction), for a change that failed and changed
+    /// nothing.</summary>
+    internal void AppendAudit(Audit.AuditEntry entry)
+    {
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        InsertAudit(connection, transaction, entry);
+        transaction.Commit();
+    }
+
+    /// <summary>One page of <paramref name="accountId"/>'s audit log, newest first: at most <paramref name="limit"/>
+    /// entries with an id below <paramref name="marker"/> (all when null).</summary>
+    internal IReadOnlyList<Audit.AuditEntry> ReadAudit(int accountId, long? marker, int limit)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT id, account_id, time, token_id, method, resource, action, load_balancer_id, changes, notes, outcome
+            FROM audit_log WHERE account_id = $account AND id < $marker ORDER BY id DESC LIMIT $limit;
+            """;
+        command.Parameters.AddWithValue("$account", accountId);
+        command.Parameters.AddWithValue("$marker", marker ?? long.MaxValue);
+        command.Parameters.AddWithValue("$limit", limit);
+        using var reader = command.ExecuteReader();
+        var result = new List<Audit.AuditEntry>();
+        while (reader.Read())
+        {
+            var changes = new List<Audit.AuditChange>();
+            foreach (var c in System.Text.Json.Nodes.JsonNode.Parse(reader.GetString(8))!.AsArray())
+            {
+                changes.Add(new Audit.AuditChange(c!["field"]!.GetValue<string>(), c["old"]?.DeepClone(), c["new"]?.DeepClone()));
+            }
+
+            var notes = System.Text.Json.Nodes.JsonNode.Parse(reader.GetString(9))!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+            result.Add(new Audit.AuditEntry(reader.GetInt64(0), reader.GetInt32(1),
+                DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+                reader.GetString(3), reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.GetInt32(7), changes, notes,
+                reader.GetString(10)));
+        }
+
+        return result;
+    }
+
+    private static void InsertAudit(SqliteConnection connection, SqliteTransaction transaction, Audit.AuditEntry entry)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            INSERT INTO audit_log(account_id, time, token_id, method, resource, action, load_balancer_id, changes, notes, outcome)
+            VALUES ($account, $time, $token, $method, $resource, $action, $lb, $changes, $notes, $outcome);
+            """;
+        var changes = new System.Text.Json.Nodes.JsonArray();
+        foreach (var c in entry.Changes)
+        {
+            changes.Add(new System.Text.Json.Nodes.JsonObject { ["field"] = c.Field, ["old"] = c.Old?.DeepClone(), ["new"] = c.New?.DeepClone() });
+        }
+
+        var notes = new System.Text.Json.Nodes.JsonArray();
+        foreach (var n in entry.Notes)
+        {
+            notes.Add(n);
+        }
+
+        command.Parameters.AddWithValue("$account", entry.AccountId);
+        command.Parameters.AddWithValue("$time", entry.Time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue("$token", entry.TokenId);
+        command.Parameters.AddWithValue("$method", entry.Method);
+        command.Parameters.AddWithValue("$resource", entry.Resource);
+        command.Parameters.AddWithValue("$action", entry.Action);
+        command.Parameters.AddWithValue("$lb", entry.LoadBalancerId);
+        command.Parameters.AddWithValue("$changes", changes.ToJsonString());
+        command.Parameters.AddWithValue("$notes", notes.ToJsonString());
+        command.Parameters.AddWithValue("$outcome", entry.Outcome);
         command.ExecuteNonQuery();
     }
 

@@ -184,20 +184,34 @@ internal sealed class AccessControl : IAsyncDisposable
     /// <summary>True when <paramref name="connection"/> was accepted over the throttle limit (one dictionary lookup).</summary>
     public static bool IsOverLimit(ConnectionContext connection) => connection.Items.ContainsKey(OverLimitKey);
 
-    /// <summary>Writes Tether's own error answer with the load balancer's error page (text/html).</summary>
+    /// <summary>Writes Tether's own error answer with the load balancer's error page for <paramref name="status"/>
+    /// (text/html; <see cref="AccessPolicy.ErrorPageFor"/>).</summary>
     public static Task WriteErrorPageAsync(AccessPolicy policy, HttpContext context, int status)
     {
         var response = context.Response;
         response.StatusCode = status;
         response.ContentType = "text/html; charset=utf-8";
         response.Headers.CacheControl = "no-store";
-        var page = policy.ErrorPage;
+        var page = policy.ErrorPageFor(status);
         response.ContentLength = page.Length;
         return response.Body.WriteAsync(page, 0, page.Length, context.RequestAborted);
     }
 
-    /// <summary>Queues the log line of an HTTP request (when logging is on). Never blocks.</summary>
-    public void LogHttp(AccessPolicy policy, HttpContext context, NodeState? node, AccessLogDecision decision, long startedTimestamp)
+    /// <summary>Queues the log line of an HTTP request (when logging is on), on either data path. Never blocks.</summary>
+    /// <param name="policy">The policy read when the request started.</param>
+    /// <param name="client">The client's end point.</param>
+    /// <param name="node">The node that answered or failed, or null.</param>
+    /// <param name="method">The request method, or null when no request was read.</param>
+    /// <param name="path">The request path without the query.</param>
+    /// <param name="statusCode">The status sent to the client, or -1 (none).</param>
+    /// <param name="bytesIn">Body bytes read from the client.</param>
+    /// <param name="bytesOut">Body bytes sent to the client.</param>
+    /// <param name="timers">Th, Tc and Tr (the total is measured here from <paramref name="startedTimestamp"/>).</param>
+    /// <param name="decision">How persistence decided.</param>
+    /// <param name="termination">How the request ended.</param>
+    /// <param name="startedTimestamp">A <see cref="System.Diagnostics.Stopwatch"/> timestamp of the request's first byte.</param>
+    public void LogHttp(AccessPolicy policy, IPEndPoint? client, NodeState? node, string? method, string? path, int statusCode,
+        long bytesIn, long bytesOut, AccessLogTimers timers, AccessLogDecision decision, AccessLogTermination termination, long startedTimestamp)
     {
         var writer = _writer;
         if (!policy.LoggingEnabled || writer is null)
@@ -205,23 +219,9 @@ internal sealed class AccessControl : IAsyncDisposable
             return;
         }
 
-        var connection = context.Connection;
-        writer.TryEnqueue(new AccessLogEntry(DateTime.UtcNow, connection.RemoteIpAddress, connection.RemotePort, policy.LoadBalancerId,
-            node?.EndPoint, context.Response.StatusCode, -1, -1, ElapsedMs(startedTimestamp), decision));
-    }
-
-    /// <summary>Queues the log line of an HTTP request served on the HTTP/1.1 fast path (when logging is on): the same
-    /// line as <see cref="LogHttp(AccessPolicy, HttpContext, NodeState?, AccessLogDecision, long)"/>. Never blocks.</summary>
-    public void LogHttp(AccessPolicy policy, IPEndPoint? client, NodeState? node, int statusCode, AccessLogDecision decision, long startedTimestamp)
-    {
-        var writer = _writer;
-        if (!policy.LoggingEnabled || writer is null)
-        {
-            return;
-        }
-
-        writer.TryEnqueue(new AccessLogEntry(DateTime.UtcNow, client?.Address, client?.Port ?? 0, policy.LoadBalancerId,
-            node?.EndPoint, statusCode, -1, -1, ElapsedMs(startedTimestamp), decision));
+        var total = ElapsedMs(startedTimestamp);
+        writer.TryEnqueue(new AccessLogEntry(DateTime.UtcNow.AddMilliseconds(-total), client?.Address, client?.Port ?? 0, policy.LoadBalancerId,
+            node?.Id ?? 0, node?.EndPoint, method, path, statusCode, bytesIn, bytesOut, timers with { TotalMs = total }, decision, termination));
     }
 
     /// <summary>Queues the log line of a TCP connection (when logging is on). Never blocks.</summary>
@@ -234,16 +234,20 @@ internal sealed class AccessControl : IAsyncDisposable
             return;
         }
 
-        writer.TryEnqueue(new AccessLogEntry(DateTime.UtcNow, client?.Address, client?.Port ?? 0, policy.LoadBalancerId,
-            node?.EndPoint, -1, bytesIn, bytesOut, ElapsedMs(startedTimestamp), decision));
+        var total = ElapsedMs(startedTimestamp);
+        var termination = decision == AccessLogDecision.Rejected ? AccessLogTermination.ProxyRefused
+            : node is null ? AccessLogTermination.NodeConnect : AccessLogTermination.Normal;
+        writer.TryEnqueue(new AccessLogEntry(DateTime.UtcNow.AddMilliseconds(-total), client?.Address, client?.Port ?? 0, policy.LoadBalancerId,
+            node?.Id ?? 0, node?.EndPoint, null, null, -1, bytesIn, bytesOut, AccessLogTimers.Total(total), decision, termination));
     }
 
-    /// <summary>The log decision of a persistence/algorithm outcome.</summary>
-    public static AccessLogDecision DecisionOf(SelectionOutcome outcome) => outcome switch
+    /// <summary>The log decision of a persistence/algorithm outcome; a balanced choice is <c>miss</c> when the load
+    /// balancer has session persistence, <c>none</c> when it has not.</summary>
+    public static AccessLogDecision DecisionOf(SelectionOutcome outcome, bool persistence) => outcome switch
     {
         SelectionOutcome.Persisted => AccessLogDecision.Persisted,
         SelectionOutcome.Hashed => AccessLogDecision.Hashed,
-        SelectionOutcome.Balanced => AccessLogDecision.Balanced,
+        SelectionOutcome.Balanced => persistence ? AccessLogDecision.Balanced : AccessLogDecision.None,
         SelectionOutcome.Repinned => AccessLogDecision.Repinned,
         SelectionOutcome.RejectedNoFallback => AccessLogDecision.Rejected,
         _ => AccessLogDecision.None,
@@ -263,7 +267,7 @@ internal sealed class AccessControl : IAsyncDisposable
         if (policy.LoggingEnabled && writer is not null)
         {
             writer.TryEnqueue(new AccessLogEntry(DateTime.UtcNow, remote?.Address, remote?.Port ?? 0, policy.LoadBalancerId,
-                null, -1, -1, -1, 0, AccessLogDecision.Rejected));
+                0, null, null, null, -1, 0, 0, AccessLogTimers.Total(0), AccessLogDecision.Rejected, AccessLogTermination.ProxyRefused));
         }
     }
 

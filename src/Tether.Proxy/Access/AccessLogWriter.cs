@@ -6,16 +6,18 @@ using Microsoft.Extensions.Logging;
 
 namespace Tether.Proxy.Access;
 
-/// <summary>How the load balancer decided where a request or connection went, as the connection log writes it.</summary>
+/// <summary>How session persistence decided where a request or connection went, as the connection log writes it.</summary>
 internal enum AccessLogDecision : byte
 {
-    /// <summary><c>none</c>: no decision was made (no node available, a redirect, or an answer before any decision).</summary>
+    /// <summary><c>none</c>: persistence is off, or no decision was made (no node available, a redirect, an answer
+    /// before any decision).</summary>
     None,
-    /// <summary><c>persisted</c>: a valid cookie or stick-table entry chose the node.</summary>
+    /// <summary><c>hit</c>: a valid cookie or stick-table entry chose the node.</summary>
     Persisted,
     /// <summary><c>hashed</c>: SOURCE_IP consistent hashing chose the node.</summary>
     Hashed,
-    /// <summary><c>balanced</c>: the algorithm chose the node.</summary>
+    /// <summary><c>miss</c>: persistence is on but nothing pinned the client: the algorithm chose the node (and the
+    /// client is pinned to it now). With persistence off the same choice is <c>none</c>.</summary>
     Balanced,
     /// <summary><c>repinned</c>: the pinned node was unavailable and the client was moved (fallback).</summary>
     Repinned,
@@ -24,19 +26,63 @@ internal enum AccessLogDecision : byte
     Rejected,
 }
 
+/// <summary>How a request or connection ended: the first two characters of HAProxy's termination state (who ended
+/// it, and in which phase).</summary>
+internal enum AccessLogTermination : byte
+{
+    /// <summary><c>--</c>: normal end.</summary>
+    Normal,
+    /// <summary><c>CD</c>: the client went away (or stopped reading) during the exchange.</summary>
+    ClientAborted,
+    /// <summary><c>SC</c>: the node refused the connection or connecting failed; also no node available (503, node
+    /// <c>-</c>).</summary>
+    NodeConnect,
+    /// <summary><c>sC</c>: connecting to the node timed out.</summary>
+    NodeConnectTimeout,
+    /// <summary><c>SH</c>: the node reset or closed the connection, or sent a broken answer, before its answer's head
+    /// was complete (502).</summary>
+    NodeHead,
+    /// <summary><c>sH</c>: the node did not send its answer's head within the load balancer's timeout (504).</summary>
+    NodeHeadTimeout,
+    /// <summary><c>SD</c>: the node broke the connection during the answer's body.</summary>
+    NodeData,
+    /// <summary><c>sD</c>: the node stopped sending during the answer's body for longer than the timeout.</summary>
+    NodeDataTimeout,
+    /// <summary><c>PR</c>: Tether refused the request (access list, throttle, persistence without fallback, a bad or
+    /// unsupported request).</summary>
+    ProxyRefused,
+    /// <summary><c>RC</c>: Tether's own connection limits left no connection to the node (503).</summary>
+    Resource,
+}
+
+/// <summary>The durations of one request, in whole milliseconds; -1 when a phase was not reached or not measured.</summary>
+/// <param name="HeadMs">Th: from the first byte of the request head to its end.</param>
+/// <param name="ConnectMs">Tc: connecting to the node (0 on a pooled connection).</param>
+/// <param name="ResponseMs">Tr: from sending the request to the node until the node's answer head.</param>
+/// <param name="TotalMs">Tt: from the first byte of the request (HTTP) or the accept (TCP) to the end.</param>
+internal readonly record struct AccessLogTimers(int HeadMs, int ConnectMs, int ResponseMs, long TotalMs)
+{
+    /// <summary>Only the total is known.</summary>
+    public static AccessLogTimers Total(long totalMs) => new(-1, -1, -1, totalMs);
+}
+
 /// <summary>One line of the connection log, queued by the request path (a small struct; nothing is formatted
 /// there).</summary>
 internal readonly record struct AccessLogEntry(
-    DateTime Time,
+    DateTime Accepted,
     IPAddress? Client,
     int ClientPort,
     int LoadBalancerId,
+    int NodeId,
     IPEndPoint? Node,
+    string? Method,
+    string? Path,
     int Status,
     long BytesIn,
     long BytesOut,
-    long DurationMs,
-    AccessLogDecision Decision);
+    AccessLogTimers Timers,
+    AccessLogDecision Decision,
+    AccessLogTermination Termination);
 
 /// <summary>
 /// The connection log of one load balancer (Rackspace connection logging; issue 6): a bounded
@@ -46,25 +92,28 @@ internal readonly record struct AccessLogEntry(
 /// is not set) and flushes whenever the channel is empty.
 /// </summary>
 /// <remarks>
-/// One line per HTTP request or TCP connection, nine fields separated by one space, <c>-</c> for a field that does not
-/// apply:
-/// <code>time client lb node status bytes_in bytes_out duration_ms persistence</code>
+/// One line per HTTP request or TCP connection, the fields of HAProxy's <c>httplog</c> in its order, separated by one
+/// space, <c>-</c> for a field that does not apply (issue 11):
+/// <code>client [accept_date] lb node_id/node Th/Tc/Tr/Tt status bytes_in bytes_out persistence termination "method path"</code>
 /// <list type="bullet">
-/// <item><c>time</c>: when the request or connection ended, ISO 8601 UTC with milliseconds
-/// (<c>2026-01-01T00:00:00.123Z</c>).</item>
 /// <item><c>client</c>: the client's address and port (<c>203.0.113.5:51234</c>, <c>[2001:db8::1]:51234</c>).</item>
+/// <item><c>accept_date</c>: when the request's first byte (HTTP) or the connection (TCP) came, ISO 8601 UTC with
+/// milliseconds, in brackets.</item>
 /// <item><c>lb</c>: the load balancer id.</item>
-/// <item><c>node</c>: the node's address and port, or <c>-</c> when no node was used.</item>
-/// <item><c>status</c>: the HTTP status code sent to the client (HTTP), or <c>-</c> (TCP, or a connection closed by
-/// the access list).</item>
-/// <item><c>bytes_in</c>, <c>bytes_out</c>: bytes from the client to the node and from the node to the client (TCP),
-/// or <c>-</c> (HTTP).</item>
-/// <item><c>duration_ms</c>: from the start of the request (HTTP) or the accept (TCP) to its end, in whole
-/// milliseconds.</item>
-/// <item><c>persistence</c>: <c>persisted</c>, <c>hashed</c>, <c>balanced</c>, <c>repinned</c>, <c>rejected</c> or
-/// <c>none</c> (<see cref="AccessLogDecision"/>).</item>
+/// <item><c>node_id/node</c>: the node's id and address:port, or <c>-</c> when no node was used.</item>
+/// <item><c>Th/Tc/Tr/Tt</c>: durations in milliseconds (<see cref="AccessLogTimers"/>), -1 when not reached or not
+/// measured.</item>
+/// <item><c>status</c>: the HTTP status code sent to the client, or <c>-</c> (TCP, a connection closed by the access
+/// list, or an answer cut short).</item>
+/// <item><c>bytes_in</c>, <c>bytes_out</c>: HTTP: the body bytes read from the client and sent to it (heads not
+/// counted); TCP: all bytes from the client and to it.</item>
+/// <item><c>persistence</c>: <c>hit</c>, <c>miss</c>, <c>hashed</c>, <c>repinned</c>, <c>rejected</c> or <c>none</c>
+/// (<see cref="AccessLogDecision"/>).</item>
+/// <item><c>termination</c>: two characters (<see cref="AccessLogTermination"/>).</item>
+/// <item><c>"method path"</c>: the request's method and path without the query, in double quotes, bytes outside
+/// printable ASCII and <c>"</c> <c>\</c> as <c>%XX</c>, at most 2,048 characters; <c>-</c> for TCP.</item>
 /// </list>
-/// Example: <c>2026-01-01T00:00:00.123Z 127.0.0.1:51234 7 127.0.0.1:8080 200 - - 3 balanced</c>.
+/// Example: <c>127.0.0.1:51234 [2026-01-01T00:00:00.123Z] 7 3/127.0.0.1:8080 0/1/2/4 200 0 1234 miss -- "GET /index.html"</c>.
 /// </remarks>
 internal sealed class AccessLogWriter : IAsyncDisposable
 {
@@ -117,17 +166,87 @@ internal sealed class AccessLogWriter : IAsyncDisposable
     public static string Format(in AccessLogEntry e)
     {
         var inv = CultureInfo.InvariantCulture;
-        return string.Join(' ',
-            e.Time.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", inv),
-            EndPoint(e.Client, e.ClientPort),
-            e.LoadBalancerId.ToString(inv),
-            e.Node is null ? "-" : EndPoint(e.Node.Address, e.Node.Port),
-            e.Status < 0 ? "-" : e.Status.ToString(inv),
-            e.BytesIn < 0 ? "-" : e.BytesIn.ToString(inv),
-            e.BytesOut < 0 ? "-" : e.BytesOut.ToString(inv),
-            e.DurationMs.ToString(inv),
-            DecisionName(e.Decision));
+        var t = e.Timers;
+        var text = new System.Text.StringBuilder(160);
+        text.Append(EndPoint(e.Client, e.ClientPort))
+            .Append(" [").Append(e.Accepted.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", inv)).Append("] ")
+            .Append(e.LoadBalancerId.ToString(inv)).Append(' ');
+        if (e.Node is null)
+        {
+            text.Append('-');
+        }
+        else
+        {
+            text.Append(e.NodeId.ToString(inv)).Append('/').Append(EndPoint(e.Node.Address, e.Node.Port));
+        }
+
+        text.Append(' ').Append(t.HeadMs.ToString(inv)).Append('/').Append(t.ConnectMs.ToString(inv)).Append('/')
+            .Append(t.ResponseMs.ToString(inv)).Append('/').Append(t.TotalMs.ToString(inv))
+            .Append(' ').Append(e.Status < 0 ? "-" : e.Status.ToString(inv))
+            .Append(' ').Append(e.BytesIn < 0 ? "-" : e.BytesIn.ToString(inv))
+            .Append(' ').Append(e.BytesOut < 0 ? "-" : e.BytesOut.ToString(inv))
+            .Append(' ').Append(DecisionName(e.Decision))
+            .Append(' ').Append(TerminationName(e.Termination))
+            .Append(' ');
+        if (e.Method is null)
+        {
+            text.Append('-');
+        }
+        else
+        {
+            text.Append('"');
+            AppendEscaped(text, e.Method);
+            text.Append(' ');
+            AppendEscaped(text, e.Path ?? "");
+            text.Append('"');
+        }
+
+        return text.ToString();
     }
+
+    /// <summary>The longest path a line carries, in characters (longer ones end with <c>...</c>).</summary>
+    public const int MaxPathLength = 2048;
+
+    private static void AppendEscaped(System.Text.StringBuilder text, string value)
+    {
+        var length = Math.Min(value.Length, MaxPathLength);
+        Span<byte> bytes = stackalloc byte[4];
+        for (var i = 0; i < length; i++)
+        {
+            var c = value[i];
+            if (c is <= ' ' or > '~' or '"' or '\\')
+            {
+                var n = System.Text.Encoding.UTF8.GetBytes(char.IsSurrogate(c) ? "\uFFFD" : c.ToString(), bytes);
+                for (var b = 0; b < n; b++)
+                {
+                    text.Append('%').Append(bytes[b].ToString("X2", CultureInfo.InvariantCulture));
+                }
+            }
+            else
+            {
+                text.Append(c);
+            }
+        }
+
+        if (value.Length > MaxPathLength)
+        {
+            text.Append("...");
+        }
+    }
+
+    private static string TerminationName(AccessLogTermination termination) => termination switch
+    {
+        AccessLogTermination.ClientAborted => "CD",
+        AccessLogTermination.NodeConnect => "SC",
+        AccessLogTermination.NodeConnectTimeout => "sC",
+        AccessLogTermination.NodeHead => "SH",
+        AccessLogTermination.NodeHeadTimeout => "sH",
+        AccessLogTermination.NodeData => "SD",
+        AccessLogTermination.NodeDataTimeout => "sD",
+        AccessLogTermination.ProxyRefused => "PR",
+        AccessLogTermination.Resource => "RC",
+        _ => "--",
+    };
 
     /// <summary>Completes the channel and waits for the queued lines to be written.</summary>
     public async ValueTask DisposeAsync()
@@ -138,9 +257,9 @@ internal sealed class AccessLogWriter : IAsyncDisposable
 
     private static string DecisionName(AccessLogDecision decision) => decision switch
     {
-        AccessLogDecision.Persisted => "persisted",
+        AccessLogDecision.Persisted => "hit",
         AccessLogDecision.Hashed => "hashed",
-        AccessLogDecision.Balanced => "balanced",
+        AccessLogDecision.Balanced => "miss",
         AccessLogDecision.Repinned => "repinned",
         AccessLogDecision.Rejected => "rejected",
         _ => "none",

@@ -34,8 +34,12 @@ internal sealed class HttpProxyHandler
         _forwarder = forwarder;
         _options = options;
         _client = new ForwardingClient(runtime.Snapshot.Config.TimeoutSeconds, options);
+        Errors = new GatewayErrorLog(runtime, logger);
         FastPath = new FastPath.Http1Forwarder(this, runtime, options, access, logger);
     }
+
+    /// <summary>The rate-limited log of Tether's own 502/503/504 answers on both data paths (events 1010-1012).</summary>
+    public GatewayErrorLog Errors { get; }
 
     /// <summary>The HTTP/1.1 fast path of this load balancer (issue 4); requests it hands over come to
     /// <see cref="HandleAsync"/>.</summary>
@@ -62,21 +66,29 @@ internal sealed class HttpProxyHandler
     {
         var policy = _access?.Policy;
         var logStarted = policy is { LoggingEnabled: true } ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        var counter = logStarted != 0 ? Access.BodyCounter.Attach(context) : null;
         Selection selection = default;
         var decided = false;
         var rejected = false;
+        var termination = Access.AccessLogTermination.Normal;
+        NodeState? failedNode = null;
+        long forwardStarted = 0;
+        var nodeAnswered = false;
         try
         {
             if (policy is not null && Access.AccessControl.IsOverLimit(policy, context))
             {
                 rejected = true;
+                termination = Access.AccessLogTermination.ProxyRefused;
                 context.Response.Headers.Connection = "close";
+                Errors.Report(StatusCodes.Status503ServiceUnavailable, GatewayErrorReason.ConnectionThrottled, null);
                 await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable).ConfigureAwait(false);
                 return;
             }
 
             if (IsNotImplemented(context))
             {
+                termination = Access.AccessLogTermination.ProxyRefused;
                 context.Response.StatusCode = StatusCodes.Status501NotImplemented;
                 context.Response.Headers.Connection = "close";
                 return;
@@ -92,6 +104,7 @@ internal sealed class HttpProxyHandler
             selection = Select(context, snapshot);
             decided = true;
             var attempt = 0;
+            var failedReason = GatewayErrorReason.NoNodeAvailable;
             while (true)
             {
                 var node = selection.Node;
@@ -103,9 +116,23 @@ internal sealed class HttpProxyHandler
                         _runtime.Statistics.CountFailedRetry();
                     }
 
-                    await WriteErrorAsync(context, selection.Outcome == SelectionOutcome.RejectedNoFallback || attempt > 0
+                    var status = selection.Outcome == SelectionOutcome.RejectedNoFallback || attempt > 0
                         ? StatusCodes.Status502BadGateway
-                        : StatusCodes.Status503ServiceUnavailable).ConfigureAwait(false);
+                        : StatusCodes.Status503ServiceUnavailable;
+                    if (attempt > 0)
+                    {
+                        Errors.Report(status, failedReason, failedNode);
+                        termination = TerminationOf(failedReason);
+                    }
+                    else
+                    {
+                        termination = selection.Outcome == SelectionOutcome.RejectedNoFallback
+                            ? Access.AccessLogTermination.ProxyRefused : Access.AccessLogTermination.NodeConnect;
+                        Errors.Report(status, selection.Outcome == SelectionOutcome.RejectedNoFallback
+                            ? GatewayErrorReason.PersistenceRejected : GatewayErrorReason.NoNodeAvailable, null);
+                    }
+
+                    await WriteErrorAsync(context, status).ConfigureAwait(false);
                     return;
                 }
 
@@ -125,6 +152,7 @@ internal sealed class HttpProxyHandler
                         ? _appCookieTransformers.For(snapshot, node, _runtime)
                         : ForwardingTransformer.Instance;
                     started = _runtime.Time.GetTimestamp();
+                    forwardStarted = counter is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
                     error = await _forwarder.SendAsync(context, node.DestinationPrefix, client.Invoker, client.RequestConfig, transformer).ConfigureAwait(false);
                 }
                 finally
@@ -134,12 +162,23 @@ internal sealed class HttpProxyHandler
 
                 if (error == ForwarderError.None)
                 {
+                    nodeAnswered = true;
                     node.Counters.MarkAvailable();
                     CountAnswer(context, snapshot, node, started);
                     return;
                 }
 
-                var connectFailed = OnForwardError(context, node, error);
+                var connectFailed = OnForwardError(context, node, error, out failedReason);
+                failedNode = node;
+                nodeAnswered = context.Response.HasStarted;
+                termination = error switch
+                {
+                    ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.RequestBodyClient
+                        or ForwarderError.ResponseBodyCanceled or ForwarderError.ResponseBodyClient => Access.AccessLogTermination.ClientAborted,
+                    _ when context.Response.HasStarted => error == ForwarderError.RequestTimedOut
+                        ? Access.AccessLogTermination.NodeDataTimeout : Access.AccessLogTermination.NodeData,
+                    _ => TerminationOf(failedReason),
+                };
                 if (!context.Response.HasStarted)
                 {
                     // Tether's own 502/504 answer must not pin the client to the node that just failed.
@@ -151,6 +190,11 @@ internal sealed class HttpProxyHandler
                 if (!connectFailed || attempt > 0 || !snapshot.FallbackEnabled || context.Response.HasStarted || HasBody(context.Request))
                 {
                     CountAnswer(context, snapshot, node, started);
+                    if (!context.Response.HasStarted && context.Response.StatusCode is >= 502 and <= 504)
+                    {
+                        Errors.Report(context.Response.StatusCode, failedReason, node);
+                    }
+
                     if (_access is not null && !context.Response.HasStarted && context.Response.StatusCode >= 500)
                     {
                         // The forwarder set 502/504 without a body: Tether's own answer carries the error page.
@@ -170,12 +214,42 @@ internal sealed class HttpProxyHandler
         {
             if (logStarted != 0)
             {
-                _access!.LogHttp(policy!, context, decided ? selection.Node : null,
-                    rejected ? Access.AccessLogDecision.Rejected : decided ? Access.AccessControl.DecisionOf(selection.Outcome) : Access.AccessLogDecision.None,
-                    logStarted);
+                LogRequest(context, policy!, counter!, decided ? selection.Node ?? failedNode : null,
+                    rejected ? Access.AccessLogDecision.Rejected
+                        : decided ? Access.AccessControl.DecisionOf(selection.Outcome, _runtime.Snapshot.PersistenceType is not null) : Access.AccessLogDecision.None,
+                    termination, nodeAnswered ? forwardStarted : 0, logStarted);
             }
         }
     }
+
+    /// <summary>Queues the connection log line of a request served on this path. Th and Tc are not measured here
+    /// (Kestrel reads the head, the socket handler connects): -1.</summary>
+    private void LogRequest(HttpContext context, Access.AccessPolicy policy, Access.BodyCounter counter, NodeState? node,
+        Access.AccessLogDecision decision, Access.AccessLogTermination termination, long forwardStarted, long logStarted)
+    {
+        var target = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
+        var query = target.IndexOf('?', StringComparison.Ordinal);
+        var responseMs = forwardStarted != 0 && counter.HeadSent >= forwardStarted
+            ? (int)System.Diagnostics.Stopwatch.GetElapsedTime(forwardStarted, counter.HeadSent).TotalMilliseconds
+            : -1;
+        var connection = context.Connection;
+        var client = connection.RemoteIpAddress is { } address ? new System.Net.IPEndPoint(address, connection.RemotePort) : null;
+        _access!.LogHttp(policy, client, node, context.Request.Method, query < 0 ? target : target[..query],
+            context.Response.StatusCode, counter.BytesIn, counter.BytesOut, new Access.AccessLogTimers(-1, -1, responseMs, 0),
+            decision, context.RequestAborted.IsCancellationRequested && termination == Access.AccessLogTermination.Normal
+                ? Access.AccessLogTermination.ClientAborted : termination, logStarted);
+    }
+
+    /// <summary>The connection log's termination state of a failure reason.</summary>
+    internal static Access.AccessLogTermination TerminationOf(GatewayErrorReason reason) => reason switch
+    {
+        GatewayErrorReason.NoNodeAvailable => Access.AccessLogTermination.NodeConnect,
+        GatewayErrorReason.PersistenceRejected or GatewayErrorReason.ConnectionThrottled => Access.AccessLogTermination.ProxyRefused,
+        GatewayErrorReason.ConnectRefused or GatewayErrorReason.ConnectFailed => Access.AccessLogTermination.NodeConnect,
+        GatewayErrorReason.ConnectTimeout => Access.AccessLogTermination.NodeConnectTimeout,
+        GatewayErrorReason.NodeTimeout => Access.AccessLogTermination.NodeHeadTimeout,
+        _ => Access.AccessLogTermination.NodeHead,
+    };
 
     /// <summary>What a reverse proxy answers 501 to itself (RFC 9110 section 15.6.2), as the fast path does: CONNECT
     /// (Tether is no forward proxy), a request transfer coding other than chunked alone (RFC 9112 section 6.1; Kestrel
@@ -316,7 +390,11 @@ internal sealed class HttpProxyHandler
         request.ContentLength > 0 || (request.ContentLength is null && request.Headers.ContainsKey(HeaderNames.TransferEncoding));
 
     /// <returns>True when the node failed to accept the connection (the request never reached it).</returns>
-    private bool OnForwardError(HttpContext context, NodeState node, ForwarderError error)
+    /// <param name="context">The request.</param>
+    /// <param name="node">The node that failed.</param>
+    /// <param name="error">YARP's error.</param>
+    /// <param name="reason">What the failure says about the node, for Tether's 502/504 log line.</param>
+    private bool OnForwardError(HttpContext context, NodeState node, ForwarderError error, out GatewayErrorReason reason)
     {
         // Passive health (issue 3): a node that refuses connections or does not accept them in time is held out of rotation for a while,
         // so that persistence falls back on a real failure. Client-side aborts say nothing about the node.
@@ -324,6 +402,9 @@ internal sealed class HttpProxyHandler
         // Only a failed connect holds the node out: one slow answer (a data timeout, 504) says the request was slow,
         // not that the node is gone, and holding the node out for it would turn one slow report into 503s for all.
         var connectFailed = error == ForwarderError.Request && IsConnectFailure(exception);
+        reason = connectFailed
+            ? IsTimeout(exception) ? GatewayErrorReason.ConnectTimeout : IsRefused(exception) ? GatewayErrorReason.ConnectRefused : GatewayErrorReason.ConnectFailed
+            : error == ForwarderError.RequestTimedOut ? GatewayErrorReason.NodeTimeout : GatewayErrorReason.NodeBroken;
         if (connectFailed)
         {
             node.Counters.CountFailure(IsTimeout(exception) ? NodeFailure.ConnectTimeout : NodeFailure.ConnectError);
@@ -350,6 +431,19 @@ internal sealed class HttpProxyHandler
         return false;
     }
 
+    private static bool IsRefused(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool IsConnectFailure(Exception? exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
@@ -363,8 +457,8 @@ internal sealed class HttpProxyHandler
         return false;
     }
 
-    /// <summary>Tether's own 502/503 answer: the load balancer's error page (text/html; the default page unless a
-    /// custom one is set), or plain text when the handler has no access control (unit tests).</summary>
+    /// <summary>Tether's own 502/503/504 answer: the load balancer's error page (text/html; the default page that names
+    /// the status unless a custom one is set), or plain text when the handler has no access control (unit tests).</summary>
     private Task WriteErrorAsync(HttpContext context, int status)
     {
         if (_access is { } access)
@@ -375,7 +469,12 @@ internal sealed class HttpProxyHandler
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
-        return context.Response.WriteAsync(status == StatusCodes.Status502BadGateway ? "502 Bad Gateway\n" : "503 Service Unavailable\n");
+        return context.Response.WriteAsync(status switch
+        {
+            StatusCodes.Status502BadGateway => "502 Bad Gateway\n",
+            StatusCodes.Status504GatewayTimeout => "504 Gateway Timeout\n",
+            _ => "503 Service Unavailable\n",
+        });
     }
 }
 

@@ -88,7 +88,7 @@ internal sealed class TcpProxyHandler : ConnectionHandler
         {
             if (logStarted != 0)
             {
-                _access!.LogTcp(policy!, connection.RemoteEndPoint as IPEndPoint, null, 0, 0, Access.AccessControl.DecisionOf(outcome), logStarted);
+                _access!.LogTcp(policy!, connection.RemoteEndPoint as IPEndPoint, null, 0, 0, Access.AccessControl.DecisionOf(outcome, _runtime.Snapshot.PersistenceType is not null), logStarted);
             }
 
             return;
@@ -115,7 +115,7 @@ internal sealed class TcpProxyHandler : ConnectionHandler
             if (logStarted != 0)
             {
                 _access!.LogTcp(policy!, connection.RemoteEndPoint as IPEndPoint, node, session?.BytesIn ?? 0, session?.BytesOut ?? 0,
-                    Access.AccessControl.DecisionOf(outcome), logStarted);
+                    Access.AccessControl.DecisionOf(outcome, _runtime.Snapshot.PersistenceType is not null), logStarted);
             }
         }
     }

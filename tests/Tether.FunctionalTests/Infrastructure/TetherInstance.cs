@@ -33,7 +33,8 @@ public sealed class TetherInstance : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TetherInstance> StartAsync(string? dataDirectory = null, ProxyOptions? proxyOptions = null, TimeProvider? time = null)
+    public static async Task<TetherInstance> StartAsync(string? dataDirectory = null, ProxyOptions? proxyOptions = null, TimeProvider? time = null,
+        ILoggerProvider? logs = null)
     {
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "tether-ft-" + Guid.NewGuid().ToString("N"));
         var settings = new TetherSettings
@@ -46,6 +47,10 @@ public sealed class TetherInstance : IAsyncDisposable
         var app = TetherHost.Build(settings, proxyOptions ?? new ProxyOptions { ShutdownTimeoutSeconds = 5 }, b =>
         {
             b.Logging.SetMinimumLevel(LogLevel.Warning);
+            if (logs is not null)
+            {
+                b.Logging.AddProvider(logs);
+            }
             if (time is not null)
             {
                 b.Services.AddSingleton(time);

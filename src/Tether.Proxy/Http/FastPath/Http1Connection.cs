@@ -141,6 +141,12 @@ internal sealed class Http1Connection
                         return false;
                     }
 
+                    if (_headStarted == 0 && !result.Buffer.IsEmpty)
+                    {
+                        // The request's first byte (Th and Tt of the connection log start here).
+                        _headStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+                    }
+
                     var empty = LeadingEmptyLines(result.Buffer);
                     if (empty > 0)
                     {
@@ -186,6 +192,7 @@ internal sealed class Http1Connection
 
                 if (verdict != HeadStatus.Ok)
                 {
+                    _headStarted = 0;
                     _input.AdvanceTo(buffer.GetPosition(headLength));
                     await WriteAndCloseAsync(verdict switch
                     {
@@ -199,11 +206,24 @@ internal sealed class Http1Connection
 
                 _input.AdvanceTo(buffer.GetPosition(headLength));
                 var logging = _owner.LoggingPolicy;
-                var started = logging is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+                var headDone = System.Diagnostics.Stopwatch.GetTimestamp();
+                var headStarted = _headStarted == 0 ? headDone : _headStarted;
+                _headStarted = 0;
+                _connectMs = -1;
+                _answerHeadAt = 0;
+                _bytesIn = 0;
+                _bytesOut = 0;
+                _headWritten = false;
                 var keepOpen = await ForwardAsync(snapshot, selection).ConfigureAwait(false);
                 if (logging is not null)
                 {
-                    _owner.Log(logging, _context.RemoteEndPoint as IPEndPoint, _answeredBy, _answeredStatus, _answeredOutcome, started);
+                    var timers = new Access.AccessLogTimers(
+                        (int)System.Diagnostics.Stopwatch.GetElapsedTime(headStarted, headDone).TotalMilliseconds,
+                        _connectMs,
+                        _answerHeadAt == 0 ? -1 : (int)System.Diagnostics.Stopwatch.GetElapsedTime(_sendStarted, _answerHeadAt).TotalMilliseconds,
+                        0);
+                    _owner.Log(logging, _context.RemoteEndPoint as IPEndPoint, _answeredBy, _answeredStatus, _answeredOutcome, _logMethod, _logPath,
+                        _bytesIn, _bytesOut, timers, _termination, headStarted);
                 }
 
                 if (!keepOpen)
@@ -267,10 +287,38 @@ internal sealed class Http1Connection
             return HeadStatus.HandOver;
         }
 
+        if (_owner.LoggingPolicy is not null)
+        {
+            CaptureRequestLine(head);
+        }
+
         ReadCookies(head);
         selection = Select(snapshot);
         BuildRequestHead(head);
         return HeadStatus.Ok;
+    }
+
+    /// <summary>The method and the path (without the query) of the request line, for the connection log (only while
+    /// it is on: the path is a new string; common methods are not).</summary>
+    private void CaptureRequestLine(ReadOnlySpan<byte> head)
+    {
+        var line = head[.._request.FirstLineLength];
+        var space = line.IndexOf((byte)' ');
+        var method = space < 0 ? line : line[..space];
+        _logMethod = method switch
+        {
+            _ when method.SequenceEqual("GET"u8) => "GET",
+            _ when method.SequenceEqual("POST"u8) => "POST",
+            _ when method.SequenceEqual("PUT"u8) => "PUT",
+            _ when method.SequenceEqual("DELETE"u8) => "DELETE",
+            _ when method.SequenceEqual("HEAD"u8) => "HEAD",
+            _ when method.SequenceEqual("PATCH"u8) => "PATCH",
+            _ when method.SequenceEqual("OPTIONS"u8) => "OPTIONS",
+            _ => Encoding.Latin1.GetString(method[..Math.Min(method.Length, 32)]),
+        };
+        var target = space < 0 ? default : line[(space + 1)..];
+        var end = target.IndexOfAny((byte)' ', (byte)'?');
+        _logPath = Encoding.Latin1.GetString(end < 0 ? target : target[..end]);
     }
 
     private Selection Select(LoadBalancerSnapshot snapshot)
@@ -300,6 +348,8 @@ internal sealed class Http1Connection
         var runtime = _owner.Runtime;
         var hasBody = _request.ContentLength > 0 || _request.Chunked;
         var attempt = 0;
+        var failedReason = GatewayErrorReason.NoNodeAvailable;
+        NodeState? failedNode = null;
         while (true)
         {
             var node = selection.Node;
@@ -314,6 +364,12 @@ internal sealed class Http1Connection
                 }
 
                 var code = selection.Outcome == SelectionOutcome.RejectedNoFallback || attempt > 0 ? 502 : 503;
+                _answeredBy = attempt > 0 ? failedNode : null;
+                _termination = attempt > 0 ? HttpProxyHandler.TerminationOf(failedReason)
+                    : selection.Outcome == SelectionOutcome.RejectedNoFallback ? Access.AccessLogTermination.ProxyRefused : Access.AccessLogTermination.NodeConnect;
+                _owner.ReportError(code, attempt > 0 ? failedReason
+                    : selection.Outcome == SelectionOutcome.RejectedNoFallback ? GatewayErrorReason.PersistenceRejected : GatewayErrorReason.NoNodeAvailable,
+                    attempt > 0 ? failedNode : null);
                 return await WriteErrorAsync(code, closeAfter: hasBody).ConfigureAwait(false);
             }
 
@@ -332,6 +388,7 @@ internal sealed class Http1Connection
             switch (outcome)
             {
                 case Exchange.Done:
+                    _termination = Access.AccessLogTermination.Normal;
                     _answeredStatus = _response.StatusCode;
                     node.Counters.MarkAvailable();
                     _owner.CountAnswer(snapshot, node, _response.StatusCode, started);
@@ -339,6 +396,9 @@ internal sealed class Http1Connection
                 case Exchange.ConnectFailed:
                     node.Counters.CountFailure(_timedOut ? NodeFailure.ConnectTimeout : NodeFailure.ConnectError);
                     node.Counters.MarkUnavailable(runtime.Time.GetTimestamp() + (_owner.Options.PassiveFailureHoldSeconds * runtime.Time.TimestampFrequency));
+                    failedReason = _timedOut ? GatewayErrorReason.ConnectTimeout
+                        : _connectError == SocketError.ConnectionRefused ? GatewayErrorReason.ConnectRefused : GatewayErrorReason.ConnectFailed;
+                    failedNode = node;
                     _timedOut = false;
                     if (attempt == 0 && snapshot.FallbackEnabled && !hasBody)
                     {
@@ -348,25 +408,40 @@ internal sealed class Http1Connection
                     }
 
                     _owner.CountAnswer(snapshot, node, 502, started);
+                    _owner.ReportError(502, failedReason, node);
+                    _termination = HttpProxyHandler.TerminationOf(failedReason);
                     return await WriteErrorAsync(502, closeAfter: hasBody).ConfigureAwait(false);
                 case Exchange.TimedOut:
                     node.Counters.CountFailure(NodeFailure.DataTimeout);
                     _owner.CountAnswer(snapshot, node, 504, started);
+                    _owner.ReportError(504, GatewayErrorReason.NodeTimeout, node);
+                    _termination = Access.AccessLogTermination.NodeHeadTimeout;
                     return await WriteErrorAsync(504, closeAfter: true).ConfigureAwait(false);
                 case Exchange.BadGateway:
                     _owner.CountAnswer(snapshot, node, 502, started);
+                    _owner.ReportError(502, GatewayErrorReason.NodeBroken, node);
+                    _termination = Access.AccessLogTermination.NodeHead;
                     return await WriteErrorAsync(502, closeAfter: true).ConfigureAwait(false);
                 case Exchange.NoConnection:
                     // Tether's own limit (or the process's), not the node's failure: 503, and the node stays in rotation.
                     _owner.CountAnswer(snapshot, node, 503, started);
+                    _termination = Access.AccessLogTermination.Resource;
                     return await WriteErrorAsync(503, closeAfter: hasBody).ConfigureAwait(false);
                 case Exchange.BadRequestBody:
                     // Broken chunked framing from the client: 400, and the connection (and the node's) ends.
                     _answeredStatus = 400;
+                    _termination = Access.AccessLogTermination.ProxyRefused;
                     await WriteAndCloseAsync(BadRequest).ConfigureAwait(false);
                     return false;
                 default:
                     // The client left, or the answer broke after it started: the connection cannot go on.
+                    _termination = outcome == Exchange.ClientGone ? Access.AccessLogTermination.ClientAborted
+                        : _timedOut ? Access.AccessLogTermination.NodeDataTimeout : Access.AccessLogTermination.NodeData;
+                    if (_headWritten)
+                    {
+                        _answeredStatus = _response.StatusCode;
+                    }
+
                     _context.Abort();
                     return false;
             }
@@ -374,6 +449,21 @@ internal sealed class Http1Connection
     }
 
     private bool _closeAfterResponse;
+
+    // The connection log's measurements of the current request (Stopwatch timestamps; -1/0: not reached).
+    private long _headStarted;
+    private long _sendStarted;
+    private long _answerHeadAt;
+    private int _connectMs;
+    private long _bytesIn;
+    private long _bytesOut;
+    private bool _headWritten;
+    private string? _logMethod;
+    private string? _logPath;
+    private Access.AccessLogTermination _termination;
+
+    // The socket error of the last failed connect (ConnectionRefused: the node refused).
+    private SocketError _connectError;
 
     // What the connection log line of the request says: the node, the status code the client got (-1, logged "-":
     // none, the connection was cut), how persistence decided.
@@ -416,12 +506,15 @@ internal sealed class Http1Connection
             {
                 _active = backend;
                 SetPhase(Phase.Connect);
+                var connectStarted = System.Diagnostics.Stopwatch.GetTimestamp();
                 try
                 {
                     await backend.ConnectAsync().ConfigureAwait(false);
+                    _connectMs = (int)System.Diagnostics.Stopwatch.GetElapsedTime(connectStarted).TotalMilliseconds;
                 }
                 catch (Exception e) when (e is SocketException or ObjectDisposedException)
                 {
+                    _connectError = e is SocketException socket ? socket.SocketErrorCode : SocketError.OperationAborted;
                     _active = null;
                     backend.Dispose();
                     return Exchange.ConnectFailed;
@@ -430,6 +523,12 @@ internal sealed class Http1Connection
 
             _active = backend;
             SetPhase(Phase.Node);
+            if (_connectMs < 0)
+            {
+                _connectMs = 0; // a pooled connection
+            }
+
+            _sendStarted = System.Diagnostics.Stopwatch.GetTimestamp();
             var outcome = await ExchangeOnAsync(backend, node, selection, hasBody, snapshot).ConfigureAwait(false);
             _active = null;
             if (outcome == Exchange.StaleConnection && tries == 0 && !hasBody && _request.IsIdempotent)
@@ -520,6 +619,7 @@ internal sealed class Http1Connection
 
                 if (_response.StatusCode >= 200)
                 {
+                    _answerHeadAt = System.Diagnostics.Stopwatch.GetTimestamp();
                     break;
                 }
 
@@ -621,6 +721,7 @@ internal sealed class Http1Connection
             }
 
             var body = buffer.Slice(0, take);
+            _bytesIn += take;
             SetPhase(Phase.Node);
             try
             {
@@ -704,6 +805,7 @@ internal sealed class Http1Connection
             }
 
             _output.Write(backend.Buffer.AsSpan(backend.Start, take));
+            _bytesOut += take;
             backend.Start += take;
             if (backend.Start < backend.End)
             {
@@ -753,6 +855,7 @@ internal sealed class Http1Connection
             }
 
             _output.Advance(take);
+            _bytesOut += take;
             if (!await FlushAsync().ConfigureAwait(false))
             {
                 return Exchange.ClientGone;
@@ -958,6 +1061,7 @@ internal sealed class Http1Connection
 
         Put(span, ref at, "\r\n"u8);
         _output.Advance(at);
+        _headWritten |= !interim;
     }
 
     private static void Put(Span<byte> span, ref int at, ReadOnlySpan<byte> bytes)
@@ -1035,7 +1139,8 @@ internal sealed class Http1Connection
     {
         _answeredStatus = status;
         closeAfter |= _closeRequested || _request.ConnectionClose;
-        var page = _owner.ErrorPage;
+        var page = _owner.ErrorPage(status);
+        _bytesOut = page.Length;
         var head = string.Concat(
             status switch { 502 => "HTTP/1.1 502 Bad Gateway", 503 => "HTTP/1.1 503 Service Unavailable", _ => "HTTP/1.1 504 Gateway Timeout" },
             "\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: ",

@@ -47,10 +47,9 @@ internal sealed class Http1Forwarder : IDisposable
     /// <summary>The connect timeout (the proxy's, capped by the load balancer's timeout), in milliseconds.</summary>
     public long ConnectTimeoutMs => Math.Min(Options.ConnectTimeoutSeconds, Runtime.Snapshot.Config.TimeoutSeconds) * 1000L;
 
-    /// <summary>The load balancer's error page (UTF-8).</summary>
-    public byte[] ErrorPage => _access?.Policy.ErrorPage ?? DefaultErrorPage;
-
-    private static readonly byte[] DefaultErrorPage = System.Text.Encoding.UTF8.GetBytes(ErrorPages.Default);
+    /// <summary>The load balancer's error page of <paramref name="status"/> (UTF-8): the custom page, or the default
+    /// that names the status.</summary>
+    public byte[] ErrorPage(int status) => _access?.Policy.ErrorPageFor(status) ?? Access.AccessPolicy.DefaultPage(status);
 
     /// <summary>The connection middleware of an HTTP listener, placed after TLS (when any): a connection negotiated
     /// as HTTP/2, or accepted over the connection throttle, goes straight to Kestrel's HTTP stack; the others are
@@ -79,8 +78,10 @@ internal sealed class Http1Forwarder : IDisposable
     public Access.AccessPolicy? LoggingPolicy => _access?.Policy is { LoggingEnabled: true } policy ? policy : null;
 
     /// <summary>Queues the connection log line of one request (see <see cref="Access.AccessLogWriter"/>).</summary>
-    public void Log(Access.AccessPolicy policy, IPEndPoint? client, NodeState? node, int statusCode, SelectionOutcome outcome, long started) =>
-        _access?.LogHttp(policy, client, node, statusCode, Access.AccessControl.DecisionOf(outcome), started);
+    public void Log(Access.AccessPolicy policy, IPEndPoint? client, NodeState? node, int statusCode, SelectionOutcome outcome, string? method, string? path,
+        long bytesIn, long bytesOut, Access.AccessLogTimers timers, Access.AccessLogTermination termination, long started) =>
+        _access?.LogHttp(policy, client, node, method, path, statusCode, bytesIn, bytesOut, timers,
+            Access.AccessControl.DecisionOf(outcome, Runtime.Snapshot.PersistenceType is not null), termination, started);
 
     /// <summary>The pool of <paramref name="node"/>'s keep-alive connections. The map is rebuilt (off the request path
     /// of every other request) when the configuration changed; pools of nodes that left are closed.</summary>
@@ -132,6 +133,10 @@ internal sealed class Http1Forwarder : IDisposable
                 : $"{Options.MaxConnectionsPerNode} connections open (Proxy:MaxConnectionsPerNode) and none came free within {Options.NodeQueueTimeoutSeconds} s",
             unlogged);
     }
+
+    /// <summary>Logs (rate-limited) Tether's own answer of <paramref name="status"/> (502/503/504) for
+    /// <paramref name="reason"/> about <paramref name="node"/> (null: none); see <see cref="GatewayErrorLog"/>.</summary>
+    public void ReportError(int status, GatewayErrorReason reason, NodeState? node) => _handler.Errors.Report(status, reason, node);
 
     /// <summary>A client connection was closed after <see cref="ProxyOptions.KeepAliveTimeoutSeconds"/> idle.</summary>
     public void CountKeepAliveTimeout() => Runtime.CountKeepAliveTimeout();
