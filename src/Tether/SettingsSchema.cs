@@ -295,7 +295,7 @@ internal static class SettingsSchema
             {
                 if (!int.TryParse(segment, NumberStyles.None, CultureInfo.InvariantCulture, out _))
                 {
-                    Report(errors, reported, parent + ":" + segment, $"{Shown(string.Join(':', segments[..(i + 1)]), environment, display)}: Management:Tokens is an array; give [ {{ \"Token\": \"...\", \"AccountId\": 1 }} ] (or TETHER_MANAGEMENT__TOKENS__0__TOKEN) ({source})");
+                    Report(errors, reported, source + "|" + parent + ":" + segment, $"{Shown(string.Join(':', segments[..(i + 1)]), environment, display)}: Management:Tokens is an array; give [ {{ \"Token\": \"...\", \"AccountId\": 1 }} ] (or TETHER_MANAGEMENT__TOKENS__0__TOKEN) ({source})");
                     return;
                 }
 
@@ -307,7 +307,7 @@ internal static class SettingsSchema
             if (!Sections.TryGetValue(parent, out var children))
             {
                 // A single value given as a section (DataDirectory:Path).
-                Report(errors, reported, parent, $"{Shown(string.Join(':', canonical), environment)}: is a single value, not a section ({source})");
+                Report(errors, reported, source + "|" + parent, $"{Shown(string.Join(':', canonical), environment)}: is a single value, not a section ({source})");
                 return;
             }
 
@@ -319,7 +319,7 @@ internal static class SettingsSchema
                 var parentShown = string.Join(':', canonical);
                 var hint = suggestion is null ? $"known here: {string.Join(", ", children.Where(n => n != TokenIndex))}"
                     : $"did you mean {Shown(parentShown.Length == 0 ? suggestion : parentShown + ":" + suggestion, environment)}?";
-                Report(errors, reported, path.ToUpperInvariant(), $"{Shown(path, environment, i == segments.Length - 1 ? display : null)}: unknown setting; {hint} ({source})");
+                Report(errors, reported, source + "|" + path.ToUpperInvariant(), $"{Shown(path, environment, i == segments.Length - 1 ? display : null)}: unknown setting; {hint} ({source})");
                 return;
             }
 

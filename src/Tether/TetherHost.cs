@@ -175,7 +175,7 @@ public static class TetherHost
         }
 
         var proxy = configuration.GetSection("Proxy").Get<ProxyOptions>() ?? new ProxyOptions();
-        errors.AddRange(proxy.Validate().Select(e => e.TrimEnd('.')));
+        errors.AddRange(proxy.Validate());
         var tokens = configuration.GetSection("Management:Tokens").GetChildren().ToList();
         foreach (var token in tokens)
         {

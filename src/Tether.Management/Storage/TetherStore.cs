@@ -32,9 +32,12 @@ public sealed class TetherStore : IDisposable, IStickTableStore
     {
         DataDirectory = Path.GetFullPath(dataDirectory);
         DatabasePath = Path.Combine(DataDirectory, DatabaseFileName);
+        // Read-only with no write-ahead log: nobody has the database open, so it is read as immutable, which creates
+        // no -wal or -shm file (a plain read-only open of a WAL database would).
+        var immutable = readOnly && !File.Exists(DatabasePath + "-wal");
         _connectionString = new SqliteConnectionStringBuilder
         {
-            DataSource = DatabasePath,
+            DataSource = immutable ? new Uri(DatabasePath).AbsoluteUri + "?immutable=1" : DatabasePath,
             Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
             DefaultTimeout = 30,
