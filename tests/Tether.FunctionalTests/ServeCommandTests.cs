@@ -53,6 +53,17 @@ public sealed class ServeCommandTests
             Assert.Equal(HttpStatusCode.Accepted, create.StatusCode);
             using var client = Clients.WithoutCookies(lbPort);
             Assert.Equal("b1", await client.GetStringAsync("/"));
+            if (!OperatingSystem.IsWindows())
+            {
+                // Connection logs are created by the data plane: the process's umask (077) makes them private too.
+                var id = System.Text.Json.Nodes.JsonNode.Parse(await create.Content.ReadAsStringAsync())!["loadBalancer"]!["id"]!.GetValue<int>();
+                using var logging = await api.PutAsync($"loadbalancers/{id}/connectionlogging", new StringContent("""{"connectionLogging":{"enabled":true}}""", Encoding.UTF8, "application/json"));
+                Assert.Equal(HttpStatusCode.Accepted, logging.StatusCode);
+                var log = Path.Combine(dataDirectory, "logs", $"lb-{id}.log");
+                await WaitUntilAsync(async () => (await client.GetStringAsync("/")) == "b1" && File.Exists(log) && new FileInfo(log).Length > 0);
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(dataDirectory, "logs")));
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(log));
+            }
 
             var slow = client.GetAsync("/slow?ms=1500");
             await Task.Delay(300);
