@@ -258,15 +258,17 @@ internal static class SettingsSchema
 
     /// <summary>The <c>TETHER_</c> environment variables, as setting keys (<c>__</c> between levels, as .NET reads
     /// them) with the variable's name.</summary>
-    public static List<(string Key, string? Value, string Variable)> ReadEnvironment()
+    /// <param name="environment">The variables to read; null for the process's.</param>
+    public static List<(string Key, string? Value, string Variable)> ReadEnvironment(IReadOnlyDictionary<string, string>? environment = null)
     {
+        var variables = environment?.Select(v => (v.Key, (string?)v.Value))
+            ?? Environment.GetEnvironmentVariables().Cast<DictionaryEntry>().Select(e => ((string)e.Key, (string?)e.Value));
         var result = new List<(string, string?, string)>();
-        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        foreach (var (name, value) in variables)
         {
-            var name = (string)entry.Key;
             if (name.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
             {
-                result.Add((name[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal), (string?)entry.Value, name));
+                result.Add((name[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal), value, name));
             }
         }
 

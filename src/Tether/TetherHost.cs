@@ -122,7 +122,9 @@ public static class TetherHost
     /// range (the setting, the value, what is allowed). The message holds every reason, one per line.</exception>
     /// <param name="configFile">The JSON file, or <c>null</c> for <c>tether.json</c> when present.</param>
     /// <param name="overrides">Flag values by setting key (null entries are skipped).</param>
-    public static TetherSettings LoadSettings(string? configFile, IDictionary<string, string?> overrides)
+    /// <param name="environment">The environment variables to read (null: the process's); only those starting with
+    /// <c>TETHER_</c> are used.</param>
+    public static TetherSettings LoadSettings(string? configFile, IDictionary<string, string?> overrides, IReadOnlyDictionary<string, string>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(overrides);
         var errors = new List<string>();
@@ -143,7 +145,7 @@ public static class TetherHost
             }
         }
 
-        foreach (var (key, value, variable) in SettingsSchema.ReadEnvironment())
+        foreach (var (key, value, variable) in SettingsSchema.ReadEnvironment(environment))
         {
             SettingsSchema.Check(key, value, variable, "environment", errors, reported);
             values.Add(new(key, value));

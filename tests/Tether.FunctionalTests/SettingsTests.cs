@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Tether.FunctionalTests.Infrastructure;
 using Tether.Proxy;
@@ -24,7 +25,7 @@ public sealed class SettingsTests
             }
             """);
 
-        var settings = TetherHost.LoadSettings(file, new Dictionary<string, string?>());
+        var settings = TetherHost.LoadSettings(file, new Dictionary<string, string?>(), NoEnvironment);
         await using var app = TetherHost.Build(settings);
         await TetherHost.StartAsync(app);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -42,11 +43,11 @@ public sealed class SettingsTests
     [Fact]
     public void LoadSettings_FlagOverridesFileAndInvalidUrlIsRefused()
     {
-        var settings = TetherHost.LoadSettings(null, new Dictionary<string, string?> { ["DataDirectory"] = "/tmp/x", ["Management:Url"] = "http://127.0.0.1:18099" });
+        var settings = TetherHost.LoadSettings(null, new Dictionary<string, string?> { ["DataDirectory"] = "/tmp/x", ["Management:Url"] = "http://127.0.0.1:18099" }, NoEnvironment);
 
         Assert.Equal("/tmp/x", settings.DataDirectory);
         Assert.Equal("http://127.0.0.1:18099", settings.ManagementUrl);
-        Assert.Throws<SettingsException>(() => TetherHost.LoadSettings(null, new Dictionary<string, string?> { ["Management:Url"] = "http://127.0.0.1:18081x" }));
+        Assert.Throws<SettingsException>(() => TetherHost.LoadSettings(null, new Dictionary<string, string?> { ["Management:Url"] = "http://127.0.0.1:18081x" }, NoEnvironment));
     }
 
     [Theory]
@@ -56,7 +57,7 @@ public sealed class SettingsTests
     [InlineData("Proxy:Http1FastPath", "maybe", "maybe")]
     public void LoadSettings_InvalidProxySetting_IsRefusedWithItsName(string key, string value, string expected)
     {
-        var error = Assert.Throws<SettingsException>(() => TetherHost.LoadSettings(null, new Dictionary<string, string?> { [key] = value }));
+        var error = Assert.Throws<SettingsException>(() => TetherHost.LoadSettings(null, new Dictionary<string, string?> { [key] = value }, NoEnvironment));
 
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
@@ -72,7 +73,7 @@ public sealed class SettingsTests
             }
             """);
 
-        var error = Assert.Throws<SettingsException>(() => TetherHost.LoadSettings(file, new Dictionary<string, string?>()));
+        var error = Assert.Throws<SettingsException>(() => TetherHost.LoadSettings(file, new Dictionary<string, string?>(), NoEnvironment));
 
         Assert.Contains($"DataDir: unknown setting; did you mean DataDirectory? ({file})", error.Errors);
         Assert.Contains($"Managment: unknown setting; did you mean Management? ({file})", error.Errors);
@@ -94,7 +95,7 @@ public sealed class SettingsTests
     {
         var file = await WriteSettingsFileAsync(json);
 
-        var error = Assert.Throws<SettingsException>(() => TetherHost.LoadSettings(file, new Dictionary<string, string?>()));
+        var error = Assert.Throws<SettingsException>(() => TetherHost.LoadSettings(file, new Dictionary<string, string?>(), NoEnvironment));
 
         Assert.Contains(error.Errors, e => e.StartsWith(expected, StringComparison.Ordinal));
     }
@@ -108,7 +109,7 @@ public sealed class SettingsTests
     {
         var file = await WriteSettingsFileAsync(text);
 
-        var error = Assert.Throws<SettingsException>(() => TetherHost.LoadSettings(file, new Dictionary<string, string?>()));
+        var error = Assert.Throws<SettingsException>(() => TetherHost.LoadSettings(file, new Dictionary<string, string?>(), NoEnvironment));
 
         Assert.StartsWith($"{file}: {expected}", Assert.Single(error.Errors), StringComparison.Ordinal);
     }
@@ -136,6 +137,31 @@ public sealed class SettingsTests
     }
 
     [Fact]
+    public void LoadSettings_TetherVariables_AreReadAndUnknownOnesRefused()
+    {
+        var settings = TetherHost.LoadSettings(null, new Dictionary<string, string?>(), new Dictionary<string, string>
+        {
+            ["TETHER_PROXY__MAXUDPFLOWS"] = "7",
+            ["TETHER_MANAGEMENT__TOKENS__0__TOKEN"] = "t",
+            ["TETHER_MANAGEMENT__TOKENS__0__ACCOUNTID"] = "4",
+            ["PATH"] = "/usr/bin",
+        });
+        var error = Assert.Throws<SettingsException>(() => TetherHost.LoadSettings(null, new Dictionary<string, string?>(), new Dictionary<string, string>
+        {
+            ["TETHER_MANAGMENT__URL"] = "http://127.0.0.1:0",
+            ["TETHER_MANAGEMENT__TOKENS__0__TOKN"] = "t",
+        }));
+
+        Assert.Equal(7, settings.Configuration!.GetSection("Proxy").Get<ProxyOptions>()!.MaxUdpFlows);
+        Assert.Equal(
+            [
+                "TETHER_MANAGEMENT__TOKENS__0__TOKN: unknown setting; did you mean TETHER_MANAGEMENT__TOKENS__0__TOKEN? (environment)",
+                "TETHER_MANAGMENT: unknown setting; did you mean TETHER_MANAGEMENT? (environment)",
+            ],
+            error.Errors);
+    }
+
+    [Fact]
     public async Task Serve_MissingConfigFile_ExitsWith2()
     {
         var result = await TetherCli.RunAsync(["serve", "--config", "/nonexistent/tether.json"]);
@@ -153,6 +179,9 @@ public sealed class SettingsTests
     {
         Assert.Equal(expected, SettingsSchema.Suggest(given, ["DataDirectory", "ManagementUrl", "PublicAddress", "PrivateAddress", "Management", "Proxy"]));
     }
+
+    /// <summary>The in-process tests read no <c>TETHER_</c> variable of the test run (a developer's or a test's own).</summary>
+    private static readonly Dictionary<string, string> NoEnvironment = [];
 
     private static async Task<string> WriteSettingsFileAsync(string text)
     {
