@@ -74,7 +74,17 @@ serve.SetAction(async (parse, cancellationToken) =>
     }
 
     TetherHost.PrepareRuntime(settings);
-    var app = TetherHost.Build(settings);
+    Microsoft.AspNetCore.Builder.WebApplication app;
+    try
+    {
+        app = TetherHost.Build(settings);
+    }
+    catch (Exception e) when (e is UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or IOException)
+    {
+        await Console.Error.WriteLineAsync($"tether serve: data directory {directory}: {e.Message.TrimEnd('.')}").ConfigureAwait(false);
+        return 2;
+    }
+
     await using (app.ConfigureAwait(false))
     {
         try

@@ -207,6 +207,25 @@ public sealed class ServeCommandTests
     }
 
     [Fact]
+    public async Task Serve_NotAStore_OneLineAndExitCode2()
+    {
+        var dataDirectory = TetherCli.TempPath("tether-serve-");
+        Directory.CreateDirectory(dataDirectory);
+        await File.WriteAllTextAsync(Path.Combine(dataDirectory, "tether.db"), "not a database, just text that is long enough to be read as a header");
+        if (!OperatingSystem.IsWindows())
+        {
+            // No mode warning: the test is about the one line of the refusal.
+            File.SetUnixFileMode(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.SetUnixFileMode(Path.Combine(dataDirectory, "tether.db"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        var result = await TetherCli.RunAsync(["serve", "--data-dir", dataDirectory, "--listen", "http://127.0.0.1:0"]);
+
+        Assert.Equal(2, result.Code);
+        Assert.Equal($"tether serve: data directory {dataDirectory}: SQLite Error 26: 'file is not a database'\n", result.Error);
+    }
+
+    [Fact]
     public void CheckCertificate_ExpiredOrMismatchedKey_IsAReason()
     {
         using var key = RSA.Create(2048);
