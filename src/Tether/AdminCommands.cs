@@ -1,24 +1,28 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
+using Tether.Management.Auth;
 using Tether.Management.Storage;
 
 namespace Tether;
 
 /// <summary>
-/// Operator commands on the data directory, usable while <c>tether serve</c> runs (SQLite in WAL mode serializes the
-/// writes): <c>tether token create|list|revoke</c> (API tokens: the API reads them from the store on every call, so a
-/// change takes effect at once) and <c>tether keys rotate|list</c> (persistence-cookie signing keys: a running Tether
-/// picks a new key up within 10 seconds; cookies signed with older keys stay valid, DESIGN.md section 4).
+/// Operator commands on the data directory of a Tether, usable while <c>tether serve</c> runs (SQLite in WAL mode
+/// serializes the writes): <c>tether token create|list|revoke</c> (API tokens: the API reads them from the store on every
+/// call, so a change takes effect at once) and <c>tether keys rotate|list</c> (persistence-cookie signing keys: a
+/// running Tether picks a new key up within 10 seconds; cookies signed with older keys stay valid). Each works on an
+/// existing data directory only (one holding <c>tether.db</c>) and names it on standard error; <c>--init</c> creates
+/// one (mode 0700, files 0600). Exit codes: 0 done, 1 nothing to revoke, 2 no such data directory or a bad argument.
 /// </summary>
 public static class AdminCommands
 {
-    /// <summary><c>tether token create --account N</c>, <c>tether token list</c>, <c>tether token revoke TOKEN</c>.</summary>
+    /// <summary><c>tether token create --account N</c>, <c>tether token list</c>, <c>tether token revoke ID|TOKEN</c>.</summary>
     public static Command Token()
     {
         var dataDir = DataDirOption();
+        var init = InitOption();
         var account = new Option<int>("--account") { Description = "The account the token belongs to (1 or more).", Required = true };
-        var create = new Command("create", "Create an API token for an account and print it (X-Auth-Token).") { dataDir, account };
+        var create = new Command("create", "Create an API token for an account and print it (X-Auth-Token).") { dataDir, account, init };
         create.SetAction(parse =>
         {
             var accountId = parse.GetValue(account);
@@ -28,39 +32,46 @@ public static class AdminCommands
                 return 2;
             }
 
-            using var store = TetherStore.Open(Directory(parse, dataDir));
-            var token = Base64UrlToken();
-            store.AddToken(token, accountId, DateTimeOffset.UtcNow);
-            Console.WriteLine(token);
-            return 0;
+            return WithStore("token create", parse, dataDir, parse.GetValue(init), store =>
+            {
+                var token = Base64UrlToken();
+                store.AddToken(token, accountId, DateTimeOffset.UtcNow);
+                Console.WriteLine(token);
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tether token create: token {TokenId.Of(token)} for account {accountId} stored"));
+                return 0;
+            });
         });
 
-        var list = new Command("list", "List the stored tokens (shortened) and their accounts.") { dataDir };
-        list.SetAction(parse =>
+        var list = new Command("list", "List the stored tokens by id (not the tokens themselves) with their accounts.") { dataDir };
+        list.SetAction(parse => WithStore("token list", parse, dataDir, init: false, store =>
         {
-            using var store = TetherStore.Open(Directory(parse, dataDir));
-            foreach (var (token, accountId) in store.ListTokens())
+            var tokens = store.ListTokens();
+            Console.WriteLine("ID            ACCOUNT");
+            foreach (var (token, accountId) in tokens)
             {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{token[..Math.Min(6, token.Length)]}…  account {accountId}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{TokenId.Of(token),-13} {accountId}"));
             }
 
             return 0;
-        });
+        }));
 
-        var value = new Argument<string>("token") { Description = "The token to revoke." };
+        var value = new Argument<string>("id-or-token") { Description = "The token's id as `tether token list` shows it, or the token itself." };
         var revoke = new Command("revoke", "Revoke a stored token: it is refused (401) from the next call on.") { dataDir, value };
-        revoke.SetAction(parse =>
+        revoke.SetAction(parse => WithStore("token revoke", parse, dataDir, init: false, store =>
         {
-            using var store = TetherStore.Open(Directory(parse, dataDir));
-            if (store.DeleteToken(parse.GetValue(value)!))
+            var given = parse.GetValue(value)!.Trim();
+            var stored = store.ListTokens().Select(t => t.Token).ToList();
+            var token = stored.FirstOrDefault(t => t == given)
+                ?? stored.FirstOrDefault(t => string.Equals(TokenId.Of(t), given, StringComparison.OrdinalIgnoreCase));
+            if (token is not null && store.DeleteToken(token))
             {
-                Console.WriteLine("revoked");
+                Console.WriteLine($"revoked token {TokenId.Of(token)}");
                 return 0;
             }
 
-            Console.Error.WriteLine("tether token revoke: no such stored token (tokens given in configuration are removed there)");
+            Console.Error.WriteLine("tether token revoke: no stored token has this id or value (see tether token list; tokens given in configuration are removed there)");
             return 1;
-        });
+        }));
 
         return new Command("token", "Manage API tokens in the data directory.") { create, list, revoke };
     }
@@ -69,34 +80,64 @@ public static class AdminCommands
     public static Command Keys()
     {
         var dataDir = DataDirOption();
-        var rotate = new Command("rotate", "Add a new cookie signing key; new cookies are signed with it, older ones stay valid.") { dataDir };
-        rotate.SetAction(parse =>
+        var init = InitOption();
+        var rotate = new Command("rotate", "Add a new cookie signing key; new cookies are signed with it, older ones stay valid.") { dataDir, init };
+        rotate.SetAction(parse => WithStore("keys rotate", parse, dataDir, parse.GetValue(init), store =>
         {
-            using var store = TetherStore.Open(Directory(parse, dataDir));
             store.GetOrCreateCookieKeys();
             var keys = store.AddCookieKey();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"key {keys.Max(k => k.Id)} now signs new cookies ({keys.Count} keys validate)"));
             return 0;
-        });
+        }));
 
         var list = new Command("list", "List the cookie signing key ids (the highest signs).") { dataDir };
-        list.SetAction(parse =>
+        list.SetAction(parse => WithStore("keys list", parse, dataDir, init: false, store =>
         {
-            using var store = TetherStore.Open(Directory(parse, dataDir));
             foreach (var key in store.GetOrCreateCookieKeys())
             {
                 Console.WriteLine(key.Id.ToString(CultureInfo.InvariantCulture));
             }
 
             return 0;
-        });
+        }));
 
         return new Command("keys", "Manage the persistence-cookie signing keys in the data directory.") { rotate, list };
     }
 
-    private static Option<string?> DataDirOption() => new("--data-dir") { Description = "The data directory (default ./data)." };
+    private static Option<string?> DataDirOption() => new("--data-dir") { Description = "The data directory of the Tether to manage (default ./data); it must exist unless --init is given." };
 
-    private static string Directory(ParseResult parse, Option<string?> option) => parse.GetValue(option) ?? "data";
+    private static Option<bool> InitOption() => new("--init") { Description = "Create the data directory and its store when they do not exist (mode 0700, files 0600)." };
+
+    /// <summary>Opens the store of an existing data directory (or, with <paramref name="init"/>, creates it), names it
+    /// on standard error and runs <paramref name="action"/>; refuses with exit code 2 when there is none.</summary>
+    private static int WithStore(string command, ParseResult parse, Option<string?> option, bool init, Func<TetherStore, int> action)
+    {
+        DataDirectory.RestrictNewFiles();
+        var directory = Path.GetFullPath(parse.GetValue(option) ?? "data");
+        var missing = DataDirectory.MissingStore(directory);
+        if (missing is not null && !init)
+        {
+            Console.Error.WriteLine($"tether {command}: {missing}; give --data-dir with the data directory of your tether serve{(command is "token create" or "keys rotate" ? ", or --init to create a new one there" : "")}");
+            return 2;
+        }
+
+        Console.Error.WriteLine(missing is null ? $"tether {command}: data directory {directory}" : $"tether {command}: data directory {directory} (created)");
+        foreach (var warning in DataDirectory.PermissionWarnings(directory))
+        {
+            Console.Error.WriteLine($"tether {command}: {warning}");
+        }
+
+        try
+        {
+            using var store = TetherStore.Open(directory);
+            return action(store);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"tether {command}: data directory {directory}: {e.Message.TrimEnd('.')}");
+            return 2;
+        }
+    }
 
     private static string Base64UrlToken() => System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 }

@@ -10,12 +10,19 @@ var publicAddress = new Option<string?>("--public-address") { Description = "Add
 var privateAddress = new Option<string?>("--private-address") { Description = "Address SERVICENET virtual IPs bind (default 127.0.0.1)." };
 var configFile = new Option<string?>("--config") { Description = "A JSON settings file (default ./tether.json when present)." };
 
+var check = new Option<bool>("--check")
+{
+    Description = "Check the settings, the data directory and every stored load balancer (ports free, certificates valid), print what would start and exit: 0 when all is well, 2 otherwise. Binds nothing, changes nothing.",
+};
+
 var serve = new Command("serve", "Run the management API and every stored load balancer.")
 {
-    dataDir, listen, publicAddress, privateAddress, configFile,
+    dataDir, listen, publicAddress, privateAddress, configFile, check,
 };
 serve.SetAction(async (parse, cancellationToken) =>
 {
+    // Every file and directory Tether creates is its owner's only (0700/0600), whatever the shell's umask.
+    DataDirectory.RestrictNewFiles();
     TetherSettings settings;
     try
     {
@@ -27,19 +34,78 @@ serve.SetAction(async (parse, cancellationToken) =>
             ["PrivateAddress"] = parse.GetValue(privateAddress),
         });
     }
-    catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or FormatException)
+    catch (SettingsException e)
     {
-        await Console.Error.WriteLineAsync($"tether serve: {e.Message}").ConfigureAwait(false);
+        foreach (var line in e.Errors)
+        {
+            await Console.Error.WriteLineAsync($"tether serve: {line}").ConfigureAwait(false);
+        }
+
         return 2;
     }
 
+    if (parse.GetValue(check))
+    {
+        return ServeCheck.Run(settings, Console.Out, Console.Error, TimeProvider.System);
+    }
+
+    var local = ServeCheck.LocalAddresses();
+    foreach (var (flag, value) in new[] { ("--public-address", settings.PublicAddress), ("--private-address", settings.PrivateAddress) })
+    {
+        var address = System.Net.IPAddress.Parse(value);
+        if (!ServeCheck.IsUsable(address, local))
+        {
+            await Console.Error.WriteLineAsync($"tether serve: {ServeCheck.NotLocal(flag, address, local)}").ConfigureAwait(false);
+            return 2;
+        }
+    }
+
+    if (ServeCheck.CannotListen(settings.ManagementUrl) is { } listenError)
+    {
+        // Checked before the host starts: Kestrel's own failure is logged by the host with its stack trace.
+        await Console.Error.WriteLineAsync($"tether serve: --listen {settings.ManagementUrl}: cannot listen: {listenError}").ConfigureAwait(false);
+        return 2;
+    }
+
+    var directory = Path.GetFullPath(settings.DataDirectory);
+    foreach (var warning in DataDirectory.PermissionWarnings(directory))
+    {
+        await Console.Error.WriteLineAsync($"tether serve: {warning}").ConfigureAwait(false);
+    }
+
     TetherHost.PrepareRuntime(settings);
-    var app = TetherHost.Build(settings);
+    Microsoft.AspNetCore.Builder.WebApplication app;
+    try
+    {
+        app = TetherHost.Build(settings);
+    }
+    catch (Exception e) when (e is UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or IOException)
+    {
+        await Console.Error.WriteLineAsync($"tether serve: data directory {directory}: {e.Message.TrimEnd('.')}").ConfigureAwait(false);
+        return 2;
+    }
+
     await using (app.ConfigureAwait(false))
     {
-        await TetherHost.StartAsync(app, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await TetherHost.StartAsync(app, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException || e.InnerException is System.Net.Sockets.SocketException or Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            // Kestrel: "Failed to bind to address http://127.0.0.1:8080: address already in use." (taken meanwhile).
+            var reason = (e.InnerException ?? e).Message.TrimEnd('.');
+            await Console.Error.WriteLineAsync($"tether serve: --listen {settings.ManagementUrl}: cannot listen: {char.ToLowerInvariant(reason[0])}{reason[1..]}").ConfigureAwait(false);
+            return 2;
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or IOException)
+        {
+            await Console.Error.WriteLineAsync($"tether serve: data directory {directory}: {e.Message.TrimEnd('.')}").ConfigureAwait(false);
+            return 2;
+        }
+
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
-        Console.WriteLine($"Tether management API listening on {string.Join(", ", addresses ?? [])}; data in {Path.GetFullPath(settings.DataDirectory)}");
+        Console.WriteLine($"Tether management API listening on {string.Join(", ", addresses ?? [])}; data in {directory}");
         await app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
     }
 

@@ -106,17 +106,67 @@ public static class TetherHost
         }
     }
 
-    /// <summary>Reads settings from the JSON file, <c>TETHER_</c> environment variables and flags.</summary>
-    /// <exception cref="ArgumentException">The management URL or a <c>Proxy</c> setting is invalid (the message names
-    /// it and its allowed range).</exception>
-    /// <param name="configFile">The JSON file, or <c>null</c> for <c>tether.json</c> when present.</param>
-    /// <param name="overrides">Flag values (null entries are skipped).</param>
-    public static TetherSettings LoadSettings(string? configFile, IDictionary<string, string?> overrides)
+    /// <summary>The flag of each setting <c>tether serve</c> takes on its command line, by setting key.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Flags = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
+        ["DataDirectory"] = "--data-dir",
+        ["Management:Url"] = "--listen",
+        ["PublicAddress"] = "--public-address",
+        ["PrivateAddress"] = "--private-address",
+    };
+
+    /// <summary>Reads settings from the JSON file, <c>TETHER_</c> environment variables and flags (later ones win),
+    /// checking every key and value first: nothing is bound or created.</summary>
+    /// <exception cref="SettingsException">The JSON file is missing (when named), unreadable or not valid JSON (path,
+    /// line, column, reason); a key is unknown (with the closest known name); a value has the wrong type or is out of
+    /// range (the setting, the value, what is allowed). The message holds every reason, one per line.</exception>
+    /// <param name="configFile">The JSON file, or <c>null</c> for <c>tether.json</c> when present.</param>
+    /// <param name="overrides">Flag values by setting key (null entries are skipped).</param>
+    /// <param name="environment">The environment variables to read (null: the process's); only those starting with
+    /// <c>TETHER_</c> are used.</param>
+    public static TetherSettings LoadSettings(string? configFile, IDictionary<string, string?> overrides, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        ArgumentNullException.ThrowIfNull(overrides);
+        var errors = new List<string>();
+        var reported = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var values = new List<KeyValuePair<string, string?>>();
+        var path = Path.GetFullPath(configFile ?? "tether.json");
+        if (configFile is not null && !File.Exists(path))
+        {
+            throw new SettingsException($"--config {configFile}: no such file ({path})");
+        }
+
+        if (File.Exists(path))
+        {
+            foreach (var (key, value) in SettingsSchema.ReadJsonFile(path))
+            {
+                SettingsSchema.Check(key, value, key, path, errors, reported);
+                values.Add(new(key, value));
+            }
+        }
+
+        foreach (var (key, value, variable) in SettingsSchema.ReadEnvironment(environment))
+        {
+            SettingsSchema.Check(key, value, variable, "environment", errors, reported);
+            values.Add(new(key, value));
+        }
+
+        foreach (var (key, value) in overrides)
+        {
+            if (value is not null)
+            {
+                SettingsSchema.Check(key, value, Flags.TryGetValue(key, out var flag) ? flag : key, "command line", errors, reported);
+                values.Add(new(key, value));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new SettingsException(errors);
+        }
+
         var configuration = new ConfigurationBuilder()
-            .AddJsonFile(Path.GetFullPath(configFile ?? "tether.json"), optional: configFile is null)
-            .AddEnvironmentVariables("TETHER_")
-            .AddInMemoryCollection(overrides.Where(o => o.Value is not null))
+            .AddInMemoryCollection(values.Where(v => v.Value is not null))
             .Build();
         var settings = new TetherSettings();
         configuration.Bind(settings);
@@ -126,26 +176,26 @@ public static class TetherHost
             settings.ManagementUrl = url;
         }
 
-        if (!Uri.TryCreate(settings.ManagementUrl, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp
-            || uri.Port is < 0 or > 65535 || uri.AbsolutePath != "/" || string.IsNullOrEmpty(uri.Host))
+        var proxy = configuration.GetSection("Proxy").Get<ProxyOptions>() ?? new ProxyOptions();
+        errors.AddRange(proxy.Validate());
+        var tokens = configuration.GetSection("Management:Tokens").GetChildren().ToList();
+        foreach (var token in tokens)
         {
-            throw new ArgumentException($"The management URL '{settings.ManagementUrl}' is not valid: give http://ADDRESS:PORT, for example http://127.0.0.1:8080.");
+            if (string.IsNullOrEmpty(token["Token"]) || string.IsNullOrEmpty(token["AccountId"]))
+            {
+                errors.Add($"Management:Tokens:{token.Key}: needs both Token (non-empty) and AccountId (1 or more)");
+            }
         }
 
-        ProxyOptions proxy;
-        try
+        var twice = tokens.Select(t => t["Token"]).Where(t => !string.IsNullOrEmpty(t)).GroupBy(t => t, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null)
         {
-            proxy = configuration.GetSection("Proxy").Get<ProxyOptions>() ?? new ProxyOptions();
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new ArgumentException($"The Proxy settings are not valid: {e.InnerException?.Message ?? e.Message}", e);
+            errors.Add("Management:Tokens: a token is given twice; each token must be different");
         }
 
-        var errors = proxy.Validate();
         if (errors.Count > 0)
         {
-            throw new ArgumentException("The Proxy settings are not valid: " + string.Join(" ", errors));
+            throw new SettingsException(errors);
         }
 
         settings.Configuration = configuration;

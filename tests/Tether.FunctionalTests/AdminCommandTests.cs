@@ -1,5 +1,7 @@
 using System.Buffers.Text;
-using System.Diagnostics;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using Tether.FunctionalTests.Infrastructure;
 using Tether.Proxy;
@@ -62,19 +64,112 @@ public sealed class AdminCommandTests
         Assert.False(withOld.Headers.Contains("Set-Cookie"), "a cookie signed with the older key is still valid");
     }
 
+    [Theory]
+    [InlineData("token", "create", "--account", "2")]
+    [InlineData("token", "list")]
+    [InlineData("token", "revoke", "abc")]
+    [InlineData("keys", "rotate")]
+    [InlineData("keys", "list")]
+    public async Task AdminCommand_NoDataDirectory_RefusesWithExitCode2AndCreatesNothing(params string[] args)
+    {
+        var dataDirectory = TetherCli.TempPath("tether-admin-");
+
+        var result = await TetherCli.RunAsync([.. args, "--data-dir", dataDirectory]);
+
+        Assert.Equal(2, result.Code);
+        Assert.Equal("", result.Output);
+        Assert.StartsWith($"tether {args[0]} {args[1]}: no data directory at {dataDirectory}; give --data-dir with the data directory of your tether serve", result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dataDirectory));
+    }
+
+    [Fact]
+    public async Task TokenCreate_DirectoryWithoutStore_Refuses()
+    {
+        var dataDirectory = TetherCli.TempPath("tether-admin-");
+        Directory.CreateDirectory(dataDirectory);
+
+        var result = await TetherCli.RunAsync(["token", "create", "--account", "2", "--data-dir", dataDirectory]);
+
+        Assert.Equal(2, result.Code);
+        Assert.StartsWith($"tether token create: {dataDirectory} holds no Tether store (tether.db); give --data-dir with the data directory of your tether serve, or --init to create a new one there", result.Error, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(dataDirectory));
+    }
+
+    [Fact]
+    public async Task TokenCreate_WithInit_CreatesThePrivateDataDirectoryAndTheServerAcceptsTheToken()
+    {
+        var dataDirectory = TetherCli.TempPath("tether-admin-");
+
+        var result = await TetherCli.RunAsync(["token", "create", "--account", "3", "--init", "--data-dir", dataDirectory]);
+        var token = result.Output.Trim();
+        await using var tether = await TetherInstanceWithoutAdminToken(dataDirectory);
+        using var api = new HttpClient { BaseAddress = new Uri(tether.Address + "/v1.0/3/") };
+        api.DefaultRequestHeaders.Add("X-Auth-Token", token);
+
+        Assert.Equal(0, result.Code);
+        Assert.StartsWith($"tether token create: data directory {dataDirectory} (created)\n", result.Error, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await api.GetAsync("loadbalancers")).StatusCode);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dataDirectory));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dataDirectory, "tether.db")));
+        }
+    }
+
+    [Fact]
+    public async Task TokenRevoke_ByTheIdTokenListShows_RevokesThatTokenOnly()
+    {
+        await using var tether = await TetherInstance.StartAsync();
+        var first = (await TetherCli.RunAsync(["token", "create", "--account", "5", "--data-dir", tether.DataDirectory])).Output.Trim();
+        var second = (await TetherCli.RunAsync(["token", "create", "--account", "6", "--data-dir", tether.DataDirectory])).Output.Trim();
+
+        var list = await TetherCli.RunAsync(["token", "list", "--data-dir", tether.DataDirectory]);
+        var rows = list.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(r => r.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        var id = rows.Single(r => r[1] == "5")[0];
+        var revoke = await TetherCli.RunAsync(["token", "revoke", id, "--data-dir", tether.DataDirectory]);
+        var again = await TetherCli.RunAsync(["token", "revoke", id, "--data-dir", tether.DataDirectory]);
+
+        Assert.Equal($"tether token list: data directory {tether.DataDirectory}\n", list.Error);
+        Assert.Equal(3, rows.Count);
+        Assert.DoesNotContain(first, list.Output, StringComparison.Ordinal);
+        Assert.Equal(0, revoke.Code);
+        Assert.Equal($"revoked token {id}\n", revoke.Output);
+        Assert.Equal(1, again.Code);
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(tether, 5, first));
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(tether, 6, second));
+    }
+
+    private static async Task<HttpStatusCode> StatusAsync(TetherInstance tether, int account, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(tether.Api.BaseAddress!, $"/v1.0/{account}/loadbalancers"));
+        request.Headers.Add("X-Auth-Token", token);
+        using var response = await tether.Api.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    private static async Task<(string Address, IAsyncDisposable App)> TetherInstanceWithoutAdminTokenCore(string dataDirectory)
+    {
+        var settings = new TetherSettings { DataDirectory = dataDirectory, ManagementUrl = "http://127.0.0.1:0", PublicAddress = "127.0.0.1", PrivateAddress = "127.0.0.1" };
+        var app = TetherHost.Build(settings, new ProxyOptions { ShutdownTimeoutSeconds = 5 });
+        await TetherHost.StartAsync(app);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        return (address, app);
+    }
+
+    private static async Task<RunningTether> TetherInstanceWithoutAdminToken(string dataDirectory)
+    {
+        var (address, app) = await TetherInstanceWithoutAdminTokenCore(dataDirectory);
+        return new RunningTether(address, app);
+    }
+
+    private sealed record RunningTether(string Address, IAsyncDisposable App) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => App.DisposeAsync();
+    }
+
     private static async Task<(int Code, string Output)> RunAsync(params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "tether.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, output);
+        var result = await TetherCli.RunAsync(args);
+        return (result.Code, result.Output);
     }
 }

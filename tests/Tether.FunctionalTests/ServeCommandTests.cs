@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Tether.Core.Model;
 using Tether.FunctionalTests.Infrastructure;
 
 namespace Tether.FunctionalTests;
@@ -36,6 +40,11 @@ public sealed class ServeCommandTests
             if (!OperatingSystem.IsWindows())
             {
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(tokenFile));
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dataDirectory));
+                foreach (var file in Directory.GetFiles(dataDirectory, "tether.db*"))
+                {
+                    Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+                }
             }
             api.DefaultRequestHeaders.Add("X-Auth-Token", (await File.ReadAllTextAsync(tokenFile)).Trim());
             var create = await api.PostAsync("loadbalancers", new StringContent(
@@ -44,6 +53,17 @@ public sealed class ServeCommandTests
             Assert.Equal(HttpStatusCode.Accepted, create.StatusCode);
             using var client = Clients.WithoutCookies(lbPort);
             Assert.Equal("b1", await client.GetStringAsync("/"));
+            if (!OperatingSystem.IsWindows())
+            {
+                // Connection logs are created by the data plane: the process's umask (077) makes them private too.
+                var id = System.Text.Json.Nodes.JsonNode.Parse(await create.Content.ReadAsStringAsync())!["loadBalancer"]!["id"]!.GetValue<int>();
+                using var logging = await api.PutAsync($"loadbalancers/{id}/connectionlogging", new StringContent("""{"connectionLogging":{"enabled":true}}""", Encoding.UTF8, "application/json"));
+                Assert.Equal(HttpStatusCode.Accepted, logging.StatusCode);
+                var log = Path.Combine(dataDirectory, "logs", $"lb-{id}.log");
+                await WaitUntilAsync(async () => (await client.GetStringAsync("/")) == "b1" && File.Exists(log) && new FileInfo(log).Length > 0);
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(dataDirectory, "logs")));
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(log));
+            }
 
             var slow = client.GetAsync("/slow?ms=1500");
             await Task.Delay(300);
@@ -81,6 +101,169 @@ public sealed class ServeCommandTests
         Assert.Equal("b1", await response.Content.ReadAsStringAsync());
         await Assert.ThrowsAsync<HttpRequestException>(() => client.GetStringAsync("/"));
     }
+
+    [Fact]
+    public async Task Serve_ListenPortTaken_OneLineAndExitCode2()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var dataDirectory = TetherCli.TempPath("tether-serve-");
+
+        var result = await TetherCli.RunAsync(["serve", "--data-dir", dataDirectory, "--listen", $"http://127.0.0.1:{port}"]);
+
+        Assert.Equal(2, result.Code);
+        Assert.Equal($"tether serve: --listen http://127.0.0.1:{port}: cannot listen: port {port} is in use (another program, or a running Tether)\n", result.Error);
+        Assert.False(Directory.Exists(dataDirectory), "nothing is created before the port is known to be free");
+    }
+
+    [Theory]
+    [InlineData("--public-address", "localhost", "tether serve: --public-address: \"localhost\" is not an IPv4 address; give a dotted-quad address of this machine")]
+    [InlineData("--private-address", "192.0.2.254", "tether serve: --private-address 192.0.2.254: not an address of this machine (its addresses: ")]
+    [InlineData("--listen", "http://localhost:8080/api", "tether serve: --listen: \"http://localhost:8080/api\" is not a valid management URL; give http://ADDRESS:PORT")]
+    [InlineData("--listen", "http://192.0.2.254:8080", "tether serve: --listen http://192.0.2.254:8080: cannot listen: 192.0.2.254 is not an address of this machine")]
+    public async Task Serve_UnusableAddress_OneLineAndExitCode2(string flag, string value, string expected)
+    {
+        var dataDirectory = TetherCli.TempPath("tether-serve-");
+        var args = new List<string> { "serve", "--data-dir", dataDirectory, flag, value };
+        if (flag != "--listen")
+        {
+            args.AddRange(["--listen", "http://127.0.0.1:0"]);
+        }
+
+        var result = await TetherCli.RunAsync([.. args]);
+
+        Assert.Equal(2, result.Code);
+        Assert.StartsWith(expected, result.Error, StringComparison.Ordinal);
+        Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.False(Directory.Exists(dataDirectory));
+    }
+
+    [Fact]
+    public async Task ServeCheck_StoredLoadBalancers_PrintsEachAndExits0WithoutChangingAnything()
+    {
+        var dataDirectory = TetherCli.TempPath("tether-check-");
+        int id, port;
+        await using (var backend = await TestBackend.StartAsync("b1"))
+        {
+            await using var tether = await TetherInstance.StartAsync(dataDirectory);
+            (id, port) = await tether.CreateLoadBalancerAsync("ROUND_ROBIN", [backend]);
+        }
+
+        var before = Snapshot(dataDirectory);
+
+        var result = await TetherCli.RunAsync(["serve", "--check", "--data-dir", dataDirectory, "--listen", "http://127.0.0.1:0", "--public-address", "127.0.0.1"]);
+
+        Assert.True(result.Code == 0, result.Output + result.Error);
+        Assert.Contains($"load balancer {id} \"lb\" (account 1) HTTP 127.0.0.1:{port} -> 127.0.0.1:", result.Output, StringComparison.Ordinal);
+        Assert.EndsWith("tether serve --check: ok\n", result.Output, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(dataDirectory));
+    }
+
+    [Fact]
+    public async Task ServeCheck_LoadBalancerPortTaken_Exits2NamingTheLoadBalancerAndPort()
+    {
+        var dataDirectory = TetherCli.TempPath("tether-check-");
+        int id, port;
+        await using (var backend = await TestBackend.StartAsync("b1"))
+        {
+            await using var tether = await TetherInstance.StartAsync(dataDirectory);
+            (id, port) = await tether.CreateLoadBalancerAsync("ROUND_ROBIN", [backend]);
+        }
+
+        using var taken = new TcpListener(IPAddress.Loopback, port);
+        taken.Start();
+
+        var result = await TetherCli.RunAsync(["serve", "--check", "--data-dir", dataDirectory, "--listen", "http://127.0.0.1:0"]);
+
+        Assert.Equal(2, result.Code);
+        Assert.Contains($"tether serve --check: load balancer {id} \"lb\": 127.0.0.1:{port}: port {port} is in use", result.Error, StringComparison.Ordinal);
+        Assert.Contains("tether serve --check: 1 problem;", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ServeCheck_NoDataDirectory_Exits0AndCreatesNothing()
+    {
+        var dataDirectory = TetherCli.TempPath("tether-check-");
+
+        var result = await TetherCli.RunAsync(["serve", "--check", "--data-dir", dataDirectory, "--listen", "http://127.0.0.1:0"]);
+
+        Assert.Equal(0, result.Code);
+        Assert.Contains($"data directory {dataDirectory}: no data directory at {dataDirectory}; tether serve will create it", result.Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dataDirectory));
+    }
+
+    [Fact]
+    public async Task ServeCheck_NotAStore_Exits2WithTheReason()
+    {
+        var dataDirectory = TetherCli.TempPath("tether-check-");
+        Directory.CreateDirectory(dataDirectory);
+        await File.WriteAllTextAsync(Path.Combine(dataDirectory, "tether.db"), "not a database, just text that is long enough to be read as a header");
+
+        var result = await TetherCli.RunAsync(["serve", "--check", "--data-dir", dataDirectory, "--listen", "http://127.0.0.1:0"]);
+
+        Assert.Equal(2, result.Code);
+        Assert.Contains($"tether serve --check: store: {dataDirectory}/tether.db is not a Tether store", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_NotAStore_OneLineAndExitCode2()
+    {
+        var dataDirectory = TetherCli.TempPath("tether-serve-");
+        Directory.CreateDirectory(dataDirectory);
+        await File.WriteAllTextAsync(Path.Combine(dataDirectory, "tether.db"), "not a database, just text that is long enough to be read as a header");
+        if (!OperatingSystem.IsWindows())
+        {
+            // No mode warning: the test is about the one line of the refusal.
+            File.SetUnixFileMode(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.SetUnixFileMode(Path.Combine(dataDirectory, "tether.db"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        var result = await TetherCli.RunAsync(["serve", "--data-dir", dataDirectory, "--listen", "http://127.0.0.1:0"]);
+
+        Assert.Equal(2, result.Code);
+        Assert.Equal($"tether serve: data directory {dataDirectory}: SQLite Error 26: 'file is not a database'\n", result.Error);
+    }
+
+    [Fact]
+    public void CheckCertificate_ExpiredOrMismatchedKey_IsAReason()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=expired.example", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var expired = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-30), DateTimeOffset.UtcNow.AddDays(-1));
+        using var otherKey = RSA.Create(2048);
+        var now = DateTimeOffset.UtcNow;
+        SslTerminationConfig Ssl(string certificate, string privateKey) => new() { Certificate = certificate, PrivateKey = privateKey, SecurePort = 443 };
+
+        var expiredReason = ServeCheck.CheckCertificate(Ssl(expired.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem()), now);
+        var mismatch = ServeCheck.CheckCertificate(Ssl(expired.ExportCertificatePem(), otherKey.ExportPkcs8PrivateKeyPem()), now.AddDays(-10));
+        var valid = ServeCheck.CheckCertificate(Ssl(expired.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem()), now.AddDays(-10));
+
+        Assert.StartsWith("the certificate CN=expired.example expired on ", expiredReason, StringComparison.Ordinal);
+        Assert.StartsWith("the certificate and private key cannot be loaded together", mismatch, StringComparison.Ordinal);
+        Assert.Null(valid);
+    }
+
+    [Fact]
+    public async Task Serve_DataDirectoryReadableByOthers_WarnsAndKeepsItsMode()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var dataDirectory = TetherCli.TempPath("tether-mode-");
+        Directory.CreateDirectory(dataDirectory);
+        File.SetUnixFileMode(dataDirectory, (UnixFileMode)0b111_101_101);
+
+        var result = await TetherCli.RunAsync(["serve", "--check", "--data-dir", dataDirectory, "--listen", "http://127.0.0.1:0"]);
+
+        Assert.Contains($"warning: the data directory {dataDirectory} has mode 0755: its group or others can reach the API tokens and cookie keys in it; run chmod 700 {dataDirectory}", result.Error, StringComparison.Ordinal);
+        Assert.Equal((UnixFileMode)0b111_101_101, File.GetUnixFileMode(dataDirectory));
+    }
+
+    private static string Snapshot(string directory) => string.Join('\n', Directory.GetFiles(directory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+        .Select(f => $"{f} {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)))}"));
 
     private static Process StartServe(string dataDirectory, int apiPort)
     {

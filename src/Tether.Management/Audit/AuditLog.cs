@@ -11,7 +11,7 @@ namespace Tether.Management.Audit;
 /// Who is making the API call being served: set by the API filter around each endpoint (an
 /// <see cref="AsyncLocal{T}"/>, so the service reads it without every endpoint passing it on).
 /// </summary>
-/// <param name="TokenId">The id of the caller's token (<see cref="Auth.TokenAuthenticator.IdOf"/>), never the token.</param>
+/// <param name="TokenId">The id of the caller's token (<see cref="Auth.TokenId.Of"/>), never the token.</param>
 /// <param name="AccountId">The account the token belongs to.</param>
 /// <param name="Method">The HTTP method (<c>POST</c>, <c>PUT</c>, <c>DELETE</c>).</param>
 /// <param name="Resource">The request path after <c>/v1.0/{account}</c>, without the query

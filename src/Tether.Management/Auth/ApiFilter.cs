@@ -36,7 +36,7 @@ internal sealed class ApiFilter(TokenAuthenticator authenticator, ILogger<ApiFil
         // Who is calling, for the audit log of the changes this call makes (never the token itself).
         var resource = http.Request.Path.Value ?? "";
         var prefix = string.Concat("/v1.0/", pathAccount);
-        Audit.AuditActor.Current = new Audit.AuditActor(TokenAuthenticator.IdOf(headers[0]!), account.Value, http.Request.Method,
+        Audit.AuditActor.Current = new Audit.AuditActor(TokenId.Of(headers[0]!), account.Value, http.Request.Method,
             resource.StartsWith(prefix, StringComparison.Ordinal) ? resource[prefix.Length..] : resource);
         try
         {

@@ -43,11 +43,6 @@ internal sealed class TokenAuthenticator
         return _configured.TryGetValue(token, out var account) ? account : _store.FindTokenAccount(token);
     }
 
-    /// <summary>The id of <paramref name="token"/> in the audit log and in log lines: the first 12 hex digits of its
-    /// SHA-256 (48 bits: tells tokens apart, reveals nothing of the token, and stays the same across restarts).</summary>
-    public static string IdOf(string token) =>
-        Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)))[..12];
-
     /// <summary>
     /// First start: when no token is configured and none is stored, creates an admin token for account 1 (32 random
     /// bytes, base64url), stores it, writes it to <c>&lt;dataDir&gt;/admin-token</c> (created with mode 0600 on

@@ -31,14 +31,17 @@ public sealed class TetherStore : IDisposable, IStickTableStore
 
     private readonly string _connectionString;
 
-    private TetherStore(string dataDirectory)
+    private TetherStore(string dataDirectory, bool readOnly = false)
     {
         DataDirectory = Path.GetFullPath(dataDirectory);
         DatabasePath = Path.Combine(DataDirectory, DatabaseFileName);
+        // Read-only with no write-ahead log: nobody has the database open, so it is read as immutable, which creates
+        // no -wal or -shm file (a plain read-only open of a WAL database would).
+        var immutable = readOnly && !File.Exists(DatabasePath + "-wal");
         _connectionString = new SqliteConnectionStringBuilder
         {
-            DataSource = DatabasePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            DataSource = immutable ? new Uri(DatabasePath).AbsoluteUri + "?immutable=1" : DatabasePath,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
@@ -65,6 +68,62 @@ public sealed class TetherStore : IDisposable, IStickTableStore
         try
         {
             store.Initialize();
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+
+        return store;
+    }
+
+    /// <summary>
+    /// Opens an existing store read-only, creating and changing nothing (<c>tether serve --check</c>): checks that the
+    /// database is a Tether store whose schema version this build reads, and that SQLite's <c>quick_check</c> passes.
+    /// Only the read methods (<see cref="LoadAll"/>, <see cref="ListTokens"/>) may be called on it.
+    /// </summary>
+    /// <param name="dataDirectory">The data directory holding <c>tether.db</c>.</param>
+    /// <exception cref="FileNotFoundException">There is no <c>tether.db</c> in the directory.</exception>
+    /// <exception cref="InvalidDataException">The file is not a Tether store, has a newer schema version, or fails
+    /// the integrity check (the message says which).</exception>
+    public static TetherStore OpenReadOnly(string dataDirectory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
+        var store = new TetherStore(dataDirectory, readOnly: true);
+        if (!File.Exists(store.DatabasePath))
+        {
+            throw new FileNotFoundException($"{store.DatabasePath} does not exist", store.DatabasePath);
+        }
+
+        try
+        {
+            using var connection = store.OpenConnection();
+            using var check = connection.CreateCommand();
+            check.CommandText = "PRAGMA quick_check;";
+            var result = check.ExecuteScalar() as string;
+            if (result != "ok")
+            {
+                throw new InvalidDataException($"{store.DatabasePath} fails SQLite's integrity check: {result}");
+            }
+
+            using var version = connection.CreateCommand();
+            version.CommandText = "SELECT MAX(version) FROM schema_version;";
+            var current = version.ExecuteScalar();
+            if (current is null or DBNull)
+            {
+                throw new InvalidDataException($"{store.DatabasePath} has no schema version");
+            }
+
+            if (Convert.ToInt64(current, CultureInfo.InvariantCulture) > SchemaVersion)
+            {
+                throw new InvalidDataException($"{store.DatabasePath} has schema version {current}, newer than this Tether supports ({SchemaVersion})");
+            }
+        }
+        catch (SqliteException e)
+        {
+            store.Dispose();
+            throw new InvalidDataException($"{store.DatabasePath} is not a Tether store ({e.Message.TrimEnd('.')})", e);
         }
         catch
         {

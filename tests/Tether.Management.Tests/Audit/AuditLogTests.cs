@@ -42,7 +42,7 @@ public sealed class AuditLogTests(ApiHostFixture fixture) : IClassFixture<ApiHos
 
         Assert.Equal($"/loadbalancers/{id}", update["resource"]!.GetValue<string>());
         Assert.Equal("update", update["action"]!.GetValue<string>());
-        Assert.Equal(TokenAuthenticator.IdOf(api.Token!), update["tokenId"]!.GetValue<string>());
+        Assert.Equal(TokenId.Of(api.Token!), update["tokenId"]!.GetValue<string>());
         Assert.Equal(api.Account, update["accountId"]!.GetValue<int>());
         Assert.Equal(id, update["loadBalancerId"]!.GetValue<int>());
         Assert.Equal("applied", update["outcome"]!.GetValue<string>());
@@ -55,7 +55,7 @@ public sealed class AuditLogTests(ApiHostFixture fixture) : IClassFixture<ApiHos
         Assert.Equal("/loadbalancers", create["resource"]!.GetValue<string>());
         Assert.Equal("create", create["action"]!.GetValue<string>());
         Assert.DoesNotContain(api.Token!, (await api.GetAsync("/audit")).Text);
-        Assert.Contains(_host.Logs.Messages, m => m.Message.Contains($"Load balancer {id}: PUT /loadbalancers/{id} by token {TokenAuthenticator.IdOf(api.Token!)} (account {api.Account})")
+        Assert.Contains(_host.Logs.Messages, m => m.Message.Contains($"Load balancer {id}: PUT /loadbalancers/{id} by token {TokenId.Of(api.Token!)} (account {api.Account})")
             && m.Message.Contains("name: \"lb\" -> \"renamed\""));
     }
 
