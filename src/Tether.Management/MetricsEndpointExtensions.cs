@@ -18,8 +18,8 @@ public static class MetricsEndpointExtensions
 
     /// <summary>
     /// Maps <c>GET /metrics</c>, answered by <paramref name="export"/> (which writes the whole exposition to the
-    /// stream). With <see cref="ManagementOptions.MetricsRequireToken"/>, a scrape needs a valid <c>X-Auth-Token</c>
-    /// (any account's: the metrics cover every load balancer) and gets the API's 401 body without one. With
+    /// stream). With <see cref="ManagementOptions.MetricsRequireToken"/>, a scrape needs a valid API token
+    /// (any account's: the metrics cover every load balancer) in <c>X-Auth-Token</c> or <c>Authorization: Bearer</c> and gets the API's 401 body without one. With
     /// <see cref="ManagementOptions.MetricsUrl"/>, connections to that URL's port answer <c>/metrics</c> only (404 for
     /// everything else, the API included) and the management port answers 404 to <c>/metrics</c>; the host must
     /// listen on both URLs (<see cref="ListenUrls"/>). Needs
@@ -60,15 +60,29 @@ public static class MetricsEndpointExtensions
         {
             var authenticator = app.Services.GetRequiredService<TokenAuthenticator>();
             endpoint.AddEndpointFilter((context, next) =>
-            {
-                var headers = context.HttpContext.Request.Headers[ApiFilter.TokenHeader];
-                return headers.Count == 1 && authenticator.FindAccount(headers[0]) is not null
+                authenticator.FindAccount(ScrapeToken(context.HttpContext.Request)) is not null
                     ? next(context)
-                    : ValueTask.FromResult<object?>(JsonNodeResult.Error(new ApiError(401, "No valid token provided")));
-            });
+                    : ValueTask.FromResult<object?>(JsonNodeResult.Error(new ApiError(401, "No valid token provided"))));
         }
 
         return endpoint;
+    }
+
+    /// <summary>The token of a scrape: <c>X-Auth-Token</c> as the API takes it, or <c>Authorization: Bearer TOKEN</c>
+    /// (what Prometheus sends with <c>authorization: {credentials_file: ...}</c>); null when neither is given once.</summary>
+    private static string? ScrapeToken(HttpRequest request)
+    {
+        var headers = request.Headers[ApiFilter.TokenHeader];
+        if (headers.Count == 1)
+        {
+            return headers[0];
+        }
+
+        var authorization = request.Headers.Authorization;
+        const string Bearer = "Bearer ";
+        return authorization.Count == 1 && authorization[0] is { } value && value.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase)
+            ? value[Bearer.Length..].Trim()
+            : null;
     }
 
     /// <summary>The URLs the host must listen on: <see cref="ManagementOptions.ListenUrl"/>, and

@@ -213,6 +213,13 @@ public sealed partial class MetricsTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
 
+        using (var bearer = new HttpRequestMessage(HttpMethod.Get, metrics))
+        {
+            bearer.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tether.Api.DefaultRequestHeaders.GetValues("X-Auth-Token").Single());
+            using var response = await anonymous.SendAsync(bearer);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
         using (var scrape = await tether.Api.GetAsync(metrics))
         {
             Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
