@@ -175,6 +175,29 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, (await _tether.SendJsonAsync(HttpMethod.Delete, $"loadbalancers/{id}", null)).StatusCode);
     }
 
+    /// <summary>docs/operations.md: a node slower than the load balancer's <c>timeout</c> gets the client a 504 but is
+    /// not held out by passive health (one slow answer says the request was slow, not that the node is gone).</summary>
+    [Fact]
+    public async Task Metrics_NodeTimeout_Answers504AndKeepsTheNodeUp()
+    {
+        var (id, port) = await _tether.CreateLoadBalancerAsync("RANDOM", _backends.Take(1), extra: ""","timeout":1""");
+        using var client = Clients.WithoutCookies(port);
+
+        using (var slow = await client.GetAsync("/slow?ms=3000"))
+        {
+            Assert.Equal(HttpStatusCode.GatewayTimeout, slow.StatusCode);
+        }
+
+        var samples = await ScrapeAsync();
+        using var next = await client.GetAsync("/");
+
+        var lb = id.ToString(CultureInfo.InvariantCulture);
+        Assert.Equal(1, samples.Single(s => s.Name == "tether_node_up" && s.Labels["load_balancer"] == lb).Value);
+        Assert.Equal(0, samples.Single(s => s.Name == "tether_node_failures_total" && s.Labels["load_balancer"] == lb).Value);
+        Assert.Equal(1, samples.Where(s => s.Name == "tether_requests_total" && s.Labels["load_balancer"] == lb && s.Labels["code"] == "504").Sum(s => s.Value));
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
     [Fact]
     public async Task Metrics_RenamedLoadBalancer_SeriesCarryTheNewNameOnly()
     {

@@ -73,7 +73,7 @@ public sealed class TetherMetrics
         _up = factory.CreateGauge("tether_node_up", "1 when the node is healthy: not OFFLINE by the health monitor and not held out by passive health (failed connections); the condition does not count.", NodeLabels);
         _available = factory.CreateGauge("tether_node_available", "1 when the node may take new traffic: ENABLED and up, else 0.", NodeLabels);
         _active = factory.CreateGauge("tether_node_active_requests", "Requests or connections in flight to the node.", NodeLabels);
-        _failures = factory.CreateCounter("tether_node_failures_total", "Refused connections and timeouts seen on the node.", NodeLabels);
+        _failures = factory.CreateCounter("tether_node_failures_total", "Refused connections and connect timeouts seen on the node (each holds it out); not answers slower than the timeout.", NodeLabels);
         _sessions = factory.CreateGauge("tether_persisted_sessions", "Persisted sessions Tether knows (stick table and HTTP_COOKIE session view).", LoadBalancerLabels);
         Registry.AddBeforeCollectCallback(Collect);
     }
