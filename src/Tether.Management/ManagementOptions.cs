@@ -28,6 +28,16 @@ public sealed class ManagementOptions
     /// <summary>Whether the persistence API masks client addresses (IPv4: the last octet; IPv6: all but the /64
     /// prefix) when it lists SOURCE_IP sessions (default true).</summary>
     public bool MaskClientAddresses { get; set; } = true;
+
+    /// <summary>Whether <c>GET /metrics</c> needs a valid <c>X-Auth-Token</c> (any account's; the metrics cover every
+    /// load balancer), as the API does (default false: Prometheus scrapes without credentials, as usual, and the
+    /// management port binds 127.0.0.1 by default). Setting <c>Management:MetricsRequireToken</c>.</summary>
+    public bool MetricsRequireToken { get; set; }
+
+    /// <summary>Where <c>GET /metrics</c> is served: empty (the default) for the management URL, or its own
+    /// <c>http://ADDRESS:PORT</c> (port 1 to 65535, not the management port), which then answers <c>/metrics</c> only
+    /// while the management port stops answering it. Setting <c>Management:MetricsUrl</c>.</summary>
+    public string? MetricsUrl { get; set; }
 }
 
 /// <summary>An API token (header <c>X-Auth-Token</c>) and the one account it may act for (DESIGN.md section 5).</summary>

@@ -69,6 +69,11 @@ public static class ManagementServiceCollectionExtensions
             }
         }
 
+        if (MetricsEndpointExtensions.ValidateMetricsUrl(options) is { } metricsUrlError)
+        {
+            throw new ArgumentException(metricsUrlError, nameof(options));
+        }
+
         var duplicate = options.Tokens.GroupBy(t => t.Token, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {

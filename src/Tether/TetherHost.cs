@@ -37,7 +37,6 @@ public static class TetherHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
-        builder.WebHost.UseUrls(settings.ManagementUrl);
         var configuration = settings.Configuration ?? builder.Configuration;
         proxyOptions ??= configuration.GetSection("Proxy").Get<ProxyOptions>() ?? new ProxyOptions();
 
@@ -51,6 +50,8 @@ public static class TetherHost
             PublicAddress = settings.PublicAddress,
             PrivateAddress = settings.PrivateAddress,
             MaskClientAddresses = configuration.GetValue("Management:MaskClientAddresses", true),
+            MetricsRequireToken = configuration.GetValue("Management:MetricsRequireToken", false),
+            MetricsUrl = configuration["Management:MetricsUrl"],
         };
         configuration.GetSection("Management:Tokens").Bind(managementOptions.Tokens);
 
@@ -58,6 +59,7 @@ public static class TetherHost
         builder.Services.AddSingleton(proxyOptions);
         builder.Services.AddHttpForwarder();
         builder.Services.AddTetherManagement(managementOptions);
+        builder.WebHost.UseUrls(MetricsEndpointExtensions.ListenUrls(managementOptions));
         builder.Services.AddSingleton(sp =>
         {
             var store = sp.GetRequiredService<TetherStore>();
@@ -78,8 +80,10 @@ public static class TetherHost
 
         var app = builder.Build();
         app.MapTetherManagementApi();
-        // Prometheus scrapes without a token, as is usual; the management port binds 127.0.0.1 by default.
-        app.MapMetrics("/metrics", app.Services.GetRequiredService<DataPlane>().Metrics.Registry);
+        // Without a token by default, as Prometheus scrapes; Management:MetricsRequireToken and Management:MetricsUrl
+        // change that (docs/operations.md "Metrics").
+        var registry = app.Services.GetRequiredService<DataPlane>().Metrics.Registry;
+        app.MapTetherMetrics(registry.CollectAndExportAsTextAsync);
         return app;
     }
 

@@ -3,7 +3,9 @@ namespace Tether.Core.LoadBalancing;
 /// <summary>
 /// WEIGHTED_ROUND_ROBIN: nginx's smooth weighted round robin. The schedule of one period is precomputed when the
 /// configuration changes (<see cref="NodePool.WeightedSchedule"/>); a pick only advances a shared cursor, so it is
-/// lock-free. An unavailable node's slot goes to the next available node of the schedule.
+/// lock-free. An unavailable node's slots are skipped, each one consuming a turn of the cursor, so the available nodes
+/// share the traffic by their weights while it is out, as nginx does when it skips a failed peer (a weight-5 node held
+/// out of 5, 1, 1 leaves the two weight-1 nodes 1:1, not 5:2 to whichever follows it in the schedule).
 /// </summary>
 internal sealed class WeightedRoundRobinAlgorithm : ILoadBalancingAlgorithm
 {
@@ -17,11 +19,12 @@ internal sealed class WeightedRoundRobinAlgorithm : ILoadBalancingAlgorithm
             return null;
         }
 
+        // At most one period of turns: a slot of an unavailable node is passed over and its turn consumed, so that the
+        // next pick does not land on the node that follows it in the schedule again.
         var nodes = pool.Nodes;
-        var start = pool.NextCursor();
         for (var i = 0; i < schedule.Length; i++)
         {
-            var node = nodes[schedule[(int)((uint)(start + i) % (uint)schedule.Length)]];
+            var node = nodes[schedule[(int)((uint)pool.NextCursor() % (uint)schedule.Length)]];
             if (node.IsAvailable(now))
             {
                 return node;

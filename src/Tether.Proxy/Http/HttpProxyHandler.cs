@@ -335,7 +335,7 @@ internal sealed class HttpProxyHandler
             var map = new Dictionary<int, Prometheus.Histogram.Child>();
             foreach (var n in snapshot.Nodes)
             {
-                map[n.Id] = _metrics.DurationFor(snapshot.Id, n.Id);
+                map[n.Id] = _metrics.DurationFor(snapshot, n);
             }
 
             current = new DurationCache(snapshot, map);

@@ -85,11 +85,11 @@ public sealed class WeightedRoundRobinAlgorithmTests : AlgorithmContractTests
     }
 
     /// <summary>
-    /// nginx skips an unavailable peer and recomputes the smooth schedule over the others, so two weight-1 nodes
-    /// share evenly while the weight-5 node is out. Tether hands the out node's slots to the next available node
-    /// of the precomputed schedule (documented in the class remarks), so node 2 gets 5 of every 7 picks.
+    /// nginx skips an unavailable peer and goes on with the smooth schedule over the others, so two weight-1 nodes
+    /// share evenly while the weight-5 node is out. Tether once handed the out node's slots to the node after it in
+    /// the precomputed schedule (node 2 got 5 of every 7 picks); it now skips them, consuming their turns.
     /// </summary>
-    [Fact(Skip = "Design question, not a proven bug: WeightedRoundRobinAlgorithm gives an unavailable node's slots to the next scheduled node (documented), which skews the others' shares 5:2 here; nginx would give 1:1. See report.")]
+    [Fact]
     public void Pick_HeavyNodeUnavailable_RemainingNodesShareByWeight()
     {
         var pool = Pool(States(Node(1, weight: 5, condition: NodeCondition.Disabled), Node(2, weight: 1), Node(3, weight: 1)));
@@ -98,5 +98,17 @@ public sealed class WeightedRoundRobinAlgorithmTests : AlgorithmContractTests
 
         Assert.Equal(350, histogram[2]);
         Assert.Equal(350, histogram[3]);
+    }
+
+    [Fact]
+    public void Pick_OneNodeUnavailable_OthersKeepTheirWeightRatio()
+    {
+        var pool = Pool(States(Node(1, weight: 5, condition: NodeCondition.Draining), Node(2, weight: 2), Node(3, weight: 1)));
+
+        var histogram = Histogram(PickIds(pool, 300));
+
+        Assert.False(histogram.ContainsKey(1));
+        Assert.Equal(200, histogram[2]);
+        Assert.Equal(100, histogram[3]);
     }
 }

@@ -226,6 +226,36 @@ public sealed class LoadBalancerRuntimeSessionTests
         Assert.Equal(new Selection(runtime.Snapshot.FindNode(1), SelectionOutcome.Persisted, false, rebalanced.SessionId), selection);
     }
 
+    /// <summary>What docs/session-persistence.md "The session view" says: a client that never returns its cookie
+    /// costs no state, except in the wall-clock second of an unpin, when every cookie issued for the unpinned node is
+    /// recorded at once (so that unpinning stays exact); from the next second on, cookie-less clients add nothing.</summary>
+    [Fact]
+    public void UnpinNode_CookielessClientsInTheUnpinSecond_AreRecordedThatSecondOnly()
+    {
+        var runtime = Create(LoadBalancer(Node(1)).WithCookie());
+        for (var i = 0; i < 10; i++)
+        {
+            runtime.Select([], default);
+        }
+
+        var beforeUnpin = runtime.StickTable.Count;
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        runtime.UnpinNode(1);
+        for (var i = 0; i < 10; i++)
+        {
+            runtime.Select([], default);
+        }
+
+        var inTheUnpinSecond = runtime.StickTable.Count;
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        for (var i = 0; i < 10; i++)
+        {
+            runtime.Select([], default);
+        }
+
+        Assert.Equal((0, 10, 10), (beforeUnpin, inTheUnpinSecond, runtime.StickTable.Count));
+    }
+
     [Fact]
     public void UnpinNode_OtherNodesCookies_StayPersisted()
     {

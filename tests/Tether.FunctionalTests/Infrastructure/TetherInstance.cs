@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tether.Proxy;
@@ -33,8 +34,13 @@ public sealed class TetherInstance : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <param name="dataDirectory">The data directory, or null for a new one under the temporary directory.</param>
+    /// <param name="proxyOptions">Data plane settings, or null for the defaults with a 5 s shutdown.</param>
+    /// <param name="time">The time provider, or null for the system's.</param>
+    /// <param name="logs">A logger provider that also receives the host's log lines, or null.</param>
+    /// <param name="configuration">Settings as <c>tether.json</c> keys (<c>Management:MetricsUrl</c>...), or null.</param>
     public static async Task<TetherInstance> StartAsync(string? dataDirectory = null, ProxyOptions? proxyOptions = null, TimeProvider? time = null,
-        ILoggerProvider? logs = null)
+        ILoggerProvider? logs = null, IReadOnlyDictionary<string, string?>? configuration = null)
     {
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "tether-ft-" + Guid.NewGuid().ToString("N"));
         var settings = new TetherSettings
@@ -43,6 +49,7 @@ public sealed class TetherInstance : IAsyncDisposable
             ManagementUrl = "http://127.0.0.1:0",
             PublicAddress = "127.0.0.1",
             PrivateAddress = "127.0.0.1",
+            Configuration = configuration is null ? null : new ConfigurationBuilder().AddInMemoryCollection(configuration).Build(),
         };
         var app = TetherHost.Build(settings, proxyOptions ?? new ProxyOptions { ShutdownTimeoutSeconds = 5 }, b =>
         {
