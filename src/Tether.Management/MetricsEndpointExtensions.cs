@@ -100,8 +100,10 @@ public static class MetricsEndpointExtensions
 
     /// <summary>The problem with <see cref="ManagementOptions.MetricsUrl"/>, or null when it is empty or valid:
     /// <c>http://ADDRESS:PORT</c> with a port from 1 to 65535 other than the management URL's.</summary>
-    internal static string? ValidateMetricsUrl(ManagementOptions options)
+    /// <remarks>Public so that a settings check (<c>tether serve --check</c>) can report it before building the host.</remarks>
+    public static string? ValidateMetricsUrl(ManagementOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrEmpty(options.MetricsUrl))
         {
             return null;
