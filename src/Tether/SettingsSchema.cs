@@ -86,6 +86,8 @@ internal static class SettingsSchema
             ["PrivateAddress"] = Kind.IPv4,
             ["Management:Url"] = Kind.Url,
             ["Management:MaskClientAddresses"] = Kind.Boolean,
+            ["Management:MetricsRequireToken"] = Kind.Boolean,
+            ["Management:MetricsUrl"] = Kind.Url,
             [$"Management:Tokens:{TokenIndex}:Token"] = Kind.Text,
             [$"Management:Tokens:{TokenIndex}:AccountId"] = Kind.PositiveInteger,
         };

@@ -197,6 +197,16 @@ public static class TetherHost
             errors.Add("Management:Tokens: a token is given twice; each token must be different");
         }
 
+        var metricsUrlError = MetricsEndpointExtensions.ValidateMetricsUrl(new ManagementOptions
+        {
+            ListenUrl = settings.ManagementUrl,
+            MetricsUrl = configuration["Management:MetricsUrl"],
+        });
+        if (metricsUrlError is not null)
+        {
+            errors.Add(metricsUrlError);
+        }
+
         if (errors.Count > 0)
         {
             throw new SettingsException(errors);
