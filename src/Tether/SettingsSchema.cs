@@ -59,6 +59,7 @@ internal static class SettingsSchema
     {
         Text,
         Url,
+        MetricsUrl,
         IPv4,
         Integer,
         PositiveInteger,
@@ -86,6 +87,8 @@ internal static class SettingsSchema
             ["PrivateAddress"] = Kind.IPv4,
             ["Management:Url"] = Kind.Url,
             ["Management:MaskClientAddresses"] = Kind.Boolean,
+            ["Management:MetricsRequireToken"] = Kind.Boolean,
+            ["Management:MetricsUrl"] = Kind.MetricsUrl,
             [$"Management:Tokens:{TokenIndex}:Token"] = Kind.Text,
             [$"Management:Tokens:{TokenIndex}:AccountId"] = Kind.PositiveInteger,
         };
@@ -381,6 +384,12 @@ internal static class SettingsSchema
                 return value.Length == 0 ? "is empty; give a non-empty string" : null;
             case Kind.Url:
                 return CheckUrl(value);
+            case Kind.MetricsUrl:
+                // Empty: /metrics stays on the management port.
+                return value.Length == 0 ? null
+                    : CheckUrl(value) ?? (new Uri(value).Port is var port && (port == 0 || !value.TrimEnd('/').EndsWith(":" + port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal))
+                        ? $"\"{value}\" needs a port from 1 to 65535; give http://ADDRESS:PORT, for example http://127.0.0.1:9100"
+                        : null);
             case Kind.IPv4:
                 return CheckIPv4(value);
             case Kind.Boolean:
