@@ -132,9 +132,6 @@ internal static class SettingsSchema
         return sections;
     }
 
-    /// <summary>Known setting names, for documentation and tests: every leaf path (<c>#</c> for an array index).</summary>
-    public static IEnumerable<string> KnownSettings => Leaves.Keys;
-
     /// <summary>Reads a JSON settings file: its text must be one JSON object (comments and trailing commas allowed, as
     /// the .NET JSON configuration reads it).</summary>
     /// <returns>The flattened <c>key → value</c> pairs (section paths joined with <c>:</c>).</returns>
