@@ -60,11 +60,15 @@ serve.SetAction(async (parse, cancellationToken) =>
         }
     }
 
-    if (ServeCheck.CannotListen(settings.ManagementUrl) is { } listenError)
+    // Checked before the host starts: Kestrel's own failure is logged by the host with its stack trace.
+    var metricsUrl = settings.Configuration?["Management:MetricsUrl"];
+    foreach (var (what, url) in new[] { ("--listen", settings.ManagementUrl), ("Management:MetricsUrl", metricsUrl) })
     {
-        // Checked before the host starts: Kestrel's own failure is logged by the host with its stack trace.
-        await Console.Error.WriteLineAsync($"tether serve: --listen {settings.ManagementUrl}: cannot listen: {listenError}").ConfigureAwait(false);
-        return 2;
+        if (!string.IsNullOrEmpty(url) && ServeCheck.CannotListen(url) is { } listenError)
+        {
+            await Console.Error.WriteLineAsync($"tether serve: {what} {url}: cannot listen: {listenError}").ConfigureAwait(false);
+            return 2;
+        }
     }
 
     var directory = Path.GetFullPath(settings.DataDirectory);
@@ -94,8 +98,8 @@ serve.SetAction(async (parse, cancellationToken) =>
         catch (Exception e) when (e is System.Net.Sockets.SocketException || e.InnerException is System.Net.Sockets.SocketException or Microsoft.AspNetCore.Connections.AddressInUseException)
         {
             // Kestrel: "Failed to bind to address http://127.0.0.1:8080: address already in use." (taken meanwhile).
-            var reason = (e.InnerException ?? e).Message.TrimEnd('.');
-            await Console.Error.WriteLineAsync($"tether serve: --listen {settings.ManagementUrl}: cannot listen: {char.ToLowerInvariant(reason[0])}{reason[1..]}").ConfigureAwait(false);
+            var reason = e.Message.TrimEnd('.');
+            await Console.Error.WriteLineAsync($"tether serve: cannot listen: {char.ToLowerInvariant(reason[0])}{reason[1..]}").ConfigureAwait(false);
             return 2;
         }
         catch (Exception e) when (e is UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException or InvalidOperationException or IOException)

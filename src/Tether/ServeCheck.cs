@@ -43,6 +43,19 @@ internal static class ServeCheck
             problems.Add($"--listen {settings.ManagementUrl}: port {api.Port} is in use (another program, or a running Tether)");
         }
 
+        var metricsUrl = settings.Configuration?["Management:MetricsUrl"];
+        if (!string.IsNullOrEmpty(metricsUrl))
+        {
+            var metrics = new Uri(metricsUrl);
+            var metricsAddress = IPAddress.TryParse(metrics.Host.Trim('[', ']'), out var m) ? m : IPAddress.Loopback;
+            output.WriteLine($"metrics {metricsUrl}/metrics");
+            CheckAddress(metricsAddress, "Management:MetricsUrl", local, problems);
+            if (Taken(tcp, metricsAddress, metrics.Port))
+            {
+                problems.Add($"Management:MetricsUrl {metricsUrl}: port {metrics.Port} is in use (another program, or a running Tether)");
+            }
+        }
+
         CheckAddress(IPAddress.Parse(settings.PublicAddress), "--public-address", local, problems);
         CheckAddress(IPAddress.Parse(settings.PrivateAddress), "--private-address", local, problems);
 

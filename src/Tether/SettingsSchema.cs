@@ -59,6 +59,7 @@ internal static class SettingsSchema
     {
         Text,
         Url,
+        MetricsUrl,
         IPv4,
         Integer,
         PositiveInteger,
@@ -87,7 +88,7 @@ internal static class SettingsSchema
             ["Management:Url"] = Kind.Url,
             ["Management:MaskClientAddresses"] = Kind.Boolean,
             ["Management:MetricsRequireToken"] = Kind.Boolean,
-            ["Management:MetricsUrl"] = Kind.Url,
+            ["Management:MetricsUrl"] = Kind.MetricsUrl,
             [$"Management:Tokens:{TokenIndex}:Token"] = Kind.Text,
             [$"Management:Tokens:{TokenIndex}:AccountId"] = Kind.PositiveInteger,
         };
@@ -130,9 +131,6 @@ internal static class SettingsSchema
 
         return sections;
     }
-
-    /// <summary>Known setting names, for documentation and tests: every leaf path (<c>#</c> for an array index).</summary>
-    public static IEnumerable<string> KnownSettings => Leaves.Keys;
 
     /// <summary>Reads a JSON settings file: its text must be one JSON object (comments and trailing commas allowed, as
     /// the .NET JSON configuration reads it).</summary>
@@ -383,6 +381,12 @@ internal static class SettingsSchema
                 return value.Length == 0 ? "is empty; give a non-empty string" : null;
             case Kind.Url:
                 return CheckUrl(value);
+            case Kind.MetricsUrl:
+                // Empty: /metrics stays on the management port.
+                return value.Length == 0 ? null
+                    : CheckUrl(value) ?? (new Uri(value).Port is var port && (port == 0 || !value.TrimEnd('/').EndsWith(":" + port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal))
+                        ? $"\"{value}\" needs a port from 1 to 65535; give http://ADDRESS:PORT, for example http://127.0.0.1:9100"
+                        : null);
             case Kind.IPv4:
                 return CheckIPv4(value);
             case Kind.Boolean:

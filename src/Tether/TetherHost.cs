@@ -191,20 +191,16 @@ public static class TetherHost
             }
         }
 
+        var metricsUrl = configuration["Management:MetricsUrl"];
+        if (!string.IsNullOrEmpty(metricsUrl) && new Uri(metricsUrl).Port == new Uri(settings.ManagementUrl).Port)
+        {
+            errors.Add($"Management:MetricsUrl: \"{metricsUrl}\" uses the management API's port ({settings.ManagementUrl}); give another port, for example http://127.0.0.1:9100");
+        }
+
         var twice = tokens.Select(t => t["Token"]).Where(t => !string.IsNullOrEmpty(t)).GroupBy(t => t, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (twice is not null)
         {
             errors.Add("Management:Tokens: a token is given twice; each token must be different");
-        }
-
-        var metricsUrlError = MetricsEndpointExtensions.ValidateMetricsUrl(new ManagementOptions
-        {
-            ListenUrl = settings.ManagementUrl,
-            MetricsUrl = configuration["Management:MetricsUrl"],
-        });
-        if (metricsUrlError is not null)
-        {
-            errors.Add(metricsUrlError);
         }
 
         if (errors.Count > 0)

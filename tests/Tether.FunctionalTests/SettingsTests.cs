@@ -89,6 +89,9 @@ public sealed class SettingsTests
     [InlineData("""{ "Management": { "Url": "https://127.0.0.1:8080" } }""", "Management:Url: \"https://127.0.0.1:8080\" is not a valid management URL; give http://ADDRESS:PORT")]
     [InlineData("""{ "Management": { "Tokens": [ { "Token": "t", "AccountId": 0 } ] } }""", "Management:Tokens:0:AccountId: is 0; it must be at least 1")]
     [InlineData("""{ "Management": { "Tokens": [ { "Token": "t" } ] } }""", "Management:Tokens:0: needs both Token (non-empty) and AccountId (1 or more)")]
+    [InlineData("""{ "Management": { "MetricsUrl": "http://127.0.0.1" } }""", "Management:MetricsUrl: \"http://127.0.0.1\" needs a port from 1 to 65535")]
+    [InlineData("""{ "Management": { "Url": "http://127.0.0.1:8080", "MetricsUrl": "http://127.0.0.1:8080" } }""", "Management:MetricsUrl: \"http://127.0.0.1:8080\" uses the management API's port")]
+    [InlineData("""{ "Management": { "MetricsRequireToken": "yes" } }""", "Management:MetricsRequireToken: \"yes\" is not a boolean; give true or false")]
     [InlineData("""{ "Proxy": 5 }""", "Proxy: is a section, not a value (got \"5\"); give an object")]
     [InlineData("""{ "Proxy": { "KeepAliveTimeoutSeconds": 0 } }""", "Proxy:KeepAliveTimeoutSeconds is 0; it must be at least 1.")]
     public async Task LoadSettings_WrongTypeOrValueInJsonFile_NamesTheSettingTheValueAndWhatIsAllowed(string json, string expected)
@@ -134,6 +137,24 @@ public sealed class SettingsTests
             ],
             result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal("", result.Output);
+    }
+
+    [Fact]
+    public async Task LoadSettings_EveryManagementSetting_IsKnown()
+    {
+        var file = await WriteSettingsFileAsync("""
+            {
+              "DataDirectory": "d", "ManagementUrl": "http://127.0.0.1:8080", "PublicAddress": "0.0.0.0", "PrivateAddress": "127.0.0.1",
+              "Management": { "Url": "http://127.0.0.1:8081", "MaskClientAddresses": false, "MetricsRequireToken": true,
+                "MetricsUrl": "http://127.0.0.1:9100", "Tokens": [ { "Token": "t", "AccountId": 2 } ] },
+              "Proxy": { "MaxUdpFlows": 5 }
+            }
+            """);
+
+        var settings = TetherHost.LoadSettings(file, new Dictionary<string, string?>(), NoEnvironment);
+
+        Assert.Equal("http://127.0.0.1:8081", settings.ManagementUrl);
+        Assert.Equal("http://127.0.0.1:9100", settings.Configuration!["Management:MetricsUrl"]);
     }
 
     [Fact]
