@@ -31,7 +31,33 @@ internal sealed class LoadBalancerRequest
     /// leniently: the field is otherwise ignored at creation.</summary>
     public bool ConnectionLoggingRequested { get; init; }
 
-    public static LoadBalancerRequest Read(FieldReader reader) => new()
+    /// <summary>Reads a create (<paramref name="create"/>) or PUT body; fields outside the body's
+    /// <see cref="FieldSet"/> (and, at creation, outside each nested object's) are reported to the issues.</summary>
+    public static LoadBalancerRequest Read(FieldReader reader, bool create)
+    {
+        reader.CheckFields(create ? FieldSet.LoadBalancerCreate : FieldSet.LoadBalancerUpdate);
+        return create ? ReadFields(reader, Check(FieldSet.VirtualIp), Check(FieldSet.NodeAtCreation),
+                Check(FieldSet.SessionPersistence), Check(FieldSet.HealthMonitor), Check(FieldSet.Metadata), checkLogging: true)
+            : ReadFields(reader, r => r, r => r, r => r, r => r, r => r, checkLogging: false);
+    }
+
+    private static Func<FieldReader, FieldReader> Check(FieldSet fields) => reader =>
+    {
+        reader.CheckFields(fields);
+        return reader;
+    };
+
+    private static LoadBalancerRequest ReadFields(FieldReader reader, Func<FieldReader, FieldReader> vip,
+        Func<FieldReader, FieldReader> node, Func<FieldReader, FieldReader> persistence, Func<FieldReader, FieldReader> monitor,
+        Func<FieldReader, FieldReader> metadata, bool checkLogging)
+    {
+        if (checkLogging && reader.Element.TryGetProperty("connectionLogging", out var loggingObject)
+            && loggingObject.ValueKind == System.Text.Json.JsonValueKind.Object)
+        {
+            new FieldReader(loggingObject, reader.PathOf("connectionLogging"), reader.Issues).CheckFields(FieldSet.ConnectionLogging);
+        }
+
+        return new()
     {
         Issues = reader.Issues,
         PresentFields = [.. reader.PresentNames()],
@@ -42,19 +68,20 @@ internal sealed class LoadBalancerRequest
         Timeout = reader.Int("timeout"),
         HalfClosed = reader.Bool("halfClosed"),
         HttpsRedirect = reader.Bool("httpsRedirect"),
-        VirtualIps = reader.ObjectArray("virtualIps")?.Select(VirtualIpRequest.Read).ToList(),
-        Nodes = reader.ObjectArray("nodes")?.Select(NodeRequest.Read).ToList(),
-        SessionPersistence = reader.Object("sessionPersistence") is { } persistence
-            ? SessionPersistenceRequest.Read(persistence)
+        VirtualIps = reader.ObjectArray("virtualIps")?.Select(r => VirtualIpRequest.Read(vip(r))).ToList(),
+        Nodes = reader.ObjectArray("nodes")?.Select(r => NodeRequest.Read(node(r))).ToList(),
+        SessionPersistence = reader.Object("sessionPersistence") is { } persistenceReader
+            ? SessionPersistenceRequest.Read(persistence(persistenceReader))
             : null,
-        HealthMonitor = reader.Object("healthMonitor") is { } monitor ? HealthMonitorRequest.Read(monitor) : null,
-        Metadata = reader.ObjectArray("metadata")?.Select(MetadataRequest.Read).ToList(),
+        HealthMonitor = reader.Object("healthMonitor") is { } monitorReader ? HealthMonitorRequest.Read(monitor(monitorReader)) : null,
+        Metadata = reader.ObjectArray("metadata")?.Select(r => MetadataRequest.Read(metadata(r))).ToList(),
         ConnectionLoggingRequested = reader.Element.TryGetProperty("connectionLogging", out var logging)
             && logging.ValueKind != System.Text.Json.JsonValueKind.Null
             && !(logging.ValueKind == System.Text.Json.JsonValueKind.Object
                 && logging.TryGetProperty("enabled", out var enabled)
                 && enabled.ValueKind == System.Text.Json.JsonValueKind.False),
     };
+    }
 }
 
 /// <summary>One entry of <c>virtualIps</c> in a create request: <c>{"type":"PUBLIC|SERVICENET","ipVersion"?}</c> or
