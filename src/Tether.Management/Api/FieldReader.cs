@@ -157,14 +157,16 @@ internal sealed class FieldReader(JsonElement element, string prefix, ReadIssues
     /// Reports every field of this object that <paramref name="fields"/> does not know, as
     /// <c>path.name: unknown field; did you mean cookieSecure?</c> (the closest known name, when one is near) or
     /// <c>path.name: unknown field (known fields: a, b, c)</c>, and every field it names as unsupported with its
-    /// reason. Fields the set tolerates (read-only fields real Rackspace SDKs echo back) are accepted and ignored.
+    /// reason. Fields the set tolerates (read-only fields real Rackspace SDKs echo back) are accepted and ignored, and
+    /// so is an unsupported field whose value is null (absent: pyrax sends every create field, null when not given).
     /// </summary>
     public void CheckFields(FieldSet fields)
     {
         foreach (var property in element.EnumerateObject())
         {
             var name = property.Name;
-            if (fields.Known.Contains(name, StringComparer.Ordinal) || fields.Tolerated.Contains(name))
+            if (fields.Known.Contains(name, StringComparer.Ordinal) || fields.Tolerated.Contains(name)
+                || (fields.Unsupported.ContainsKey(name) && property.Value.ValueKind == JsonValueKind.Null))
             {
                 continue;
             }

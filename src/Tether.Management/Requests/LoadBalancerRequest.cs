@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Tether.Management.Api;
 
 namespace Tether.Management.Requests;
@@ -31,56 +32,54 @@ internal sealed class LoadBalancerRequest
     /// leniently: the field is otherwise ignored at creation.</summary>
     public bool ConnectionLoggingRequested { get; init; }
 
-    /// <summary>Reads a create (<paramref name="create"/>) or PUT body; fields outside the body's
-    /// <see cref="FieldSet"/> (and, at creation, outside each nested object's) are reported to the issues.</summary>
+    /// <summary>Reads a create (<paramref name="create"/>) or PUT body. Fields outside the body's
+    /// <see cref="FieldSet"/> (and, at creation, outside each nested object's) are reported to the issues; a PUT
+    /// refuses the nested objects as a whole (see <see cref="Validation.LoadBalancerValidator.ValidateUpdate"/>).</summary>
     public static LoadBalancerRequest Read(FieldReader reader, bool create)
     {
         reader.CheckFields(create ? FieldSet.LoadBalancerCreate : FieldSet.LoadBalancerUpdate);
-        return create ? ReadFields(reader, Check(FieldSet.VirtualIp), Check(FieldSet.NodeAtCreation),
-                Check(FieldSet.SessionPersistence), Check(FieldSet.HealthMonitor), Check(FieldSet.Metadata), checkLogging: true)
-            : ReadFields(reader, r => r, r => r, r => r, r => r, r => r, checkLogging: false);
-    }
-
-    private static Func<FieldReader, FieldReader> Check(FieldSet fields) => reader =>
-    {
-        reader.CheckFields(fields);
-        return reader;
-    };
-
-    private static LoadBalancerRequest ReadFields(FieldReader reader, Func<FieldReader, FieldReader> vip,
-        Func<FieldReader, FieldReader> node, Func<FieldReader, FieldReader> persistence, Func<FieldReader, FieldReader> monitor,
-        Func<FieldReader, FieldReader> metadata, bool checkLogging)
-    {
-        if (checkLogging && reader.Element.TryGetProperty("connectionLogging", out var loggingObject)
-            && loggingObject.ValueKind == System.Text.Json.JsonValueKind.Object)
+        FieldReader Checked(FieldReader nested, FieldSet fields)
         {
-            new FieldReader(loggingObject, reader.PathOf("connectionLogging"), reader.Issues).CheckFields(FieldSet.ConnectionLogging);
+            if (create)
+            {
+                nested.CheckFields(fields);
+            }
+
+            return nested;
+        }
+
+        var hasLogging = reader.Element.TryGetProperty("connectionLogging", out var logging)
+            && logging.ValueKind != JsonValueKind.Null;
+        if (hasLogging && logging.ValueKind == JsonValueKind.Object)
+        {
+            Checked(new FieldReader(logging, reader.PathOf("connectionLogging"), reader.Issues), FieldSet.ConnectionLogging);
         }
 
         return new()
-    {
-        Issues = reader.Issues,
-        PresentFields = [.. reader.PresentNames()],
-        Name = reader.String("name"),
-        Protocol = reader.String("protocol"),
-        Port = reader.Int("port"),
-        Algorithm = reader.String("algorithm"),
-        Timeout = reader.Int("timeout"),
-        HalfClosed = reader.Bool("halfClosed"),
-        HttpsRedirect = reader.Bool("httpsRedirect"),
-        VirtualIps = reader.ObjectArray("virtualIps")?.Select(r => VirtualIpRequest.Read(vip(r))).ToList(),
-        Nodes = reader.ObjectArray("nodes")?.Select(r => NodeRequest.Read(node(r))).ToList(),
-        SessionPersistence = reader.Object("sessionPersistence") is { } persistenceReader
-            ? SessionPersistenceRequest.Read(persistence(persistenceReader))
-            : null,
-        HealthMonitor = reader.Object("healthMonitor") is { } monitorReader ? HealthMonitorRequest.Read(monitor(monitorReader)) : null,
-        Metadata = reader.ObjectArray("metadata")?.Select(r => MetadataRequest.Read(metadata(r))).ToList(),
-        ConnectionLoggingRequested = reader.Element.TryGetProperty("connectionLogging", out var logging)
-            && logging.ValueKind != System.Text.Json.JsonValueKind.Null
-            && !(logging.ValueKind == System.Text.Json.JsonValueKind.Object
-                && logging.TryGetProperty("enabled", out var enabled)
-                && enabled.ValueKind == System.Text.Json.JsonValueKind.False),
-    };
+        {
+            Issues = reader.Issues,
+            PresentFields = [.. reader.PresentNames()],
+            Name = reader.String("name"),
+            Protocol = reader.String("protocol"),
+            Port = reader.Int("port"),
+            Algorithm = reader.String("algorithm"),
+            Timeout = reader.Int("timeout"),
+            HalfClosed = reader.Bool("halfClosed"),
+            HttpsRedirect = reader.Bool("httpsRedirect"),
+            VirtualIps = reader.ObjectArray("virtualIps")?.Select(r => VirtualIpRequest.Read(Checked(r, FieldSet.VirtualIp))).ToList(),
+            Nodes = reader.ObjectArray("nodes")?.Select(r => NodeRequest.Read(Checked(r, FieldSet.NodeAtCreation))).ToList(),
+            SessionPersistence = reader.Object("sessionPersistence") is { } persistence
+                ? SessionPersistenceRequest.Read(Checked(persistence, FieldSet.SessionPersistence))
+                : null,
+            HealthMonitor = reader.Object("healthMonitor") is { } monitor
+                ? HealthMonitorRequest.Read(Checked(monitor, FieldSet.HealthMonitor))
+                : null,
+            Metadata = reader.ObjectArray("metadata")?.Select(r => MetadataRequest.Read(Checked(r, FieldSet.Metadata))).ToList(),
+            ConnectionLoggingRequested = hasLogging
+                && !(logging.ValueKind == JsonValueKind.Object
+                    && logging.TryGetProperty("enabled", out var enabled)
+                    && enabled.ValueKind == JsonValueKind.False),
+        };
     }
 }
 

@@ -20,14 +20,14 @@ internal sealed class SslTerminationRequest
     {
         reader.CheckFields(FieldSet.SslTermination);
         return new()
-    {
-        Issues = reader.Issues,
-        Certificate = reader.String("certificate"),
-        PrivateKey = reader.String("privateKey") ?? reader.String("privatekey"),
-        IntermediateCertificate = reader.String("intermediateCertificate"),
-        SecurePort = reader.Int("securePort"),
-        Enabled = reader.Bool("enabled"),
-        SecureTrafficOnly = reader.Bool("secureTrafficOnly"),
-    };
+        {
+            Issues = reader.Issues,
+            Certificate = reader.String("certificate"),
+            PrivateKey = reader.String("privateKey") ?? reader.String("privatekey"),
+            IntermediateCertificate = reader.String("intermediateCertificate"),
+            SecurePort = reader.Int("securePort"),
+            Enabled = reader.Bool("enabled"),
+            SecureTrafficOnly = reader.Bool("secureTrafficOnly"),
+        };
     }
 }

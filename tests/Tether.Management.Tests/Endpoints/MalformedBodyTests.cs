@@ -246,6 +246,36 @@ public sealed class MalformedBodyTests(ApiHostFixture fixture) : IClassFixture<A
     }
 
     [Fact]
+    public async Task Create_AsPyraxSendsItWithEveryFieldAndNullsForTheUnset_Returns202()
+    {
+        // pyrax's _create_body: every field, null when not given; nodes from Node.to_dict() (with "id": null).
+        var api = _host.NewAccount();
+
+        var response = await api.PostAsync("/loadbalancers", $$"""
+            {"loadBalancer":{"name":"pyrax","port":{{ApiHost.NextPort()}},"protocol":"HTTP",
+            "nodes":[{"address":"10.0.0.1","port":80,"condition":"ENABLED","type":null,"id":null}],
+            "virtualIps":[{"type":"PUBLIC","ipVersion":"IPV4"}],"algorithm":"RANDOM","halfClosed":null,"accessList":null,
+            "connectionLogging":null,"connectionThrottle":null,"healthMonitor":null,"metadata":null,"timeout":null,
+            "sessionPersistence":null,"httpsRedirect":null}
+            """ + "}");
+
+        Assert.True(response.Status == 202, response.ToString());
+    }
+
+    [Fact]
+    public async Task Create_AccessListGivenAtCreation_Returns400NamingTheResourceToUse()
+    {
+        var api = _host.NewAccount();
+
+        var response = await api.PostAsync("/loadbalancers", ApiClient.LoadBalancerBody("HTTP", ApiHost.NextPort(),
+            extra: "\"accessList\":[{\"address\":\"10.0.0.0/8\",\"type\":\"DENY\"}]"));
+
+        Assert.True(response.Status == 400, response.ToString());
+        Assert.Equal(["accessList: cannot be given at creation in Tether; add network items after with POST /loadbalancers/{id}/accesslist"],
+            response.Messages);
+    }
+
+    [Fact]
     public async Task AddNodes_AsPyraxSendsThemWithANullId_Returns202()
     {
         var (api, id, _) = await CreateAsync();
