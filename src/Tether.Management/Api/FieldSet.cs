@@ -28,7 +28,7 @@ internal sealed class FieldSet
     public static readonly FieldSet LoadBalancerCreate = new()
     {
         Known = ["name", "protocol", "port", "algorithm", "timeout", "halfClosed", "httpsRedirect", "virtualIps", "nodes",
-            "sessionPersistence", "healthMonitor", "metadata", "connectionLogging"],
+            "sessionPersistence", "healthMonitor", "metadata", "connectionLogging", "accessList", "connectionThrottle"],
         Unsupported = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["id"] = ReadOnlyAtCreation,
@@ -39,8 +39,6 @@ internal sealed class FieldSet
             ["cluster"] = ReadOnlyAtCreation,
             ["sourceAddresses"] = ReadOnlyAtCreation,
             ["contentCaching"] = "content caching is not available in Tether",
-            ["accessList"] = "cannot be given at creation in Tether; add network items after with POST /loadbalancers/{id}/accesslist",
-            ["connectionThrottle"] = "cannot be given at creation in Tether; set it after with PUT /loadbalancers/{id}/connectionthrottle",
             ["sslTermination"] = "cannot be given at creation; configure it after with PUT /loadbalancers/{id}/ssltermination",
             ["errorpage"] = "cannot be given at creation; set it after with PUT /loadbalancers/{id}/errorpage",
         },

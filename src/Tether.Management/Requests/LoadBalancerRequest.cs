@@ -27,6 +27,16 @@ internal sealed class LoadBalancerRequest
     public HealthMonitorRequest? HealthMonitor { get; init; }
     public IReadOnlyList<MetadataRequest>? Metadata { get; init; }
 
+    /// <summary>The <c>accessList</c> array of a create body (validated by the service with the access list rules),
+    /// or null when absent.</summary>
+    public JsonElement? AccessList { get; init; }
+
+    /// <summary>The <c>connectionThrottle</c> object of a create body, or null when absent.</summary>
+    public JsonElement? ConnectionThrottle { get; init; }
+
+    /// <summary><c>connectionLogging.enabled</c> of a create body; null when absent.</summary>
+    public bool? ConnectionLogging { get; init; }
+
     /// <summary>True when the body asks for connection logging: <c>connectionLogging</c> is present and is anything but
     /// <c>{"enabled": false}</c> (which asks for nothing, and is what GET shows for every load balancer). Read
     /// leniently: the field is otherwise ignored at creation.</summary>
@@ -50,9 +60,30 @@ internal sealed class LoadBalancerRequest
 
         var hasLogging = reader.Element.TryGetProperty("connectionLogging", out var logging)
             && logging.ValueKind != JsonValueKind.Null;
-        if (hasLogging && logging.ValueKind == JsonValueKind.Object)
+        bool? loggingEnabled = null;
+        if (create && reader.Object("connectionLogging") is { } loggingReader)
         {
-            Checked(new FieldReader(logging, reader.PathOf("connectionLogging"), reader.Issues), FieldSet.ConnectionLogging);
+            loggingReader.CheckFields(FieldSet.ConnectionLogging);
+            loggingEnabled = loggingReader.Bool("enabled");
+        }
+
+        JsonElement? accessList = null;
+        JsonElement? throttle = null;
+        if (create && reader.Element.TryGetProperty("accessList", out var list) && list.ValueKind != JsonValueKind.Null)
+        {
+            if (list.ValueKind == JsonValueKind.Array)
+            {
+                accessList = list;
+            }
+            else
+            {
+                reader.Issues.Add("accessList", "must be an array of network items [{\"address\",\"type\"}]");
+            }
+        }
+
+        if (create && reader.Object("connectionThrottle") is { } throttleReader)
+        {
+            throttle = throttleReader.Element;
         }
 
         return new()
@@ -75,6 +106,9 @@ internal sealed class LoadBalancerRequest
                 ? HealthMonitorRequest.Read(Checked(monitor, FieldSet.HealthMonitor))
                 : null,
             Metadata = reader.ObjectArray("metadata")?.Select(r => MetadataRequest.Read(Checked(r, FieldSet.Metadata))).ToList(),
+            AccessList = accessList,
+            ConnectionThrottle = throttle,
+            ConnectionLogging = loggingEnabled,
             ConnectionLoggingRequested = hasLogging
                 && !(logging.ValueKind == JsonValueKind.Object
                     && logging.TryGetProperty("enabled", out var enabled)

@@ -263,16 +263,40 @@ public sealed class MalformedBodyTests(ApiHostFixture fixture) : IClassFixture<A
     }
 
     [Fact]
-    public async Task Create_AccessListGivenAtCreation_Returns400NamingTheResourceToUse()
+    public async Task Create_AccessListThrottleAndLoggingInTheBody_AreAppliedAsRackspaceDoes()
+    {
+        // pkgcloud's createLoadBalancer picks accessList, connectionLogging and connectionThrottle from its details;
+        // before issue 11 Tether dropped them silently.
+        var api = _host.NewAccount();
+
+        var response = await api.PostAsync("/loadbalancers", ApiClient.LoadBalancerBody("HTTP", ApiHost.NextPort(), extra: """
+            "accessList":[{"address":"10.0.0.0/8","type":"DENY"}],"connectionThrottle":{"maxConnections":20},
+            "connectionLogging":{"enabled":true}
+            """));
+
+        Assert.True(response.Status == 202, response.ToString());
+        var id = response.Body!["loadBalancer"]!["id"]!.GetValue<int>();
+        var lb = (await api.GetAsync($"/loadbalancers/{id}")).Body!["loadBalancer"]!;
+        Assert.Equal("10.0.0.0/8", lb["accessList"]![0]!["address"]!.GetValue<string>());
+        Assert.Equal("""{"maxConnections":20}""", lb["connectionThrottle"]!.ToJsonString());
+        Assert.True(lb["connectionLogging"]!["enabled"]!.GetValue<bool>());
+        Assert.True(_host.DataPlane.Live[id].ConnectionLogging);
+    }
+
+    [Fact]
+    public async Task Create_InvalidAccessListOrThrottleInTheBody_Returns400AndCreatesNothing()
     {
         var api = _host.NewAccount();
 
-        var response = await api.PostAsync("/loadbalancers", ApiClient.LoadBalancerBody("HTTP", ApiHost.NextPort(),
-            extra: "\"accessList\":[{\"address\":\"10.0.0.0/8\",\"type\":\"DENY\"}]"));
+        var response = await api.PostAsync("/loadbalancers", ApiClient.LoadBalancerBody("HTTP", ApiHost.NextPort(), extra: """
+            "accessList":[{"address":"10.0.0.0/8","type":"BLOCK"}],"connectionThrottle":{"maxConnections":-1}
+            """));
 
         Assert.True(response.Status == 400, response.ToString());
-        Assert.Equal(["accessList: cannot be given at creation in Tether; add network items after with POST /loadbalancers/{id}/accesslist"],
-            response.Messages);
+        Assert.Contains("accessList[0].type: must be ALLOW or DENY (got 'BLOCK')", response.Messages);
+        Assert.Contains(response.Messages, m => m.StartsWith("maxConnections: must be from 0 to 100000", StringComparison.Ordinal)
+            || m.StartsWith("connectionThrottle.maxConnections: must be from 0 to 100000", StringComparison.Ordinal));
+        Assert.Equal("""{"loadBalancers":[]}""", (await api.GetAsync("/loadbalancers")).Text);
     }
 
     [Fact]
