@@ -56,7 +56,8 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
              "nodes":[{"address":"10.0.0.1","port":80,"condition":"ENABLED","type":"PRIMARY","weight":1}],
              "sessionPersistence":{"persistenceType":"HTTP_COOKIE","cookieName":"s"},
              "healthMonitor":{"type":"CONNECT","delay":10,"timeout":5,"attemptsBeforeDeactivation":3},
-             "metadata":[{"key":"k","value":"v"}],"connectionLogging":{"enabled":false}}}
+             "metadata":[{"key":"k","value":"v"}],"connectionLogging":{"enabled":false},
+             "accessList":[{"address":"10.2.0.0/16","type":"DENY"}],"connectionThrottle":{"maxConnections":10}}}
             """),
         new("update load balancer", HttpMethod.Put, c => $"/loadbalancers/{c.LoadBalancerId}", _ => """
             {"loadBalancer":{"name":"renamed","algorithm":"LEAST_CONNECTIONS","timeout":60,"halfClosed":false}}
