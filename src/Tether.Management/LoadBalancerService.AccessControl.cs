@@ -124,6 +124,7 @@ public sealed partial class LoadBalancerService
         CancellationToken cancellationToken) =>
         MutateAsync(accountId, id, existing =>
         {
+            reader.CheckFields(FieldSet.ConnectionLogging);
             var enabled = reader.Bool("enabled");
             var errors = new List<string>(reader.Issues.Messages);
             if (enabled is null && reader.Issues.Messages.Count == 0)

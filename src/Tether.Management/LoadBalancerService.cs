@@ -114,9 +114,15 @@ public sealed partial class LoadBalancerService : IDisposable
         {
             var errors = new List<string>(request.Issues.Messages);
             var plan = LoadBalancerValidator.ValidateCreate(request, Context(accountId), errors);
+            var (accessList, throttle) = ValidateAccessControlAtCreation(request, errors);
             if (plan is null || errors.Count > 0)
             {
                 return ApiError.Validation(errors);
+            }
+
+            if (accessList.Count > AccessControlValidator.AccessListLimit)
+            {
+                return new ApiError(413, $"Access list limit reached: an access list may hold at most {AccessControlValidator.AccessListLimit} network items (ACCESS_LIST_LIMIT; {accessList.Count} were given).");
             }
 
             if (_configs.Values.Count(c => c.AccountId == accountId) >= Limits.LoadBalancerLimit)
@@ -139,6 +145,7 @@ public sealed partial class LoadBalancerService : IDisposable
             };
             var firstNode = _store.NextIds(Sequences.Node, plan.Nodes.Count);
             var firstMeta = plan.Metadata.Count > 0 ? _store.NextIds(Sequences.Metadata, plan.Metadata.Count) : 0;
+            var firstItem = accessList.Count > 0 ? _store.NextIds(Sequences.AccessList, accessList.Count) : 0;
             var now = Now();
             var config = new LoadBalancerConfig
             {
@@ -159,6 +166,9 @@ public sealed partial class LoadBalancerService : IDisposable
                 SessionPersistence = plan.SessionPersistence,
                 HealthMonitor = plan.HealthMonitor,
                 Metadata = [.. plan.Metadata.Select((m, i) => new MetadataItem(firstMeta + i, m.Key, m.Value))],
+                AccessList = [.. accessList.Select((item, i) => item with { Id = firstItem + i })],
+                ConnectionThrottle = throttle,
+                ConnectionLogging = request.ConnectionLogging ?? false,
             };
 
             var error = await CommitAsync(null, config);
@@ -168,6 +178,42 @@ public sealed partial class LoadBalancerService : IDisposable
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>The <c>accessList</c> and <c>connectionThrottle</c> of a create body (Rackspace accepts both at
+    /// creation; pkgcloud, pyrax and jclouds send them), with the rules of their own resources; neither is available
+    /// on UDP-based load balancers. Errors are added to <paramref name="errors"/>.</summary>
+    private static (IReadOnlyList<AccessListItem> AccessList, ConnectionThrottleConfig? Throttle) ValidateAccessControlAtCreation(
+        LoadBalancerRequest request, List<string> errors)
+    {
+        var udp = request.Protocol is { } protocol && ValidationRules.IsUdp(protocol);
+        IReadOnlyList<AccessListItem> items = [];
+        if (request.AccessList is { } list)
+        {
+            if (udp)
+            {
+                errors.Add($"accessList: access lists are not available for UDP-based protocols (DNS_UDP, UDP, UDP_STREAM); this load balancer is {request.Protocol}");
+            }
+            else if (list.GetArrayLength() > 0)
+            {
+                items = AccessControlValidator.ValidateNewItems(list, [], errors) ?? [];
+            }
+        }
+
+        ConnectionThrottleConfig? throttle = null;
+        if (request.ConnectionThrottle is { } element)
+        {
+            if (udp)
+            {
+                errors.Add($"connectionThrottle: connection throttling is not available for UDP-based protocols (DNS_UDP, UDP, UDP_STREAM); this load balancer is {request.Protocol}");
+            }
+            else
+            {
+                throttle = AccessControlValidator.ValidateThrottle(new FieldReader(element, "connectionThrottle", new ReadIssues()), null, errors);
+            }
+        }
+
+        return (items, throttle);
     }
 
     internal Task<Outcome<LoadBalancerConfig>> UpdateAsync(int accountId, int id, LoadBalancerRequest request,

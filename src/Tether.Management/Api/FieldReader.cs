@@ -24,7 +24,7 @@ internal sealed class ReadIssues
 /// <summary>
 /// Typed access to the fields of one JSON object of a request. A field that is absent or JSON <c>null</c> reads as
 /// null; a field of the wrong JSON type reads as null and is reported to <see cref="ReadIssues"/> with its path.
-/// Unknown fields are ignored (DESIGN.md section 5).
+/// Fields outside the object's <see cref="FieldSet"/> are reported by <see cref="CheckFields"/> (issue 11).
 /// </summary>
 internal sealed class FieldReader(JsonElement element, string prefix, ReadIssues issues)
 {
@@ -71,6 +71,13 @@ internal sealed class FieldReader(JsonElement element, string prefix, ReadIssues
         if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number))
         {
             return number;
+        }
+
+        // JSON Schema's "integer": any number with a zero fractional part (100, 1E2, 100.0).
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var exact)
+            && exact == decimal.Truncate(exact) && exact is >= int.MinValue and <= int.MaxValue)
+        {
+            return (int)exact;
         }
 
         issues.Add(PathOf(name), value.ValueKind == JsonValueKind.Number
@@ -144,6 +151,34 @@ internal sealed class FieldReader(JsonElement element, string prefix, ReadIssues
         }
 
         return new FieldReader(value, PathOf(name), issues);
+    }
+
+    /// <summary>
+    /// Reports every field of this object that <paramref name="fields"/> does not know, as
+    /// <c>path.name: unknown field; did you mean cookieSecure?</c> (the closest known name, when one is near) or
+    /// <c>path.name: unknown field (known fields: a, b, c)</c>, and every field it names as unsupported with its
+    /// reason. Fields the set tolerates (read-only fields real Rackspace SDKs echo back) are accepted and ignored, and
+    /// so is an unsupported field whose value is null (absent: pyrax sends every create field, null when not given).
+    /// </summary>
+    public void CheckFields(FieldSet fields)
+    {
+        foreach (var property in element.EnumerateObject())
+        {
+            var name = property.Name;
+            if (fields.Known.Contains(name, StringComparer.Ordinal) || fields.Tolerated.Contains(name)
+                || (fields.Unsupported.ContainsKey(name) && property.Value.ValueKind == JsonValueKind.Null))
+            {
+                continue;
+            }
+
+            if (fields.Unsupported.TryGetValue(name, out var reason))
+            {
+                issues.Add(PathOf(name), reason);
+                continue;
+            }
+
+            issues.Add(PathOf(name), FieldSet.UnknownMessage(name, fields));
+        }
     }
 
     private bool TryGet(string name, out JsonElement value) =>

@@ -174,12 +174,13 @@ internal static class AccessControlEndpoints
             return bad;
         }
 
-        var element = RequestJson.UnwrapObject(body.Value, rootKey, out var shapeError);
+        var issues = new ReadIssues();
+        var element = RequestJson.UnwrapObject(body.Value, rootKey, issues, out var shapeError);
         if (element is null)
         {
             return shapeError!;
         }
 
-        return new FieldReader(element.Value, rootKey, new ReadIssues());
+        return new FieldReader(element.Value, rootKey, issues);
     }
 }

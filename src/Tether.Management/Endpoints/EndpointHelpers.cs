@@ -60,7 +60,8 @@ internal static class EndpointHelpers
             return bad;
         }
 
-        var element = RequestJson.UnwrapObject(body.Value, rootKey, out var shapeError);
-        return element is null ? shapeError! : new FieldReader(element.Value, "", new ReadIssues());
+        var issues = new ReadIssues();
+        var element = RequestJson.UnwrapObject(body.Value, rootKey, issues, out var shapeError);
+        return element is null ? shapeError! : new FieldReader(element.Value, "", issues);
     }
 }

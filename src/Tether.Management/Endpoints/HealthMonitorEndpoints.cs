@@ -62,13 +62,14 @@ internal static class HealthMonitorEndpoints
                 return JsonNodeResult.Error(bad);
             }
 
-            var element = RequestJson.UnwrapObject(body.Value, "healthMonitor", out var shapeError);
+            var issues = new ReadIssues();
+            var element = RequestJson.UnwrapObject(body.Value, "healthMonitor", issues, out var shapeError);
             if (element is null)
             {
                 return JsonNodeResult.Error(shapeError!);
             }
 
-            var request = HealthMonitorRequest.Read(new FieldReader(element.Value, "", new ReadIssues()));
+            var request = HealthMonitorRequest.ReadChecked(new FieldReader(element.Value, "", issues));
             var outcome = await service.SetHealthMonitorAsync(account, id, request, http.RequestAborted);
             return EndpointHelpers.Respond(outcome, _ => JsonNodeResult.Accepted());
         });

@@ -30,7 +30,7 @@ internal static class LoadBalancerEndpoints
                 return JsonNodeResult.Error(bad);
             }
 
-            var request = LoadBalancerRequest.Read(reader.Value!);
+            var request = LoadBalancerRequest.Read(reader.Value!, create: true);
             var outcome = await service.CreateAsync(account, request, http.RequestAborted);
             return EndpointHelpers.Respond(outcome, created =>
                 JsonNodeResult.Accepted(new JsonObject { ["loadBalancer"] = Representations.LoadBalancer(created) }));
@@ -66,7 +66,7 @@ internal static class LoadBalancerEndpoints
                 return JsonNodeResult.Error(bad);
             }
 
-            var request = LoadBalancerRequest.Read(reader.Value!);
+            var request = LoadBalancerRequest.Read(reader.Value!, create: false);
             var outcome = await service.UpdateAsync(account, id, request, http.RequestAborted);
             return EndpointHelpers.Respond(outcome, _ => JsonNodeResult.Accepted());
         });

@@ -111,7 +111,7 @@ internal static class NodeEndpoints
                 return JsonNodeResult.Error(bad);
             }
 
-            var request = NodeRequest.Read(reader.Value!);
+            var request = NodeRequest.Read(reader.Value!, FieldSet.NodeUpdate);
             var outcome = await service.UpdateNodeAsync(account, id, nodeId, request, http.RequestAborted);
             return EndpointHelpers.Respond(outcome, _ => JsonNodeResult.Accepted());
         });
@@ -122,6 +122,8 @@ internal static class NodeEndpoints
             return EndpointHelpers.Respond(outcome, _ => JsonNodeResult.Accepted());
         });
     }
+
+    private static readonly FieldSet SingleNodeBody = new() { Known = ["node"], SuggestOnly = ["nodes"] };
 
     /// <summary>
     /// The nodes of a POST body, accepted as <c>{"nodes":[...]}</c> (Rackspace), a bare array <c>[...]</c>,
@@ -139,7 +141,7 @@ internal static class NodeEndpoints
                 var path = $"nodes[{index++}]";
                 if (item.ValueKind == JsonValueKind.Object)
                 {
-                    list.Add(NodeRequest.Read(new FieldReader(item, path, issues)));
+                    list.Add(NodeRequest.Read(new FieldReader(item, path, issues), FieldSet.NodeAdded));
                 }
                 else
                 {
@@ -159,6 +161,7 @@ internal static class NodeEndpoints
         var reader = new FieldReader(body, "", issues);
         if (body.TryGetProperty("nodes", out _))
         {
+            reader.CheckFields(FieldSet.NodesBody);
             var items = reader.ObjectArray("nodes");
             if (items is null)
             {
@@ -166,14 +169,15 @@ internal static class NodeEndpoints
                 return null;
             }
 
-            return [.. items.Select(NodeRequest.Read)];
+            return [.. items.Select(item => NodeRequest.Read(item, FieldSet.NodeAdded))];
         }
 
         if (body.TryGetProperty("node", out var single) && single.ValueKind == JsonValueKind.Object)
         {
-            return [NodeRequest.Read(new FieldReader(single, "nodes[0]", issues))];
+            reader.CheckFields(SingleNodeBody);
+            return [NodeRequest.Read(new FieldReader(single, "nodes[0]", issues), FieldSet.NodeAdded)];
         }
 
-        return [NodeRequest.Read(new FieldReader(body, "nodes[0]", issues))];
+        return [NodeRequest.Read(new FieldReader(body, "nodes[0]", issues), FieldSet.NodeAdded)];
     }
 }

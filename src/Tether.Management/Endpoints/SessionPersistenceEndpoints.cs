@@ -41,7 +41,7 @@ internal static class SessionPersistenceEndpoints
                 return JsonNodeResult.Error(bad);
             }
 
-            var request = SessionPersistenceRequest.Read(reader.Value!);
+            var request = SessionPersistenceRequest.ReadChecked(reader.Value!);
             var outcome = await service.SetSessionPersistenceAsync(account, id, request, http.RequestAborted);
             return EndpointHelpers.Respond(outcome, _ => JsonNodeResult.Accepted());
         });

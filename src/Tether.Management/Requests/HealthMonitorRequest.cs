@@ -23,6 +23,13 @@ internal sealed class HealthMonitorRequest
     /// <summary>The field's path for messages.</summary>
     public string PathOf(string field) => Prefix.Length == 0 ? field : Prefix + "." + field;
 
+    /// <summary>Reads a PUT <c>/healthmonitor</c> body, reporting fields outside <see cref="FieldSet.HealthMonitor"/>.</summary>
+    public static HealthMonitorRequest ReadChecked(FieldReader reader)
+    {
+        reader.CheckFields(FieldSet.HealthMonitor);
+        return Read(reader);
+    }
+
     public static HealthMonitorRequest Read(FieldReader reader) => new()
     {
         Prefix = reader.Prefix,

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Tether.Management.Api;
 
 namespace Tether.Management.Requests;
@@ -26,35 +27,94 @@ internal sealed class LoadBalancerRequest
     public HealthMonitorRequest? HealthMonitor { get; init; }
     public IReadOnlyList<MetadataRequest>? Metadata { get; init; }
 
+    /// <summary>The <c>accessList</c> array of a create body (validated by the service with the access list rules),
+    /// or null when absent.</summary>
+    public JsonElement? AccessList { get; init; }
+
+    /// <summary>The <c>connectionThrottle</c> object of a create body, or null when absent.</summary>
+    public JsonElement? ConnectionThrottle { get; init; }
+
+    /// <summary><c>connectionLogging.enabled</c> of a create body; null when absent.</summary>
+    public bool? ConnectionLogging { get; init; }
+
     /// <summary>True when the body asks for connection logging: <c>connectionLogging</c> is present and is anything but
     /// <c>{"enabled": false}</c> (which asks for nothing, and is what GET shows for every load balancer). Read
     /// leniently: the field is otherwise ignored at creation.</summary>
     public bool ConnectionLoggingRequested { get; init; }
 
-    public static LoadBalancerRequest Read(FieldReader reader) => new()
+    /// <summary>Reads a create (<paramref name="create"/>) or PUT body. Fields outside the body's
+    /// <see cref="FieldSet"/> (and, at creation, outside each nested object's) are reported to the issues; a PUT
+    /// refuses the nested objects as a whole (see <see cref="Validation.LoadBalancerValidator.ValidateUpdate"/>).</summary>
+    public static LoadBalancerRequest Read(FieldReader reader, bool create)
     {
-        Issues = reader.Issues,
-        PresentFields = [.. reader.PresentNames()],
-        Name = reader.String("name"),
-        Protocol = reader.String("protocol"),
-        Port = reader.Int("port"),
-        Algorithm = reader.String("algorithm"),
-        Timeout = reader.Int("timeout"),
-        HalfClosed = reader.Bool("halfClosed"),
-        HttpsRedirect = reader.Bool("httpsRedirect"),
-        VirtualIps = reader.ObjectArray("virtualIps")?.Select(VirtualIpRequest.Read).ToList(),
-        Nodes = reader.ObjectArray("nodes")?.Select(NodeRequest.Read).ToList(),
-        SessionPersistence = reader.Object("sessionPersistence") is { } persistence
-            ? SessionPersistenceRequest.Read(persistence)
-            : null,
-        HealthMonitor = reader.Object("healthMonitor") is { } monitor ? HealthMonitorRequest.Read(monitor) : null,
-        Metadata = reader.ObjectArray("metadata")?.Select(MetadataRequest.Read).ToList(),
-        ConnectionLoggingRequested = reader.Element.TryGetProperty("connectionLogging", out var logging)
-            && logging.ValueKind != System.Text.Json.JsonValueKind.Null
-            && !(logging.ValueKind == System.Text.Json.JsonValueKind.Object
-                && logging.TryGetProperty("enabled", out var enabled)
-                && enabled.ValueKind == System.Text.Json.JsonValueKind.False),
-    };
+        reader.CheckFields(create ? FieldSet.LoadBalancerCreate : FieldSet.LoadBalancerUpdate);
+        FieldReader Checked(FieldReader nested, FieldSet fields)
+        {
+            if (create)
+            {
+                nested.CheckFields(fields);
+            }
+
+            return nested;
+        }
+
+        var hasLogging = reader.Element.TryGetProperty("connectionLogging", out var logging)
+            && logging.ValueKind != JsonValueKind.Null;
+        bool? loggingEnabled = null;
+        if (create && reader.Object("connectionLogging") is { } loggingReader)
+        {
+            loggingReader.CheckFields(FieldSet.ConnectionLogging);
+            loggingEnabled = loggingReader.Bool("enabled");
+        }
+
+        JsonElement? accessList = null;
+        JsonElement? throttle = null;
+        if (create && reader.Element.TryGetProperty("accessList", out var list) && list.ValueKind != JsonValueKind.Null)
+        {
+            if (list.ValueKind == JsonValueKind.Array)
+            {
+                accessList = list;
+            }
+            else
+            {
+                reader.Issues.Add("accessList", "must be an array of network items [{\"address\",\"type\"}]");
+            }
+        }
+
+        if (create && reader.Object("connectionThrottle") is { } throttleReader)
+        {
+            throttle = throttleReader.Element;
+        }
+
+        return new()
+        {
+            Issues = reader.Issues,
+            PresentFields = [.. reader.PresentNames()],
+            Name = reader.String("name"),
+            Protocol = reader.String("protocol"),
+            Port = reader.Int("port"),
+            Algorithm = reader.String("algorithm"),
+            Timeout = reader.Int("timeout"),
+            HalfClosed = reader.Bool("halfClosed"),
+            HttpsRedirect = reader.Bool("httpsRedirect"),
+            VirtualIps = reader.ObjectArray("virtualIps")?.Select(r => VirtualIpRequest.Read(Checked(r, FieldSet.VirtualIp))).ToList(),
+            Nodes = reader.ObjectArray("nodes")?.Select(r => NodeRequest.Read(Checked(r, FieldSet.NodeAtCreation))).ToList(),
+            SessionPersistence = reader.Object("sessionPersistence") is { } persistence
+                ? SessionPersistenceRequest.Read(Checked(persistence, FieldSet.SessionPersistence))
+                : null,
+            HealthMonitor = reader.Object("healthMonitor") is { } monitor
+                ? HealthMonitorRequest.Read(Checked(monitor, FieldSet.HealthMonitor))
+                : null,
+            Metadata = reader.ObjectArray("metadata")?.Select(r => MetadataRequest.Read(Checked(r, FieldSet.Metadata))).ToList(),
+            AccessList = accessList,
+            ConnectionThrottle = throttle,
+            ConnectionLogging = loggingEnabled,
+            ConnectionLoggingRequested = hasLogging
+                && !(logging.ValueKind == JsonValueKind.Object
+                    && logging.TryGetProperty("enabled", out var enabled)
+                    && enabled.ValueKind == JsonValueKind.False),
+        };
+    }
 }
 
 /// <summary>One entry of <c>virtualIps</c> in a create request: <c>{"type":"PUBLIC|SERVICENET","ipVersion"?}</c> or

@@ -23,6 +23,13 @@ internal sealed class NodeRequest
     /// <summary>The field's path for messages.</summary>
     public string PathOf(string field) => Path.Length == 0 ? field : Path + "." + field;
 
+    /// <summary>Reads a node, reporting fields outside <paramref name="fields"/> (which depends on the endpoint).</summary>
+    public static NodeRequest Read(FieldReader reader, FieldSet fields)
+    {
+        reader.CheckFields(fields);
+        return Read(reader);
+    }
+
     public static NodeRequest Read(FieldReader reader) => new()
     {
         Path = reader.Prefix,

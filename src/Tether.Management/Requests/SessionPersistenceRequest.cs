@@ -24,6 +24,13 @@ internal sealed class SessionPersistenceRequest
     /// <summary>The field's path for messages.</summary>
     public string PathOf(string field) => Path.Length == 0 ? field : Path + "." + field;
 
+    /// <summary>Reads a PUT <c>/sessionpersistence</c> body, reporting fields outside <see cref="FieldSet.SessionPersistence"/>.</summary>
+    public static SessionPersistenceRequest ReadChecked(FieldReader reader)
+    {
+        reader.CheckFields(FieldSet.SessionPersistence);
+        return Read(reader);
+    }
+
     public static SessionPersistenceRequest Read(FieldReader reader) => new()
     {
         Path = reader.Prefix,

@@ -14,14 +14,20 @@ internal sealed class SslTerminationRequest
     public bool? Enabled { get; init; }
     public bool? SecureTrafficOnly { get; init; }
 
-    public static SslTerminationRequest Read(FieldReader reader) => new()
+    /// <summary>Reads the body, reporting fields outside <see cref="FieldSet.SslTermination"/>. The private key is
+    /// read from <c>privateKey</c> or from <c>privatekey</c> (Rackspace's spelling, sent by pkgcloud, fog and pyrax).</summary>
+    public static SslTerminationRequest Read(FieldReader reader)
     {
-        Issues = reader.Issues,
-        Certificate = reader.String("certificate"),
-        PrivateKey = reader.String("privateKey"),
-        IntermediateCertificate = reader.String("intermediateCertificate"),
-        SecurePort = reader.Int("securePort"),
-        Enabled = reader.Bool("enabled"),
-        SecureTrafficOnly = reader.Bool("secureTrafficOnly"),
-    };
+        reader.CheckFields(FieldSet.SslTermination);
+        return new()
+        {
+            Issues = reader.Issues,
+            Certificate = reader.String("certificate"),
+            PrivateKey = reader.String("privateKey") ?? reader.String("privatekey"),
+            IntermediateCertificate = reader.String("intermediateCertificate"),
+            SecurePort = reader.Int("securePort"),
+            Enabled = reader.Bool("enabled"),
+            SecureTrafficOnly = reader.Bool("secureTrafficOnly"),
+        };
+    }
 }

@@ -32,6 +32,9 @@ internal static class AccessControlValidator
         else if (body.ValueKind == JsonValueKind.Object && body.TryGetProperty("accessList", out var inner) && inner.ValueKind == JsonValueKind.Array)
         {
             array = inner;
+            var wrapper = new ReadIssues();
+            new FieldReader(body, "", wrapper).CheckFields(FieldSet.AccessListBody);
+            errors.AddRange(wrapper.Messages);
         }
         else
         {
@@ -67,6 +70,7 @@ internal static class AccessControlValidator
 
             var issues = new ReadIssues();
             var reader = new FieldReader(element, path, issues);
+            reader.CheckFields(FieldSet.AccessListItem);
             var address = reader.String("address");
             var typeName = reader.String("type");
             errors.AddRange(issues.Messages);
@@ -118,6 +122,7 @@ internal static class AccessControlValidator
     public static ConnectionThrottleConfig? ValidateThrottle(FieldReader reader, ConnectionThrottleConfig? existing, List<string> errors)
     {
         var before = errors.Count;
+        reader.CheckFields(FieldSet.ConnectionThrottle);
         var max = reader.Int("maxConnections");
         var min = reader.Int("minConnections");
         var rate = reader.Int("maxConnectionRate");
@@ -150,6 +155,7 @@ internal static class AccessControlValidator
     /// <summary>A PUT <c>/errorpage</c> body: <c>content</c>, a non-blank string of at most 65536 characters.</summary>
     public static string? ValidateErrorPage(FieldReader reader, List<string> errors)
     {
+        reader.CheckFields(FieldSet.ErrorPage);
         var content = reader.String("content");
         errors.AddRange(reader.Issues.Messages);
         if (reader.Issues.Messages.Count > 0)

@@ -78,7 +78,10 @@ internal static class NodeValidator
         }
 
         var (condition, type, weight) = ValidateMutable(request, errors);
-        if (errors.Count != before)
+
+        // A field of the wrong type reads as null and its message is already in the request's issues (issue 11: a
+        // port of 1.5 or "80" answered 500 here).
+        if (errors.Count != before || address is null || request.Port is null)
         {
             return null;
         }
@@ -87,7 +90,7 @@ internal static class NodeValidator
         {
             Id = 0,
             Address = address!,
-            Port = request.Port!.Value,
+            Port = request.Port.Value,
             Condition = condition ?? NodeCondition.Enabled,
             Type = type ?? NodeType.Primary,
             Weight = weight ?? 1,

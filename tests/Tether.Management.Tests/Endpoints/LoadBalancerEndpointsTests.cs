@@ -71,16 +71,20 @@ public sealed class LoadBalancerEndpointsTests(ApiHostFixture fixture) : IClassF
     }
 
     [Fact]
-    public async Task Create_UnknownFields_AreIgnored()
+    public async Task Create_UnknownFields_Are400NamingEachFieldAndCreateNothing()
     {
         var api = _host.NewAccount();
 
         var response = await api.PostAsync("/loadbalancers", Body($$"""
             "name":"x","protocol":"HTTP","port":{{ApiHost.NextPort()}},"virtualIps":[{"type":"PUBLIC"}],
-            "nodes":[{{Node()}}],"surprise":{"deep":[1,2]},"contentCaching":{"enabled":true}
+            "nodes":[{{Node()}}],"surprise":{"deep":[1,2]},"contentCaching":{"enabled":true},"algoritm":"RANDOM"
             """));
 
-        Assert.Equal(202, response.Status);
+        Assert.Equal(400, response.Status);
+        Assert.Contains(response.Messages, m => m.StartsWith("surprise: unknown field (known fields: name, protocol, port,", StringComparison.Ordinal));
+        Assert.Contains("contentCaching: content caching is not available in Tether", response.Messages);
+        Assert.Contains("algoritm: unknown field; did you mean algorithm?", response.Messages);
+        Assert.Equal("""{"loadBalancers":[]}""", (await api.GetAsync("/loadbalancers")).Text);
     }
 
     [Fact]

@@ -134,6 +134,32 @@ internal sealed class ApiClient(HttpClient http, int account, string? token)
 
     public Task<ApiResponse> DeleteAsync(string path) => SendAsync(HttpMethod.Delete, path, null);
 
+    /// <summary>Sends <paramref name="body"/> byte for byte (invalid UTF-8 included) as <c>application/json</c>.</summary>
+    public async Task<ApiResponse> SendBytesAsync(HttpMethod method, string path, byte[] body)
+    {
+        using var request = new HttpRequestMessage(method, $"/v1.0/{account}{path}");
+        if (token is not null)
+        {
+            request.Headers.Add("X-Auth-Token", token);
+        }
+
+        request.Content = new ByteArrayContent(body);
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        JsonNode? parsed = null;
+        try
+        {
+            parsed = text.Length == 0 ? null : JsonNode.Parse(text);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Left null: the caller asserts on the body.
+        }
+
+        return new ApiResponse((int)response.StatusCode, parsed, text);
+    }
+
     public async Task<ApiResponse> SendAsync(HttpMethod method, string path, string? json)
     {
         using var request = new HttpRequestMessage(method, $"/v1.0/{account}{path}");
