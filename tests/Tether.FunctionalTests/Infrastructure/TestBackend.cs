@@ -218,7 +218,9 @@ public sealed class TestBackend : IAsyncDisposable
 /// <summary>Ports for load balancers (the API needs a concrete port).</summary>
 public static class FreePort
 {
-    private static int _next = 20000 + (Environment.ProcessId % 200) * 100;
+    // Below Linux's ephemeral range (32768-60999): outgoing connections, of this test run or of the drills it starts,
+    // never take these ports from under a listener about to bind.
+    private static int _next = 10000 + (Environment.ProcessId % 200) * 100;
 
     /// <summary>A port that was free a moment ago on 127.0.0.1.</summary>
     public static int Next()

@@ -79,12 +79,25 @@ public sealed class TetherInstance : IAsyncDisposable
     /// <summary>Creates an HTTP load balancer on 127.0.0.1 (SERVICENET) over nodes on 127.0.0.1 at <paramref name="nodePorts"/>.</summary>
     public async Task<(int Id, int Port)> CreateLoadBalancerAsync(string algorithm, IEnumerable<int> nodePorts, string? persistenceJson = null, string protocol = "HTTP", int? port = null, string? extra = null)
     {
-        port ??= FreePort.Next();
+        var chosen = port is null;
         var nodes = string.Join(',', nodePorts.Select(p => $$"""{"address":"127.0.0.1","port":{{p}},"condition":"ENABLED"}"""));
         var persistence = persistenceJson is null ? "" : $$""","sessionPersistence":{{persistenceJson}}""";
-        var body = $$$"""{"loadBalancer":{"name":"lb","protocol":"{{{protocol}}}","port":{{{port}}},"algorithm":"{{{algorithm}}}","virtualIps":[{"type":"SERVICENET"}],"nodes":[{{{nodes}}}]{{{persistence}}}{{{extra ?? ""}}}}}""";
-        var response = await Api.PostAsync("loadbalancers", new StringContent(body, Encoding.UTF8, "application/json"));
-        var text = await response.Content.ReadAsStringAsync();
+        HttpResponseMessage response;
+        string text;
+        for (var attempt = 1; ; attempt++)
+        {
+            port = chosen ? FreePort.Next() : port;
+            var body = $$$"""{"loadBalancer":{"name":"lb","protocol":"{{{protocol}}}","port":{{{port}}},"algorithm":"{{{algorithm}}}","virtualIps":[{"type":"SERVICENET"}],"nodes":[{{{nodes}}}]{{{persistence}}}{{{extra ?? ""}}}}}""";
+            response = await Api.PostAsync("loadbalancers", new StringContent(body, Encoding.UTF8, "application/json"));
+            text = await response.Content.ReadAsStringAsync();
+            // A free port found by FreePort can be taken a moment later by another test's outgoing connection (its
+            // ephemeral local port): choose another one rather than fail.
+            if (!chosen || attempt == 5 || response.StatusCode != HttpStatusCode.BadRequest || !text.Contains("address already in use", StringComparison.Ordinal))
+            {
+                break;
+            }
+        }
+
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"create failed: {(int)response.StatusCode} {text}");
         var id = JsonNode.Parse(text)!["loadBalancer"]!["id"]!.GetValue<int>();
         return (id, port.Value);
