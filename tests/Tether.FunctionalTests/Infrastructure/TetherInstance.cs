@@ -100,7 +100,7 @@ public sealed class TetherInstance : IAsyncDisposable
 
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"create failed: {(int)response.StatusCode} {text}");
         var id = JsonNode.Parse(text)!["loadBalancer"]!["id"]!.GetValue<int>();
-        return (id, port.Value);
+        return (id, port!.Value);
     }
 
     public async Task<JsonNode> GetJsonAsync(string path)
