@@ -110,7 +110,16 @@ internal sealed record AuditEntry(
                 text.Append("; ");
             }
 
-            text.Append(c.Field).Append(": ").Append(c.Old?.ToJsonString() ?? "-").Append(" -> ").Append(c.New?.ToJsonString() ?? "-");
+            // The whole resource (a create or a delete) has no field name: "created {...}" / "deleted {...}".
+            if (c.Field.Length == 0 && (c.Old is null || c.New is null))
+            {
+                text.Append(c.Old is null ? "created " : "deleted ").Append((c.New ?? c.Old)?.ToJsonString() ?? "-");
+            }
+            else
+            {
+                text.Append(c.Field.Length == 0 ? "(resource)" : c.Field).Append(": ").Append(c.Old?.ToJsonString() ?? "-").Append(" -> ").Append(c.New?.ToJsonString() ?? "-");
+            }
+
             if (text.Length > 1000)
             {
                 text.Length = 1000;
