@@ -1,7 +1,7 @@
 namespace Tether.Management;
 
 /// <summary>The absolute limits of <c>GET /loadbalancers/absolutelimits</c> (Rackspace v1.0 names and values;
-/// DESIGN.md section 5).</summary>
+/// docs/api.md).</summary>
 internal static class Limits
 {
     /// <summary>Nodes per load balancer; more is 413.</summary>

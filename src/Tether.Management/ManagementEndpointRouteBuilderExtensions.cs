@@ -10,7 +10,7 @@ namespace Tether.Management;
 /// <summary>Maps the management API (composition entry point for the executable).</summary>
 public static class ManagementEndpointRouteBuilderExtensions
 {
-    /// <summary>The route prefix of every API path: <c>/v1.0/{account}</c> (DESIGN.md section 5).</summary>
+    /// <summary>The route prefix of every API path: <c>/v1.0/{account}</c> (docs/api.md).</summary>
     public const string RoutePrefix = "/v1.0/{account:int}";
 
     /// <summary>

@@ -22,7 +22,7 @@ public sealed class ManagementOptions
     public string PrivateAddress { get; set; } = "127.0.0.1";
 
     /// <summary>API tokens from configuration, in addition to those in the store. When this list is empty and the
-    /// store holds no token, the first start creates an admin token for account 1 (DESIGN.md section 5).</summary>
+    /// store holds no token, the first start creates an admin token for account 1 (docs/api.md).</summary>
     public IList<ManagementToken> Tokens { get; } = new List<ManagementToken>();
 
     /// <summary>Whether the persistence API masks client addresses (IPv4: the last octet; IPv6: all but the /64
@@ -40,7 +40,7 @@ public sealed class ManagementOptions
     public string? MetricsUrl { get; set; }
 }
 
-/// <summary>An API token (header <c>X-Auth-Token</c>) and the one account it may act for (DESIGN.md section 5).</summary>
+/// <summary>An API token (header <c>X-Auth-Token</c>) and the one account it may act for (docs/api.md).</summary>
 public sealed class ManagementToken
 {
     /// <summary>The token value; compared exactly (ordinal).</summary>

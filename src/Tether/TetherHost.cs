@@ -15,7 +15,7 @@ namespace Tether;
 
 /// <summary>
 /// The composition root of <c>tether serve</c>: one process holding the management API and the data plane
-/// (DESIGN.md section 1). The functional tests build the same host.
+/// (docs/architecture.md). The functional tests build the same host.
 /// </summary>
 public static class TetherHost
 {

@@ -2,7 +2,7 @@ namespace Tether.Core.Model;
 
 /// <summary>
 /// The active health monitor of a load balancer (Rackspace Cloud Load Balancers v1.0, <c>/healthmonitor</c>;
-/// DESIGN.md section 5). Every <see cref="DelaySeconds"/> each node is probed; a node that fails
+/// docs/api.md). Every <see cref="DelaySeconds"/> each node is probed; a node that fails
 /// <see cref="AttemptsBeforeDeactivation"/> probes in a row goes OFFLINE, and one passing probe brings it back ONLINE.
 /// Optional fields are <c>null</c> when never set, so that the API can omit them.
 /// </summary>

@@ -5,7 +5,7 @@ namespace Tether.Core.Model;
 /// <summary>
 /// The stored, immutable configuration of one load balancer: what the management API accepted and the store holds.
 /// A change produces a new instance (<c>with</c>); the data plane builds its runtime model from it.
-/// Shapes follow the Rackspace Cloud Load Balancers API v1.0 (DESIGN.md section 5).
+/// Shapes follow the Rackspace Cloud Load Balancers API v1.0 (docs/api.md).
 /// </summary>
 public sealed record LoadBalancerConfig
 {

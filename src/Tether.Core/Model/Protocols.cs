@@ -20,7 +20,7 @@ public enum ProtocolLayer
 public sealed record ProtocolInfo(string Name, int DefaultPort, ProtocolLayer Layer);
 
 /// <summary>
-/// The protocol catalog of <c>GET /loadbalancers/protocols</c> (DESIGN.md section 5, Rackspace names and default ports).
+/// The protocol catalog of <c>GET /loadbalancers/protocols</c> (docs/api.md, Rackspace names and default ports).
 /// HTTP is proxied at L7; HTTPS without SSL termination and every other TCP protocol at L4; DNS_UDP, UDP and
 /// UDP_STREAM over UDP.
 /// </summary>

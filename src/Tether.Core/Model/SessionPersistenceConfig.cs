@@ -1,7 +1,7 @@
 namespace Tether.Core.Model;
 
 /// <summary>
-/// Session persistence of a load balancer (DESIGN.md section 4; seeds 000, 002, 003). Optional fields are
+/// Session persistence of a load balancer (docs/session-persistence.md; seeds 000, 002, 003). Optional fields are
 /// <c>null</c> when never set, so that the API can omit them; the <c>Effective*</c> members give the defaults.
 /// </summary>
 public sealed record SessionPersistenceConfig

@@ -8,7 +8,7 @@ namespace Tether.Core.Runtime;
 /// <summary>
 /// The long-lived runtime state of one load balancer: the current <see cref="LoadBalancerSnapshot"/> (swapped
 /// atomically on every change), node counters and the stick table, which outlive snapshots, and the persistence
-/// decision of DESIGN.md section 4: persistence decides first, the algorithm picks only when persistence has no
+/// decision of docs/session-persistence.md: persistence decides first, the algorithm picks only when persistence has no
 /// valid answer, and persistence never sends a request to a node the load balancer does not hold.
 /// </summary>
 /// <remarks><see cref="Select"/> takes no lock and allocates nothing; <see cref="Apply"/> and

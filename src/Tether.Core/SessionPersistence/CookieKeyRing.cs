@@ -6,7 +6,7 @@ namespace Tether.Core.SessionPersistence;
 public sealed record CookieKey(byte Id, byte[] Secret);
 
 /// <summary>
-/// The keys that sign and validate persistence cookies (DESIGN.md section 4: key id inside, rotation accepts older
+/// The keys that sign and validate persistence cookies (docs/session-persistence.md: key id inside, rotation accepts older
 /// keys). The newest key (highest id) signs; every key in the ring validates. Immutable; lookups are array indexing.
 /// </summary>
 public sealed class CookieKeyRing

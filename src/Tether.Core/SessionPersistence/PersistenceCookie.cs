@@ -6,7 +6,7 @@ namespace Tether.Core.SessionPersistence;
 
 /// <summary>
 /// The value of Tether's HTTP_COOKIE persistence cookie: opaque, signed, stateless, so that every Tether instance that
-/// holds the key ring accepts it without talking to the others (DESIGN.md sections 1 and 4).
+/// holds the key ring accepts it without talking to the others (docs/architecture.md and docs/session-persistence.md).
 /// </summary>
 /// <remarks>
 /// Layout before base64url (42 bytes, 56 characters): version (1 byte, = 2) | key id (1) | load balancer id (4) |

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Tether.Management.Api;
 
 /// <summary>
-/// An error answer of the API, written flat (DESIGN.md section 5): <c>{"message","code","details"?}</c>, and for
+/// An error answer of the API, written flat (docs/api.md): <c>{"message","code","details"?}</c>, and for
 /// validation failures <c>{"message":"Validation Failure","code":400,"details":"The object is not valid",
 /// "validationErrors":{"messages":[...]}}</c>.
 /// </summary>
@@ -23,7 +23,7 @@ internal sealed record ApiError(int Code, string Message, string? Details = null
 
     public static ApiError BadRequest(string message, string? details = null) => new(400, message, details);
 
-    /// <summary>422, Rackspace's wording (DESIGN.md section 5).</summary>
+    /// <summary>422, Rackspace's wording (docs/api.md).</summary>
     public static ApiError Immutable(int id, string status) =>
         new(422, $"Load Balancer '{id}' has a status of '{status}' and is considered immutable.");
 

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace Tether.Management.Api;
 
-/// <summary>Reads a request body as JSON (DESIGN.md section 5: bodies come with or without their root key).</summary>
+/// <summary>Reads a request body as JSON (docs/api.md: bodies come with or without their root key).</summary>
 internal static class RequestJson
 {
     /// <summary>The largest body the API reads, in bytes.</summary>

@@ -7,7 +7,7 @@ namespace Tether.Management.Auth;
 
 /// <summary>
 /// Runs around every API endpoint: authenticates <c>X-Auth-Token</c> (missing or unknown: 401; a token of another
-/// account than the path's <c>{account}</c>: 401; DESIGN.md section 5), and turns an unhandled exception into a flat
+/// account than the path's <c>{account}</c>: 401; docs/api.md), and turns an unhandled exception into a flat
 /// 500 body.
 /// </summary>
 internal sealed class ApiFilter(TokenAuthenticator authenticator, ILogger<ApiFilter> logger) : IEndpointFilter

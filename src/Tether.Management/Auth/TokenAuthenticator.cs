@@ -7,7 +7,7 @@ using Tether.Management.Storage;
 namespace Tether.Management.Auth;
 
 /// <summary>
-/// Resolves the <c>X-Auth-Token</c> header to the one account it belongs to (DESIGN.md section 5). Tokens come from
+/// Resolves the <c>X-Auth-Token</c> header to the one account it belongs to (docs/api.md). Tokens come from
 /// <see cref="ManagementOptions.Tokens"/> and from the store's <c>tokens</c> table (read on each request, so a token
 /// added by another process works at once).
 /// </summary>

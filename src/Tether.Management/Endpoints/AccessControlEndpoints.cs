@@ -9,7 +9,7 @@ using Tether.Management.Api;
 namespace Tether.Management.Endpoints;
 
 /// <summary>
-/// The access control resources of a load balancer (Rackspace Cloud Load Balancers v1.0; DESIGN.md section 5;
+/// The access control resources of a load balancer (Rackspace Cloud Load Balancers v1.0; docs/api.md;
 /// issue 6). 200 for every GET; 202 for POST/PUT/DELETE of <c>/accesslist</c>, <c>/connectionthrottle</c> and
 /// <c>/connectionlogging</c>; 200 for PUT/DELETE of <c>/errorpage</c>. 404 for another account's or an unknown load
 /// balancer, 422 while it is not ACTIVE, 400 with validation messages for invalid bodies.

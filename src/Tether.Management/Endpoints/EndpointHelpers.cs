@@ -49,7 +49,7 @@ internal static class EndpointHelpers
         outcome.Error is { } error ? JsonNodeResult.Error(error) : success(outcome.Value!);
 
     /// <summary>
-    /// Reads a request body that holds one object, with or without its root key (DESIGN.md section 5: real SDKs
+    /// Reads a request body that holds one object, with or without its root key (docs/api.md: real SDKs
     /// send both), as a <see cref="FieldReader"/>. Malformed JSON or a body of the wrong shape is the 400 to answer.
     /// </summary>
     public static async Task<Outcome<FieldReader>> ReadRootObjectAsync(HttpContext http, string rootKey)

@@ -11,7 +11,7 @@ using Tether.Management.Requests;
 namespace Tether.Management.Endpoints;
 
 /// <summary>
-/// Active health monitoring (Rackspace Cloud Load Balancers v1.0; DESIGN.md section 5; issue 6):
+/// Active health monitoring (Rackspace Cloud Load Balancers v1.0; docs/api.md; issue 6):
 /// <list type="bullet">
 /// <item><c>GET /loadbalancers/{id}/healthmonitor</c> (200): <c>{"healthMonitor":{"type","delay","timeout",
 /// "attemptsBeforeDeactivation","path"?,"statusRegex"?,"bodyRegex"?,"hostHeader"?}}</c> (delay and timeout in

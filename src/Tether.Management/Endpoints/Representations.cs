@@ -4,7 +4,7 @@ using Tether.Core.Model;
 
 namespace Tether.Management.Endpoints;
 
-/// <summary>The API's response shapes (Rackspace Cloud Load Balancers v1.0, DESIGN.md section 5), built explicitly so
+/// <summary>The API's response shapes (Rackspace Cloud Load Balancers v1.0, docs/api.md), built explicitly so
 /// that field order, names and omissions are exact.</summary>
 internal static class Representations
 {
@@ -134,7 +134,7 @@ internal static class Representations
     };
 
     /// <summary>The session persistence object: <c>persistenceType</c> first, then only the fields that were set
-    /// (DESIGN.md section 5).</summary>
+    /// (docs/api.md).</summary>
     public static JsonObject SessionPersistence(SessionPersistenceConfig p)
     {
         var body = new JsonObject { ["persistenceType"] = PersistenceTypeNames.ToName(p.Type) };

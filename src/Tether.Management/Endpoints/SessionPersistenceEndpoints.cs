@@ -8,7 +8,7 @@ using Tether.Management.Requests;
 namespace Tether.Management.Endpoints;
 
 /// <summary>
-/// <c>/loadbalancers/{id}/sessionpersistence</c> (seed 000; DESIGN.md sections 4 and 5): GET (200;
+/// <c>/loadbalancers/{id}/sessionpersistence</c> (seed 000; docs/session-persistence.md and docs/api.md): GET (200;
 /// <c>{"sessionPersistence":{}}</c> when disabled), PUT (202; replaces it), DELETE (202; 422 when already disabled).
 /// </summary>
 internal static class SessionPersistenceEndpoints

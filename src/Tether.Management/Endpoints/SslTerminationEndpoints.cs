@@ -8,7 +8,7 @@ using Tether.Management.Requests;
 namespace Tether.Management.Endpoints;
 
 /// <summary>
-/// <c>/loadbalancers/{id}/ssltermination</c> (Rackspace v1.0; DESIGN.md section 5: 200 for GET, PUT and DELETE):
+/// <c>/loadbalancers/{id}/ssltermination</c> (Rackspace v1.0; docs/api.md: 200 for GET, PUT and DELETE):
 /// GET shows <c>{"sslTermination":{"certificate","intermediateCertificate"?,"enabled","securePort",
 /// "secureTrafficOnly"}}</c> and never the private key (<c>{"sslTermination":{}}</c> when none); PUT configures or
 /// changes it; DELETE removes it (404 when none).

@@ -364,7 +364,7 @@ public sealed class TetherStore : IDisposable, IStickTableStore
     }
 
     /// <summary>
-    /// The HMAC-SHA256 keys that sign persistence cookies (DESIGN.md section 4), ordered by id (1..255; the highest
+    /// The HMAC-SHA256 keys that sign persistence cookies (docs/session-persistence.md), ordered by id (1..255; the highest
     /// signs). On the first call of a new store, creates key 1: 32 bytes from <see cref="RandomNumberGenerator"/>.
     /// </summary>
     public IReadOnlyList<CookieKey> GetOrCreateCookieKeys()

@@ -5,7 +5,7 @@ using Tether.Management.Requests;
 namespace Tether.Management.Validation;
 
 /// <summary>
-/// Validates a health monitor (Rackspace Cloud Load Balancers v1.0 <c>/healthmonitor</c>; DESIGN.md section 5).
+/// Validates a health monitor (Rackspace Cloud Load Balancers v1.0 <c>/healthmonitor</c>; docs/api.md).
 /// Rules, each error collected:
 /// <list type="bullet">
 /// <item><c>type</c> required: CONNECT, HTTP or HTTPS.</item>

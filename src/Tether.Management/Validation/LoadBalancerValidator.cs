@@ -28,7 +28,7 @@ internal sealed record LoadBalancerPlan(
     HealthMonitorConfig? HealthMonitor = null);
 
 /// <summary>
-/// Validates load balancers (DESIGN.md section 5; Rackspace v1.0). Create: <c>name</c> 1..128 characters,
+/// Validates load balancers (docs/api.md; Rackspace v1.0). Create: <c>name</c> 1..128 characters,
 /// <c>protocol</c> a name of <see cref="Protocols"/>, <c>port</c> 1..65535 (defaults to the protocol's port when it
 /// has one), exactly one virtual IP (<c>{"type":"PUBLIC|SERVICENET"}</c>, IPV4 only, or <c>{"id":N}</c> of the same
 /// account), at least one node, <c>algorithm</c> a name of <see cref="AlgorithmNames"/> (default RANDOM),

@@ -5,7 +5,7 @@ using Tether.Management.Requests;
 namespace Tether.Management.Validation;
 
 /// <summary>
-/// Validates nodes (DESIGN.md section 5, Rackspace v1.0): <c>address</c> an IPv4 or IPv6 literal and <c>port</c>
+/// Validates nodes (docs/api.md, Rackspace v1.0): <c>address</c> an IPv4 or IPv6 literal and <c>port</c>
 /// 1..65535, both required at creation and immutable after; <c>condition</c> ENABLED (default), DISABLED or DRAINING;
 /// <c>type</c> PRIMARY (default) or SECONDARY; <c>weight</c> 1..100 (default 1); <c>status</c> read-only; no two
 /// nodes of one load balancer with the same address and port. Every error is collected.

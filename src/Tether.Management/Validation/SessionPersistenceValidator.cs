@@ -4,14 +4,14 @@ using Tether.Management.Requests;
 namespace Tether.Management.Validation;
 
 /// <summary>
-/// Validates session persistence (DESIGN.md sections 4 and 5; seed 000). Rules, each error collected:
+/// Validates session persistence (docs/session-persistence.md and docs/api.md; seed 000). Rules, each error collected:
 /// <list type="bullet">
 /// <item><c>persistenceType</c> required: HTTP_COOKIE, APP_COOKIE or SOURCE_IP.</item>
 /// <item>HTTP_COOKIE and APP_COOKIE only on HTTP load balancers (seed 000: HTTPS gets cookie persistence through SSL
 /// termination on an HTTP load balancer); SOURCE_IP on every protocol.</item>
 /// <item><c>cookieName</c>: required for APP_COOKIE (an RFC 6265 cookie-name token or <c>*</c>), optional for
 /// HTTP_COOKIE (a token), rejected for SOURCE_IP.</item>
-/// <item><c>persistenceTimeout</c> in seconds: 60..86400 on HTTP, 60..3600 on layer 4 (seed 003 via DESIGN.md).</item>
+/// <item><c>persistenceTimeout</c> in seconds: 60..86400 on HTTP, 60..3600 on layer 4 (seed 003 via docs/architecture.md).</item>
 /// <item>Cookie attributes (<c>cookiePath</c>, <c>cookieDomain</c>, <c>cookieSecure</c>, <c>cookieHttpOnly</c>,
 /// <c>cookieSameSite</c>) only for HTTP_COOKIE; SameSite is Lax, Strict or None, and None requires
 /// <c>cookieSecure: true</c>.</item>

@@ -11,7 +11,7 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Tether.Proxy.Http;
 
 /// <summary>
-/// The L7 request pipeline of one HTTP load balancer (DESIGN.md section 1): read the current snapshot → persistence
+/// The L7 request pipeline of one HTTP load balancer (docs/architecture.md): read the current snapshot → persistence
 /// lookup → algorithm pick → forward with <see cref="IHttpForwarder"/> → persist the answer (Set-Cookie) and report
 /// passive health. 503 when no node can take the request, 502 when persistence forbids fallback or the node fails.
 /// </summary>

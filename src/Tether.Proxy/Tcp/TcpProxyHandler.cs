@@ -10,7 +10,7 @@ using Tether.Core.SessionPersistence;
 namespace Tether.Proxy.Tcp;
 
 /// <summary>
-/// The layer 4 pipeline of one TCP load balancer (DESIGN.md section 1, issue 5): for each client connection, read the
+/// The layer 4 pipeline of one TCP load balancer (docs/architecture.md, issue 5): for each client connection, read the
 /// current snapshot → <see cref="LoadBalancerRuntime.Select"/> with the client's address as the SOURCE_IP key (so every
 /// algorithm and SOURCE_IP persistence decide per connection) → connect to the node within the connect timeout →
 /// pump bytes both ways (<see cref="TcpProxySession"/>). The node's active count covers the whole connection, which is

@@ -5,7 +5,7 @@ using static Tether.Core.Tests.TestConfigs;
 namespace Tether.Core.Tests.LoadBalancing;
 
 /// <summary>
-/// What every algorithm must do with availability (DESIGN.md section 4: DISABLED gets nothing, DRAINING gets no new
+/// What every algorithm must do with availability (docs/session-persistence.md: DISABLED gets nothing, DRAINING gets no new
 /// sessions, OFFLINE and passively unavailable nodes get nothing). Each algorithm's test class inherits these.
 /// </summary>
 public abstract class AlgorithmContractTests
