@@ -444,11 +444,15 @@ internal sealed class HttpProxyHandler
         return false;
     }
 
+    /// <summary>Whether the node could not be connected to. A socket error on an open connection (the node reset or
+    /// closed it while the request was sent or before its answer) is not: that is a broken answer (502) and does not
+    /// hold the node out, as on the fast path.</summary>
     private static bool IsConnectFailure(Exception? exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } || e is SocketException)
+            if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }
+                || e is SocketException { SocketErrorCode: not (SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown or SocketError.Disconnecting or SocketError.NotConnected) })
             {
                 return true;
             }
