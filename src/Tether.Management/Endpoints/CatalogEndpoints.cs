@@ -11,7 +11,8 @@ namespace Tether.Management.Endpoints;
 /// <summary>
 /// The catalogs (GET, 200; Rackspace v1.0 names): <c>/loadbalancers/protocols</c>
 /// (<c>{"protocols":[{"name","port"}]}</c> from <see cref="Protocols.All"/>), <c>/loadbalancers/algorithms</c>
-/// (<c>{"algorithms":[{"name"}]}</c>) and <c>/loadbalancers/absolutelimits</c> (<c>{"absolute":[{"name","value"}]}</c>).
+/// (<c>{"algorithms":[{"name"}]}</c>), <c>/loadbalancers/absolutelimits</c> (<c>{"absolute":[{"name","value"}]}</c>)
+/// and <c>/loadbalancers/alloweddomains</c> (<c>{"allowedDomains":[]}</c>: node addresses are IP addresses only).
 /// </summary>
 internal static class CatalogEndpoints
 {
@@ -20,6 +21,9 @@ internal static class CatalogEndpoints
         group.MapGet("/loadbalancers/protocols", () => JsonNodeResult.Ok(ProtocolsBody()));
         group.MapGet("/loadbalancers/algorithms", () => JsonNodeResult.Ok(AlgorithmsBody()));
         group.MapGet("/loadbalancers/absolutelimits", () => JsonNodeResult.Ok(LimitsBody()));
+        // Rackspace v1.0 "List Allowed Domains": the domain names a node address may use. Tether's node addresses are
+        // IP addresses only (no name is resolved), so the list is empty: {"allowedDomains":[]}.
+        group.MapGet("/loadbalancers/alloweddomains", () => JsonNodeResult.Ok(new JsonObject { ["allowedDomains"] = new JsonArray() }));
     }
 
     private static JsonObject ProtocolsBody() => new()

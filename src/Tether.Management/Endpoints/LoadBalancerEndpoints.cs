@@ -53,6 +53,12 @@ internal static class LoadBalancerEndpoints
                 ? JsonNodeResult.Ok(new JsonObject { ["loadBalancer"] = Representations.LoadBalancer(LiveStatus.Apply(config, http)) })
                 : JsonNodeResult.Error(ApiError.LoadBalancerNotFound));
 
+        // Rackspace v1.0 "List Virtual IPs": {"virtualIps":[{"id","address","type","ipVersion"}]} (pkgcloud's getVirtualIps).
+        group.MapGet("/loadbalancers/{id:int}/virtualips", (int account, int id) =>
+            service.Find(account, id) is { } config
+                ? JsonNodeResult.Ok(new JsonObject { ["virtualIps"] = Representations.VirtualIps(config) })
+                : JsonNodeResult.Error(ApiError.LoadBalancerNotFound));
+
         group.MapPut("/loadbalancers/{id:int}", async (int account, int id, HttpContext http) =>
         {
             if (service.Find(account, id) is null)

@@ -168,7 +168,9 @@ internal static class Representations
         return body;
     }
 
-    private static JsonArray VirtualIps(LoadBalancerConfig c) => new([.. c.VirtualIps.Select(v => (JsonNode)new JsonObject
+    /// <summary>The load balancer's virtual IPs as Rackspace shows them: <c>[{"id","address","type","ipVersion"}]</c>
+    /// (also the body of <c>GET /loadbalancers/{id}/virtualips</c>, under <c>virtualIps</c>).</summary>
+    public static JsonArray VirtualIps(LoadBalancerConfig c) => new([.. c.VirtualIps.Select(v => (JsonNode)new JsonObject
     {
         ["id"] = v.Id,
         ["address"] = v.Address,

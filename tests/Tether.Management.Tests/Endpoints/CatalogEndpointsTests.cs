@@ -30,6 +30,15 @@ public sealed class CatalogEndpointsTests(ApiHostFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task GetAllowedDomains_Always_ReturnsAnEmptyList()
+    {
+        var response = await _host.NewAccount().GetAsync("/loadbalancers/alloweddomains");
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("""{"allowedDomains":[]}""", response.Body!.ToJsonString());
+    }
+
+    [Fact]
     public async Task GetAbsoluteLimits_Always_ReturnsNodeLoadBalancerNameAndBatchLimits()
     {
         var response = await _host.NewAccount().GetAsync("/loadbalancers/absolutelimits");

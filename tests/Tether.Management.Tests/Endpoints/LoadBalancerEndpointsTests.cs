@@ -758,4 +758,22 @@ public sealed class LoadBalancerEndpointsTests(ApiHostFixture fixture) : IClassF
 
         Assert.Equal(413, response.Status);
     }
+    [Fact]
+    public async Task GetVirtualIps_OwnLoadBalancer_ReturnsItsVirtualIpsInTheRackspaceShape()
+    {
+        var api = _host.NewAccount();
+        var created = await api.PostAsync("/loadbalancers", Body($$"""
+            "name":"web","protocol":"HTTP","port":{{ApiHost.NextPort()}},"virtualIps":[{"type":"PUBLIC"}],"nodes":[{{Node()}}]
+            """));
+        var id = created.Body!["loadBalancer"]!["id"]!.GetValue<int>();
+
+        var response = await api.GetAsync($"/loadbalancers/{id}/virtualips");
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal(created.Body!["loadBalancer"]!["virtualIps"]!.ToJsonString(), response.Body!["virtualIps"]!.ToJsonString());
+        var vip = response.Body!["virtualIps"]![0]!.AsObject();
+        Assert.Equal(["id", "address", "type", "ipVersion"], vip.Select(p => p.Key).ToArray());
+        Assert.Equal(404, (await _host.NewAccount().GetAsync($"/loadbalancers/{id}/virtualips")).Status);
+        Assert.Equal(404, (await api.GetAsync("/loadbalancers/999999/virtualips")).Status);
+    }
 }
