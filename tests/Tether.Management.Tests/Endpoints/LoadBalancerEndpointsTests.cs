@@ -776,4 +776,19 @@ public sealed class LoadBalancerEndpointsTests(ApiHostFixture fixture) : IClassF
         Assert.Equal(404, (await _host.NewAccount().GetAsync($"/loadbalancers/{id}/virtualips")).Status);
         Assert.Equal(404, (await api.GetAsync("/loadbalancers/999999/virtualips")).Status);
     }
+    [Fact]
+    public async Task GetContentCaching_OwnLoadBalancer_IsAlwaysDisabled()
+    {
+        var api = _host.NewAccount();
+        var created = await api.PostAsync("/loadbalancers", Body($$"""
+            "name":"web","protocol":"HTTP","port":{{ApiHost.NextPort()}},"virtualIps":[{"type":"PUBLIC"}],"nodes":[{{Node()}}]
+            """));
+        var id = created.Body!["loadBalancer"]!["id"]!.GetValue<int>();
+
+        var response = await api.GetAsync($"/loadbalancers/{id}/contentcaching");
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("""{"contentCaching":{"enabled":false}}""", response.Body!.ToJsonString());
+        Assert.Equal(404, (await _host.NewAccount().GetAsync($"/loadbalancers/{id}/contentcaching")).Status);
+    }
 }
