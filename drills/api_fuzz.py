@@ -365,12 +365,7 @@ def main():
         print("api-fuzz: write routes in the source that the drill does not cover (add them to api_fuzz.py): "
               + "; ".join(missing), file=sys.stderr)
         return dc.EXIT_SETUP
-    seed = a.seed if a.seed is not None else int(time.time())
-    drill = dc.Drill(NAME, a.keep)
-    try:
-        return run(drill, a, seed)
-    finally:
-        drill.cleanup()
+    return dc.run_drill(NAME, a, run)
 
 
 def run(drill, a, seed):

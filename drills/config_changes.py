@@ -170,13 +170,7 @@ def main():
     if a.changes < 1 or a.clients < 2 or a.backends < 4:
         print("config-changes: --changes >= 1, --clients >= 2, --backends >= 4", file=sys.stderr)
         return dc.EXIT_SETUP
-    seed = a.seed if a.seed is not None else int(time.time())
-    rng = random.Random(seed)
-    drill = dc.Drill(NAME, a.keep)
-    try:
-        return run(drill, a, rng, seed)
-    finally:
-        drill.cleanup()
+    return dc.run_drill(NAME, a, lambda drill, a, seed: run(drill, a, random.Random(seed), seed))
 
 
 def run(drill, a, rng, seed):

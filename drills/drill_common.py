@@ -351,6 +351,17 @@ def figures(title, rows, summary):
     print("\n".join(out), flush=True)
 
 
+def run_drill(drill_name, a, run):
+    """Picks the seed (A.seed, else from the time; the drill prints it), then calls RUN(drill, a, seed) with a new
+    Drill (temporary directory, processes) that is cleaned up whatever happens; returns RUN's exit code."""
+    seed = a.seed if a.seed is not None else int(time.time())
+    drill = Drill(drill_name, a.keep)
+    try:
+        return run(drill, a, seed)
+    finally:
+        drill.cleanup()
+
+
 def run_main(drill_name, main):
     """Runs MAIN(), mapping SetupError to exit 2 and any other exception to exit 2 with the traceback."""
     try:

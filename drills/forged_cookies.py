@@ -216,12 +216,7 @@ def main():
     if a.scale <= 0:
         print("forged-cookies: --scale must be positive", file=sys.stderr)
         return dc.EXIT_SETUP
-    seed = a.seed if a.seed is not None else int(time.time())
-    drill = dc.Drill(NAME, a.keep)
-    try:
-        return run(drill, a, seed)
-    finally:
-        drill.cleanup()
+    return dc.run_drill(NAME, a, run)
 
 
 def run(drill, a, seed):

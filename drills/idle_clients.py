@@ -10,12 +10,12 @@ Traffic only to 127.0.0.1.
 import argparse
 import asyncio
 import os
-import random
 import signal
-import socket
 import subprocess
 import sys
 import time
+
+import drill_common  # the drills' shared helpers, beside this file (free ports)
 
 HOST = "127.0.0.1"
 
@@ -23,31 +23,6 @@ HOST = "127.0.0.1"
 # ----------------------------------------------------------------------------------------------------------------
 # ports
 # ----------------------------------------------------------------------------------------------------------------
-def free_ports(count):
-    """Ports below the kernel's ephemeral range, so that no outgoing connection's source port can look like one."""
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            low = int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 32768
-    top = max(low - 1, 12000)
-    candidates = list(range(max(10000, top - 12000), top))
-    random.shuffle(candidates)
-    found = []
-    for port in candidates:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            s.bind((HOST, port))
-        except OSError:
-            continue
-        finally:
-            s.close()
-        found.append(port)
-        if len(found) == count:
-            return found
-    raise SystemExit("no free ports found")
-
-
 # ----------------------------------------------------------------------------------------------------------------
 # backend
 # ----------------------------------------------------------------------------------------------------------------
@@ -487,7 +462,7 @@ def main():
     pd.add_argument("--max-node-connections", type=int)
     args = p.parse_args()
     if args.cmd == "ports":
-        print(" ".join(map(str, free_ports(args.count))))
+        print(" ".join(map(str, drill_common.free_ports(args.count))))
         return 0
     if args.cmd == "backend":
         asyncio.run(serve_backend(args.ports))

@@ -240,12 +240,7 @@ def main():
     if a.restarts < 1 or not 1 <= a.writers <= 5 or a.max_run < 0.2:
         print("kill-restart: --restarts >= 1, --writers 1..5, --max-run >= 0.2", file=sys.stderr)
         return dc.EXIT_SETUP
-    seed = a.seed if a.seed is not None else int(time.time())
-    drill = dc.Drill(NAME, a.keep)
-    try:
-        return run(drill, a, seed)
-    finally:
-        drill.cleanup()
+    return dc.run_drill(NAME, a, run)
 
 
 def run(drill, a, seed):

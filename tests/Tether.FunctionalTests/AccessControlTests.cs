@@ -141,8 +141,7 @@ public sealed class AccessControlTests(TetherFixture fixture) : IClassFixture<Te
             (await client.GetAsync("/")).EnsureSuccessStatusCode();
         }
 
-        var path = Path.Combine(_tether.DataDirectory, "logs", $"lb-{id}.log");
-        var lines = await WaitForLinesAsync(path, 3);
+        var lines = await _tether.WaitForConnectionLogLinesAsync(id, 3);
         Assert.Equal(3, lines.Length);
         foreach (var line in lines)
         {
@@ -177,7 +176,7 @@ public sealed class AccessControlTests(TetherFixture fixture) : IClassFixture<Te
             Assert.Equal("hello", await client.ReadLineAsync());
         }
 
-        var line = Assert.Single(await WaitForLinesAsync(Path.Combine(_tether.DataDirectory, "logs", $"lb-{id}.log"), 1));
+        var line = Assert.Single(await _tether.WaitForConnectionLogLinesAsync(id, 1));
         var f = line.Split(' ');
         Assert.EndsWith($"/127.0.0.1:{backend.Port}", f[3]);
         Assert.Equal("-", f[5]);
@@ -186,29 +185,6 @@ public sealed class AccessControlTests(TetherFixture fixture) : IClassFixture<Te
         Assert.Equal("none", f[8]);
         Assert.Equal("--", f[9]);
         Assert.Equal("-", f[10]);
-    }
-
-    private static async Task<string[]> WaitForLinesAsync(string path, int count)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        string[] lines = [];
-        while (DateTime.UtcNow < deadline)
-        {
-            if (File.Exists(path))
-            {
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                using var reader = new StreamReader(stream);
-                lines = (await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-                if (lines.Length >= count)
-                {
-                    return lines;
-                }
-            }
-
-            await Task.Delay(25);
-        }
-
-        return lines;
     }
 
     private static async Task<HttpResponseMessage> NewClientGetAsync(int port)

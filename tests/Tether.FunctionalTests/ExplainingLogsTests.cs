@@ -59,7 +59,7 @@ public sealed class ExplainingLogsTests(BothPathsFixture fixture) : IClassFixtur
         Assert.Contains("502 Bad Gateway", await answer.Content.ReadAsStringAsync());
         Assert.Contains(logs.Messages, m => m.EventId == 1010
             && m.Message.StartsWith($"Load balancer {id}: answered 502 Bad Gateway (connect refused), node {nodeId} (127.0.0.1:{closed})", StringComparison.Ordinal));
-        var f = Fields(Assert.Single(await WaitForLinesAsync(tether, id, 1)));
+        var f = Fields(Assert.Single(await tether.WaitForConnectionLogLinesAsync(id, 1)));
         Assert.Equal($"{nodeId}/127.0.0.1:{closed}", f[3]);
         Assert.Equal("502", f[5]);
         Assert.Equal("SC", f[9]);
@@ -107,7 +107,7 @@ public sealed class ExplainingLogsTests(BothPathsFixture fixture) : IClassFixtur
         Assert.Contains("504 Gateway Timeout", await answer.Content.ReadAsStringAsync());
         Assert.Contains(logs.Messages, m => m.EventId == 1012
             && m.Message.StartsWith($"Load balancer {id}: answered 504 Gateway Timeout (node timeout), node {nodeId} (127.0.0.1:{backend.Port})", StringComparison.Ordinal));
-        var f = Fields(Assert.Single(await WaitForLinesAsync(tether, id, 1)));
+        var f = Fields(Assert.Single(await tether.WaitForConnectionLogLinesAsync(id, 1)));
         Assert.Equal("504", f[5]);
         Assert.Equal("sH", f[9]);
     }
@@ -131,7 +131,7 @@ public sealed class ExplainingLogsTests(BothPathsFixture fixture) : IClassFixtur
             post.EnsureSuccessStatusCode();
         }
 
-        var lines = await WaitForLinesAsync(tether, id, 2);
+        var lines = await tether.WaitForConnectionLogLinesAsync(id, 2);
         Assert.Equal(2, lines.Length);
         var get = Fields(lines[0]);
         var echo = Fields(lines[1]);
@@ -209,29 +209,5 @@ public sealed class ExplainingLogsTests(BothPathsFixture fixture) : IClassFixtur
     {
         using var response = await tether.SendJsonAsync(HttpMethod.Put, $"loadbalancers/{id}/connectionlogging", """{"connectionLogging":{"enabled":true}}""");
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-    }
-
-    private static async Task<string[]> WaitForLinesAsync(TetherInstance tether, int id, int count)
-    {
-        var path = System.IO.Path.Combine(tether.DataDirectory, "logs", $"lb-{id}.log");
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        string[] lines = [];
-        while (DateTime.UtcNow < deadline)
-        {
-            if (File.Exists(path))
-            {
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                using var reader = new StreamReader(stream);
-                lines = (await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-                if (lines.Length >= count)
-                {
-                    return lines;
-                }
-            }
-
-            await Task.Delay(25);
-        }
-
-        return lines;
     }
 }

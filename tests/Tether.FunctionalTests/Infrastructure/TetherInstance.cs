@@ -103,6 +103,32 @@ public sealed class TetherInstance : IAsyncDisposable
         return (id, port!.Value);
     }
 
+    /// <summary>The lines of load balancer <paramref name="id"/>'s connection log (<c>logs/lb-{id}.log</c>) once it has
+    /// at least <paramref name="count"/> (the writer flushes in the background), or what it has after 10 s.</summary>
+    public async Task<string[]> WaitForConnectionLogLinesAsync(int id, int count)
+    {
+        var path = Path.Combine(DataDirectory, "logs", $"lb-{id}.log");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        string[] lines = [];
+        while (DateTime.UtcNow < deadline)
+        {
+            if (File.Exists(path))
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                using var reader = new StreamReader(stream);
+                lines = (await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                if (lines.Length >= count)
+                {
+                    return lines;
+                }
+            }
+
+            await Task.Delay(25);
+        }
+
+        return lines;
+    }
+
     public async Task<JsonNode> GetJsonAsync(string path)
     {
         var response = await Api.GetAsync(path);
