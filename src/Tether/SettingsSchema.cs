@@ -429,54 +429,8 @@ internal static class SettingsSchema
             ? null
             : $"\"{value}\" is not an IPv4 address; give a dotted-quad address of this machine, such as 0.0.0.0 (every interface), 127.0.0.1 or 10.0.0.5";
 
-    /// <summary>The closest of <paramref name="candidates"/> to <paramref name="name"/> (case-insensitive Levenshtein
-    /// distance at most a third of the longer name and at least 2, or one name the start of the other); null when
-    /// none is close.</summary>
-    public static string? Suggest(string name, IEnumerable<string> candidates)
-    {
-        string? best = null;
-        var bestDistance = int.MaxValue;
-        foreach (var candidate in candidates)
-        {
-            if (candidate == TokenIndex)
-            {
-                continue;
-            }
-
-            var distance = Distance(name.ToUpperInvariant(), candidate.ToUpperInvariant());
-            var prefix = name.Length >= 3 && (candidate.StartsWith(name, StringComparison.OrdinalIgnoreCase) || name.StartsWith(candidate, StringComparison.OrdinalIgnoreCase));
-            var close = distance <= Math.Max(2, Math.Max(name.Length, candidate.Length) / 3) || prefix;
-            if (close && distance < bestDistance)
-            {
-                best = candidate;
-                bestDistance = distance;
-            }
-        }
-
-        return best;
-    }
-
-    private static int Distance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        return previous[b.Length];
-    }
+    /// <summary>The closest of <paramref name="candidates"/> to <paramref name="name"/> for a "did you mean" hint, by
+    /// the API's rule (<see cref="Management.Api.NameSuggestion.Closest"/>); the array index placeholder is never one.</summary>
+    public static string? Suggest(string name, IEnumerable<string> candidates) =>
+        Management.Api.NameSuggestion.Closest(name, candidates.Where(c => c != TokenIndex));
 }

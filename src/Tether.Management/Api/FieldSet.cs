@@ -145,82 +145,8 @@ internal sealed class FieldSet
     public static string UnknownMessage(string name, FieldSet fields)
     {
         var candidates = fields.Known.Concat(fields.SuggestOnly).Where(c => c != name).Distinct(StringComparer.Ordinal).ToList();
-        return Suggest(name, candidates) is { } near
+        return NameSuggestion.Closest(name, candidates) is { } near
             ? $"unknown field; did you mean {near}?"
             : $"unknown field (known fields: {string.Join(", ", fields.Known)})";
-    }
-
-    /// <summary>The known name closest to <paramref name="name"/>, or null when none is near.</summary>
-    public static string? Suggest(string name, IReadOnlyList<string> candidates)
-    {
-        if (name.Length == 0)
-        {
-            return null;
-        }
-
-        foreach (var candidate in candidates)
-        {
-            if (string.Equals(candidate, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return candidate;
-            }
-        }
-
-        string? best = null;
-        var bestDistance = int.MaxValue;
-        var limit = Math.Max(1, Math.Min(3, name.Length / 3));
-        foreach (var candidate in candidates)
-        {
-            var distance = Distance(name.ToLowerInvariant(), candidate.ToLowerInvariant());
-            if (distance <= limit && distance < bestDistance)
-            {
-                best = candidate;
-                bestDistance = distance;
-            }
-        }
-
-        if (best is null && name.Length >= 4)
-        {
-            best = candidates.FirstOrDefault(c => c.EndsWith(name, StringComparison.OrdinalIgnoreCase)
-                || c.StartsWith(name, StringComparison.OrdinalIgnoreCase)
-                || (c.Length >= 4 && name.EndsWith(c, StringComparison.OrdinalIgnoreCase)));
-        }
-
-        return best;
-    }
-
-    /// <summary>Optimal string alignment distance (insertions, deletions, substitutions, adjacent swaps).</summary>
-    private static int Distance(string a, string b)
-    {
-        if (Math.Abs(a.Length - b.Length) > 3)
-        {
-            return int.MaxValue;
-        }
-
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++)
-        {
-            d[i, 0] = i;
-        }
-
-        for (var j = 0; j <= b.Length; j++)
-        {
-            d[0, j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
-                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                {
-                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
-                }
-            }
-        }
-
-        return d[a.Length, b.Length];
     }
 }
