@@ -22,6 +22,11 @@ internal static class Limits
     /// <summary>Characters in a metadata key or value.</summary>
     public const int MetaLengthLimit = 256;
 
+    /// <summary>IPv6 virtual IPs per load balancer (Rackspace IPV6_LIMIT); one more is 413. One, because Tether has one
+    /// IPv6 public address (setting <c>PublicAddressV6</c>): a second IPv6 virtual IP of the same load balancer would
+    /// bind the same address and port.</summary>
+    public const int Ipv6Limit = 1;
+
     /// <summary>Every limit, in the order the API lists them.</summary>
     public static readonly IReadOnlyList<(string Name, int Value)> All =
     [
@@ -30,6 +35,6 @@ internal static class Limits
         ("NAME_LIMIT", NameLimit),
         ("BATCH_DELETE_LIMIT", BatchDeleteLimit),
         ("LOADBALANCER_META_LIMIT", LoadBalancerMetaLimit),
-        ("IPV6_LIMIT", 0),
+        ("IPV6_LIMIT", Ipv6Limit),
     ];
 }

@@ -137,12 +137,13 @@ public sealed partial class LoadBalancerService : IDisposable
             }
 
             var id = _store.NextIds(Sequences.LoadBalancer);
-            var vip = plan.SharedVirtualIp ?? new VirtualIpConfig
+            var vips = plan.VirtualIps.Select(v => v.Shared ?? new VirtualIpConfig
             {
                 Id = _store.NextIds(Sequences.VirtualIp),
-                Address = plan.NewVirtualIpAddress,
-                Type = plan.NewVirtualIpType,
-            };
+                Address = v.Address,
+                Type = v.Type,
+                IpVersion = v.IpVersion,
+            }).ToImmutableArray();
             var firstNode = _store.NextIds(Sequences.Node, plan.Nodes.Count);
             var firstMeta = plan.Metadata.Count > 0 ? _store.NextIds(Sequences.Metadata, plan.Metadata.Count) : 0;
             var firstItem = accessList.Count > 0 ? _store.NextIds(Sequences.AccessList, accessList.Count) : 0;
@@ -161,7 +162,7 @@ public sealed partial class LoadBalancerService : IDisposable
                 Status = LoadBalancerStatus.Active,
                 Created = now,
                 Updated = now,
-                VirtualIps = [vip],
+                VirtualIps = vips,
                 Nodes = [.. plan.Nodes.Select((n, i) => n with { Id = firstNode + i })],
                 SessionPersistence = plan.SessionPersistence,
                 HealthMonitor = plan.HealthMonitor,

@@ -18,6 +18,11 @@ public sealed class ManagementOptions
     /// interface).</summary>
     public string PublicAddress { get; set; } = "0.0.0.0";
 
+    /// <summary>The IPv6 address an IPV6 PUBLIC virtual IP binds (<c>{"type":"PUBLIC","ipVersion":"IPV6"}</c> at creation,
+    /// or <c>POST /loadbalancers/{id}/virtualips</c>); default <c>::</c>, every interface. Its listeners are IPv6-only, so
+    /// they coexist with the IPv4 virtual IP's on the same port. Setting <c>PublicAddressV6</c>.</summary>
+    public string PublicAddressV6 { get; set; } = "::";
+
     /// <summary>The IPv4 address a <c>{"type":"SERVICENET"}</c> virtual IP binds (default <c>127.0.0.1</c>).</summary>
     public string PrivateAddress { get; set; } = "127.0.0.1";
 

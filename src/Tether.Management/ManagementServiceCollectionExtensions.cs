@@ -61,6 +61,15 @@ public static class ManagementServiceCollectionExtensions
             }
         }
 
+        if (!IPAddress.TryParse(options.PublicAddressV6, out var v6) || v6.AddressFamily != AddressFamily.InterNetworkV6
+            || v6.IsIPv4MappedToIPv6)
+        {
+            throw new ArgumentException($"ManagementOptions.PublicAddressV6 must be an IPv6 address literal, such as :: or ::1 (got '{options.PublicAddressV6}').", nameof(options));
+        }
+
+        // Canonical text (::1, not 0:0:0:0:0:0:0:1): listener conflicts compare addresses as text.
+        options.PublicAddressV6 = v6.ToString();
+
         foreach (var token in options.Tokens)
         {
             if (string.IsNullOrEmpty(token.Token) || token.AccountId < 1)

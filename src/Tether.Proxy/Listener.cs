@@ -47,7 +47,12 @@ internal sealed class Listener : IListener
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeoutSeconds));
         // WaitForDataBeforeAllocatingBuffer stays on (Kestrel's default): an idle keep-alive connection holds no 4 KiB
         // block. Off, uploads took 18 % less CPU and small requests no less (measured for issue 4).
-        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = options.InlineScheduling);
+        builder.WebHost.UseSockets(sockets =>
+        {
+            sockets.UnsafePreferInlineScheduling = options.InlineScheduling;
+            // [::]:port is IPv6-only, so that the IPv4 virtual IP's 0.0.0.0:port is a listener of its own.
+            sockets.CreateBoundListenSocket = ListenSocket.CreateBoundTcp;
+        });
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

@@ -7,6 +7,7 @@ using Tether;
 var dataDir = new Option<string?>("--data-dir") { Description = "Data directory: SQLite database, admin token, keys (default ./data)." };
 var listen = new Option<string?>("--listen") { Description = "Management API URL (default http://127.0.0.1:8080)." };
 var publicAddress = new Option<string?>("--public-address") { Description = "Address PUBLIC virtual IPs bind (default 0.0.0.0)." };
+var publicAddressV6 = new Option<string?>("--public-address-v6") { Description = "Address IPV6 PUBLIC virtual IPs bind (default ::)." };
 var privateAddress = new Option<string?>("--private-address") { Description = "Address SERVICENET virtual IPs bind (default 127.0.0.1)." };
 var configFile = new Option<string?>("--config") { Description = "A JSON settings file (default ./tether.json when present)." };
 
@@ -17,7 +18,7 @@ var check = new Option<bool>("--check")
 
 var serve = new Command("serve", "Run the management API and every stored load balancer.")
 {
-    dataDir, listen, publicAddress, privateAddress, configFile, check,
+    dataDir, listen, publicAddress, publicAddressV6, privateAddress, configFile, check,
 };
 serve.SetAction(async (parse, cancellationToken) =>
 {
@@ -32,6 +33,7 @@ serve.SetAction(async (parse, cancellationToken) =>
             ["Management:Url"] = parse.GetValue(listen),
             ["PublicAddress"] = parse.GetValue(publicAddress),
             ["PrivateAddress"] = parse.GetValue(privateAddress),
+            ["PublicAddressV6"] = parse.GetValue(publicAddressV6),
         });
     }
     catch (SettingsException e)
@@ -50,7 +52,7 @@ serve.SetAction(async (parse, cancellationToken) =>
     }
 
     var local = ServeCheck.LocalAddresses();
-    foreach (var (flag, value) in new[] { ("--public-address", settings.PublicAddress), ("--private-address", settings.PrivateAddress) })
+    foreach (var (flag, value) in new[] { ("--public-address", settings.PublicAddress), ("--private-address", settings.PrivateAddress), ("--public-address-v6", settings.PublicAddressV6) })
     {
         var address = System.Net.IPAddress.Parse(value);
         if (!ServeCheck.IsUsable(address, local))

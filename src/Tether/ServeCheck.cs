@@ -58,6 +58,7 @@ internal static class ServeCheck
 
         CheckAddress(IPAddress.Parse(settings.PublicAddress), "--public-address", local, problems);
         CheckAddress(IPAddress.Parse(settings.PrivateAddress), "--private-address", local, problems);
+        CheckAddress(IPAddress.Parse(settings.PublicAddressV6), "--public-address-v6", local, problems);
 
         var cannotWrite = DataDirectory.CannotWrite(directory);
         if (cannotWrite is not null)

@@ -61,6 +61,7 @@ internal static class SettingsSchema
         Url,
         MetricsUrl,
         IPv4,
+        IPv6,
         Integer,
         PositiveInteger,
         Boolean,
@@ -85,6 +86,7 @@ internal static class SettingsSchema
             ["ManagementUrl"] = Kind.Url,
             ["PublicAddress"] = Kind.IPv4,
             ["PrivateAddress"] = Kind.IPv4,
+            ["PublicAddressV6"] = Kind.IPv6,
             ["Management:Url"] = Kind.Url,
             ["Management:MaskClientAddresses"] = Kind.Boolean,
             ["Management:MetricsRequireToken"] = Kind.Boolean,
@@ -389,6 +391,8 @@ internal static class SettingsSchema
                         : null);
             case Kind.IPv4:
                 return CheckIPv4(value);
+            case Kind.IPv6:
+                return CheckIPv6(value);
             case Kind.Boolean:
                 return bool.TryParse(value, out _) ? null : $"\"{value}\" is not a boolean; give true or false";
             case Kind.Integer:
@@ -428,6 +432,12 @@ internal static class SettingsSchema
         IPAddress.TryParse(value, out var address) && address.AddressFamily == AddressFamily.InterNetwork && value.Split('.').Length == 4
             ? null
             : $"\"{value}\" is not an IPv4 address; give a dotted-quad address of this machine, such as 0.0.0.0 (every interface), 127.0.0.1 or 10.0.0.5";
+
+    /// <summary>Null when <paramref name="value"/> is an IPv6 literal (not IPv4-mapped); else the reason.</summary>
+    public static string? CheckIPv6(string value) =>
+        IPAddress.TryParse(value, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6 && !address.IsIPv4MappedToIPv6
+            ? null
+            : $"\"{value}\" is not an IPv6 address; give an IPv6 address of this machine, such as :: (every interface), ::1 or 2001:db8::5";
 
     /// <summary>The closest of <paramref name="candidates"/> to <paramref name="name"/> for a "did you mean" hint, by
     /// the API's rule (<see cref="Management.Api.NameSuggestion.Closest"/>); the array index placeholder is never one.</summary>

@@ -48,6 +48,7 @@ public static class TetherHost
             DataDirectory = dataDirectory,
             ListenUrl = settings.ManagementUrl,
             PublicAddress = settings.PublicAddress,
+            PublicAddressV6 = settings.PublicAddressV6,
             PrivateAddress = settings.PrivateAddress,
             MaskClientAddresses = configuration.GetValue("Management:MaskClientAddresses", true),
             MetricsRequireToken = configuration.GetValue("Management:MetricsRequireToken", false),
@@ -117,6 +118,7 @@ public static class TetherHost
         ["Management:Url"] = "--listen",
         ["PublicAddress"] = "--public-address",
         ["PrivateAddress"] = "--private-address",
+        ["PublicAddressV6"] = "--public-address-v6",
     };
 
     /// <summary>Reads settings from the JSON file, <c>TETHER_</c> environment variables and flags (later ones win),

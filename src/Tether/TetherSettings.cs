@@ -17,6 +17,11 @@ public sealed class TetherSettings
     /// <summary>The address PUBLIC virtual IPs bind (default <c>0.0.0.0</c>).</summary>
     public string PublicAddress { get; set; } = "0.0.0.0";
 
+    /// <summary>The IPv6 address IPV6 PUBLIC virtual IPs bind (default <c>::</c>, every interface; IPv6-only listeners,
+    /// so they coexist with the IPv4 ones on the same port). Environment variable <c>TETHER_PUBLICADDRESSV6</c>, flag
+    /// <c>--public-address-v6</c>.</summary>
+    public string PublicAddressV6 { get; set; } = "::";
+
     /// <summary>The address SERVICENET virtual IPs bind (default <c>127.0.0.1</c>).</summary>
     public string PrivateAddress { get; set; } = "127.0.0.1";
 

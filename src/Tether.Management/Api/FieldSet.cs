@@ -64,6 +64,19 @@ internal sealed class FieldSet
         Tolerated = new HashSet<string>(StringComparer.Ordinal) { "address" },
     };
 
+    /// <summary>The body of <c>POST /loadbalancers/{id}/virtualips</c>: <c>{"ipVersion":"IPV6","type":"PUBLIC"}</c>
+    /// (pkgcloud's addIPV6VirtualIp; Rackspace v1.0 "Add virtual IP version 6").</summary>
+    public static readonly FieldSet VirtualIpAdded = new()
+    {
+        Known = ["ipVersion", "type"],
+        Unsupported = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["id"] = "cannot be given: a new virtual IP gets its id; to share a virtual IP, give {\"id\":N} in virtualIps when creating a load balancer",
+            ["address"] = "cannot be given: an IPV6 virtual IP binds the IPv6 public address Tether is configured with (PublicAddressV6)",
+        },
+        SuggestOnly = ["virtualIp"],
+    };
+
     /// <summary>A node inside <c>POST /loadbalancers</c>. <c>id</c>, <c>loadBalancerId</c> and <c>status</c> are
     /// tolerated: pkgcloud sends its Node objects as they are (Node.toJSON), and pyrax's Node.to_dict sends
     /// <c>id</c>.</summary>

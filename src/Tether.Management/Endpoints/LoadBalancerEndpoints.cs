@@ -9,7 +9,7 @@ namespace Tether.Management.Endpoints;
 
 /// <summary>
 /// <c>/loadbalancers</c> (GET list, POST create, DELETE <c>?id=</c> bulk) and <c>/loadbalancers/{id}</c> (GET, PUT,
-/// DELETE). Rackspace v1.0 shapes and codes: 200 for GET, 202 for POST (with the created load balancer), PUT and
+/// DELETE), and <c>/loadbalancers/{id}/virtualips</c> (GET, POST an IPV6 one, DELETE one or <c>?id=</c> bulk). Rackspace v1.0 shapes and codes: 200 for GET, 202 for POST (with the created load balancer), PUT and
 /// DELETE (empty body).
 /// </summary>
 internal static class LoadBalancerEndpoints
@@ -58,6 +58,52 @@ internal static class LoadBalancerEndpoints
             service.Find(account, id) is { } config
                 ? JsonNodeResult.Ok(new JsonObject { ["virtualIps"] = Representations.VirtualIps(config) })
                 : JsonNodeResult.Error(ApiError.LoadBalancerNotFound));
+
+        // Rackspace v1.0 "Add virtual IP version 6": body {"ipVersion":"IPV6","type":"PUBLIC"} (pkgcloud addIPV6VirtualIp;
+        // {"virtualIp":{...}} is read too), 202 with the new virtual IP {"id","address","type","ipVersion"}.
+        group.MapPost("/loadbalancers/{id:int}/virtualips", async (int account, int id, HttpContext http) =>
+        {
+            if (service.Find(account, id) is null)
+            {
+                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
+            }
+
+            var reader = await EndpointHelpers.ReadRootObjectAsync(http, "virtualIp");
+            if (reader.Error is { } bad)
+            {
+                return JsonNodeResult.Error(bad);
+            }
+
+            reader.Value!.CheckFields(FieldSet.VirtualIpAdded);
+            var request = VirtualIpRequest.Read(reader.Value!);
+            var outcome = await service.AddVirtualIpAsync(account, id, request, http.RequestAborted);
+            return EndpointHelpers.Respond(outcome, vip => JsonNodeResult.Accepted(Representations.VirtualIp(vip)));
+        });
+
+        // Rackspace v1.0 "Delete virtual IP" and "Bulk-delete virtual IPs" (?id=, at most BATCH_DELETE_LIMIT): all or
+        // nothing, at least one virtual IP stays (400), 202 with an empty body.
+        group.MapDelete("/loadbalancers/{id:int}/virtualips/{vipId:int}", async (int account, int id, int vipId, HttpContext http) =>
+        {
+            var outcome = await service.DeleteVirtualIpsAsync(account, id, [vipId], http.RequestAborted);
+            return EndpointHelpers.Respond(outcome, _ => JsonNodeResult.Accepted());
+        });
+
+        group.MapDelete("/loadbalancers/{id:int}/virtualips", async (int account, int id, HttpContext http) =>
+        {
+            if (service.Find(account, id) is null)
+            {
+                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
+            }
+
+            var ids = EndpointHelpers.ParseBulkIds(http.Request, "virtual IPs");
+            if (ids.Error is { } bad)
+            {
+                return JsonNodeResult.Error(bad);
+            }
+
+            var outcome = await service.DeleteVirtualIpsAsync(account, id, ids.Value!, http.RequestAborted);
+            return EndpointHelpers.Respond(outcome, _ => JsonNodeResult.Accepted());
+        });
 
         group.MapPut("/loadbalancers/{id:int}", async (int account, int id, HttpContext http) =>
         {

@@ -170,13 +170,17 @@ internal static class Representations
 
     /// <summary>The load balancer's virtual IPs as Rackspace shows them: <c>[{"id","address","type","ipVersion"}]</c>
     /// (also the body of <c>GET /loadbalancers/{id}/virtualips</c>, under <c>virtualIps</c>).</summary>
-    public static JsonArray VirtualIps(LoadBalancerConfig c) => new([.. c.VirtualIps.Select(v => (JsonNode)new JsonObject
+    public static JsonArray VirtualIps(LoadBalancerConfig c) => new([.. c.VirtualIps.Select(v => (JsonNode)VirtualIp(v))]);
+
+    /// <summary>One virtual IP: <c>{"id","address","type","ipVersion"}</c> (also the body of <c>POST /virtualips</c>'s
+    /// 202, unwrapped as in the Rackspace reference).</summary>
+    public static JsonObject VirtualIp(VirtualIpConfig v) => new()
     {
         ["id"] = v.Id,
         ["address"] = v.Address,
         ["type"] = ApiNames.VirtualIpType(v.Type),
         ["ipVersion"] = v.IpVersion,
-    })]);
+    };
 
     /// <summary><c>{"time":"2026-01-01T00:00:00Z"}</c> (UTC, whole seconds).</summary>
     public static JsonObject Time(DateTimeOffset time) => new()

@@ -118,10 +118,12 @@ internal sealed class LoadBalancerRequest
 }
 
 /// <summary>One entry of <c>virtualIps</c> in a create request: <c>{"type":"PUBLIC|SERVICENET","ipVersion"?}</c> or
-/// <c>{"id":N}</c> (share a virtual IP of the same account).</summary>
+/// <c>{"id":N}</c> (share a virtual IP of the same account); also the body of <c>POST /virtualips</c>
+/// (<c>{"ipVersion":"IPV6","type":"PUBLIC"}</c>).</summary>
 internal sealed class VirtualIpRequest
 {
     public required string Path { get; init; }
+    public Api.ReadIssues Issues { get; init; } = new();
     public int? Id { get; init; }
     public string? Type { get; init; }
     public string? IpVersion { get; init; }
@@ -129,6 +131,7 @@ internal sealed class VirtualIpRequest
     public static VirtualIpRequest Read(FieldReader reader) => new()
     {
         Path = reader.Prefix,
+        Issues = reader.Issues,
         Id = reader.Int("id"),
         Type = reader.String("type"),
         IpVersion = reader.String("ipVersion"),

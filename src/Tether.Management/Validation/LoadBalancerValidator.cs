@@ -19,9 +19,7 @@ internal sealed record LoadBalancerPlan(
     int TimeoutSeconds,
     bool HalfClosed,
     bool HttpsRedirect,
-    VirtualIpConfig? SharedVirtualIp,
-    VirtualIpType NewVirtualIpType,
-    string NewVirtualIpAddress,
+    IReadOnlyList<VirtualIpPlan> VirtualIps,
     IReadOnlyList<NodeConfig> Nodes,
     SessionPersistenceConfig? SessionPersistence,
     IReadOnlyList<(string Key, string Value)> Metadata,
@@ -30,8 +28,7 @@ internal sealed record LoadBalancerPlan(
 /// <summary>
 /// Validates load balancers (docs/api.md; Rackspace v1.0). Create: <c>name</c> 1..128 characters,
 /// <c>protocol</c> a name of <see cref="Protocols"/>, <c>port</c> 1..65535 (defaults to the protocol's port when it
-/// has one), exactly one virtual IP (<c>{"type":"PUBLIC|SERVICENET"}</c>, IPV4 only, or <c>{"id":N}</c> of the same
-/// account), at least one node, <c>algorithm</c> a name of <see cref="AlgorithmNames"/> (default RANDOM),
+/// has one), one virtual IP or an IPV4 and an IPV6 one (<see cref="VirtualIpValidator"/>), at least one node, <c>algorithm</c> a name of <see cref="AlgorithmNames"/> (default RANDOM),
 /// <c>timeout</c> 1..120 seconds (default 30), optional session persistence, health monitor and metadata; no other load balancer may
 /// listen on an overlapping address with the same port and transport. UDP-based protocols (DNS_UDP, UDP, UDP_STREAM)
 /// take no <c>healthMonitor</c>, <c>sslTermination</c> or enabled <c>connectionLogging</c> (Rackspace protocols
@@ -90,11 +87,14 @@ internal static class LoadBalancerValidator
             ValidateUdpFeatures(request, protocol, errors);
         }
 
-        var (sharedVip, vipType, vipAddress) = ValidateVirtualIps(request, context, errors);
-        if (vipAddress is not null && port is not null && protocol is not null
-            && ValidationRules.FindListenerConflict(context.All, 0, vipAddress, port.Value, protocol) is not null)
+        var vips = VirtualIpValidator.ValidateAtCreation(request, context, errors);
+        foreach (var vip in vips ?? [])
         {
-            errors.Add(ConflictMessage(vipAddress, port.Value, protocol));
+            if (port is not null && protocol is not null
+                && ValidationRules.FindListenerConflict(context.All, 0, vip.Address, port.Value, protocol) is not null)
+            {
+                errors.Add(ConflictMessage(vip.Address, port.Value, protocol));
+            }
         }
 
         IReadOnlyList<NodeConfig>? nodes = null;
@@ -134,7 +134,7 @@ internal static class LoadBalancerValidator
         }
 
         return new LoadBalancerPlan(name!, protocol!, port!.Value, algorithm, timeout, request.HalfClosed ?? false,
-            request.HttpsRedirect ?? false, sharedVip, vipType, vipAddress!, nodes!, persistence, metadata, monitor);
+            request.HttpsRedirect ?? false, vips!, nodes!, persistence, metadata, monitor);
     }
 
     /// <summary>Validates a PUT and returns the changed configuration (timestamps untouched), or null when any error
@@ -327,71 +327,6 @@ internal static class LoadBalancerValidator
         }
 
         return timeout;
-    }
-
-    private static (VirtualIpConfig? Shared, VirtualIpType Type, string? Address) ValidateVirtualIps(
-        LoadBalancerRequest request, ValidationContext context, List<string> errors)
-    {
-        var vips = request.VirtualIps;
-        if (vips is null)
-        {
-            if (!request.Issues.IsInvalid("virtualIps"))
-            {
-                errors.Add("virtualIps: exactly one virtual IP is required ({\"type\":\"PUBLIC\"}, {\"type\":\"SERVICENET\"} or {\"id\":N})");
-            }
-
-            return (null, default, null);
-        }
-
-        if (vips.Count != 1)
-        {
-            errors.Add($"virtualIps: exactly one virtual IP is required (got {vips.Count})");
-            return (null, default, null);
-        }
-
-        var vip = vips[0];
-        if (vip.Id is { } id)
-        {
-            var shared = context.All
-                .Where(lb => lb.AccountId == context.AccountId)
-                .SelectMany(lb => lb.VirtualIps)
-                .FirstOrDefault(v => v.Id == id);
-            if (shared is null)
-            {
-                errors.Add($"{vip.Path}.id: virtual IP {id} was not found on any load balancer of this account");
-                return (null, default, null);
-            }
-
-            return (shared, shared.Type, shared.Address);
-        }
-
-        var ok = true;
-        if (vip.IpVersion is not null and not "IPV4")
-        {
-            errors.Add(vip.IpVersion == "IPV6"
-                ? $"{vip.Path}.ipVersion: IPV6 is not supported yet; use IPV4"
-                : $"{vip.Path}.ipVersion: must be IPV4 (got '{vip.IpVersion}')");
-            ok = false;
-        }
-
-        if (vip.Type is null)
-        {
-            if (!request.Issues.IsInvalid($"{vip.Path}.type"))
-            {
-                errors.Add($"{vip.Path}.type: is required (PUBLIC or SERVICENET), unless id names a virtual IP to share");
-            }
-
-            return (null, default, null);
-        }
-
-        if (!ApiNames.TryParseVirtualIpType(vip.Type, out var type))
-        {
-            errors.Add($"{vip.Path}.type: must be PUBLIC or SERVICENET (got '{vip.Type}')");
-            return (null, default, null);
-        }
-
-        var address = type == VirtualIpType.Public ? context.Options.PublicAddress : context.Options.PrivateAddress;
-        return ok ? (null, type, address) : (null, type, null);
     }
 
     private static List<(string, string)> ValidateMetadata(IReadOnlyList<MetadataRequest>? items, List<string> errors)

@@ -87,9 +87,19 @@ internal static class ValidationRules
     /// <summary>Whether a protocol is carried over UDP (its listeners never collide with TCP ones).</summary>
     public static bool IsUdp(string protocol) => Protocols.TryGet(protocol, out var info) && info.Layer == ProtocolLayer.Udp;
 
-    /// <summary>Two listen addresses collide when equal or when either is a wildcard.</summary>
-    public static bool AddressesOverlap(string a, string b) =>
-        string.Equals(a, b, StringComparison.OrdinalIgnoreCase) || IsWildcard(a) || IsWildcard(b);
+    /// <summary>Two listen addresses collide when equal, or when they are of the same family and either is that
+    /// family's wildcard (<c>0.0.0.0</c> or <c>::</c>). <c>0.0.0.0</c> and <c>::</c> do not collide: the data plane's
+    /// IPv6 listeners are IPv6-only (Tether.Proxy ListenSocket).</summary>
+    public static bool AddressesOverlap(string a, string b)
+    {
+        if (string.Equals(a, b, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        var v6 = a.Contains(':', StringComparison.Ordinal);
+        return v6 == b.Contains(':', StringComparison.Ordinal) && (IsWildcard(a) || IsWildcard(b));
+    }
 
     private static bool IsWildcard(string address) => address is "0.0.0.0" or "::";
 

@@ -58,7 +58,7 @@ internal sealed class TcpProxyListener : IListener
     public static async Task<TcpProxyListener> StartAsync(IPEndPoint endPoint, TcpProxyHandler handler, int loadBalancerId,
         ProxyOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
-        var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions { NoDelay = true }), loggerFactory);
+        var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions { NoDelay = true, CreateBoundListenSocket = ListenSocket.CreateBoundTcp }), loggerFactory);
         IConnectionListener listener;
         try
         {

@@ -72,14 +72,13 @@ internal sealed class UdpProxyListener : IListener
     /// <exception cref="ListenerBindException">The address cannot be bound.</exception>
     public static UdpProxyListener Start(IPEndPoint endPoint, LoadBalancerRuntime runtime, ProxyOptions options, ILogger logger)
     {
-        var socket = new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        Socket socket;
         try
         {
-            socket.Bind(endPoint);
+            socket = ListenSocket.CreateBoundUdp(endPoint);
         }
         catch (Exception e) when (e is SocketException or UnauthorizedAccessException)
         {
-            socket.Dispose();
             throw new ListenerBindException($"Cannot listen on {Listener.FormatEndPoint(endPoint)}/UDP: {Listener.Reason(e)}", e);
         }
 

@@ -161,7 +161,7 @@ public sealed class LoadBalancerEndpointsTests(ApiHostFixture fixture) : IClassF
         Assert.Contains(messages, m => m.StartsWith("port: must be from 1 to 65535", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.StartsWith("algorithm: must be one of", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.StartsWith("timeout: must be from 1 to 120 seconds", StringComparison.Ordinal));
-        Assert.Contains(messages, m => m.StartsWith("virtualIps: exactly one virtual IP is required", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("virtualIps: give one virtual IP, or two of different ipVersion", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.StartsWith("nodes[0].address:", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.StartsWith("nodes[0].port: must be from 1 to 65535", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.StartsWith("nodes[0].weight: must be from 1 to 100", StringComparison.Ordinal));
@@ -181,7 +181,7 @@ public sealed class LoadBalancerEndpointsTests(ApiHostFixture fixture) : IClassF
         Assert.Contains(response.Messages, m => m.StartsWith("name: is required", StringComparison.Ordinal));
         Assert.Contains(response.Messages, m => m.StartsWith("protocol: is required", StringComparison.Ordinal));
         Assert.Contains(response.Messages, m => m.StartsWith("port: is required", StringComparison.Ordinal));
-        Assert.Contains(response.Messages, m => m.StartsWith("virtualIps: exactly one virtual IP is required", StringComparison.Ordinal));
+        Assert.Contains(response.Messages, m => m.StartsWith("virtualIps: one virtual IP is required", StringComparison.Ordinal));
         Assert.Contains(response.Messages, m => m.StartsWith("nodes: at least one node is required", StringComparison.Ordinal));
     }
 
@@ -264,25 +264,25 @@ public sealed class LoadBalancerEndpointsTests(ApiHostFixture fixture) : IClassF
     }
 
     [Fact]
-    public async Task Create_TwoVirtualIps_Returns400()
+    public async Task Create_TwoIpv4VirtualIps_Returns400()
     {
         var response = await _host.NewAccount().PostAsync("/loadbalancers", Body($$"""
             "name":"x","protocol":"HTTP","port":{{ApiHost.NextPort()}},"virtualIps":[{"type":"PUBLIC"},{"type":"SERVICENET"}],"nodes":[{{Node()}}]
             """));
 
         Assert.Equal(400, response.Status);
-        Assert.Contains(response.Messages, m => m.StartsWith("virtualIps: exactly one virtual IP is required (got 2)", StringComparison.Ordinal));
+        Assert.Contains("virtualIps: two virtual IPs must be of different ipVersion (one IPV4 and one IPV6; both are IPV4)", response.Messages);
     }
 
     [Fact]
-    public async Task Create_Ipv6VirtualIp_Returns400NotSupportedYet()
+    public async Task Create_ThreeVirtualIps_Returns400()
     {
         var response = await _host.NewAccount().PostAsync("/loadbalancers", Body($$"""
-            "name":"x","protocol":"HTTP","port":{{ApiHost.NextPort()}},"virtualIps":[{"type":"PUBLIC","ipVersion":"IPV6"}],"nodes":[{{Node()}}]
+            "name":"x","protocol":"HTTP","port":{{ApiHost.NextPort()}},"virtualIps":[{"type":"PUBLIC"},{"type":"PUBLIC","ipVersion":"IPV6"},{"type":"SERVICENET"}],"nodes":[{{Node()}}]
             """));
 
         Assert.Equal(400, response.Status);
-        Assert.Contains("virtualIps[0].ipVersion: IPV6 is not supported yet; use IPV4", response.Messages);
+        Assert.Contains(response.Messages, m => m.StartsWith("virtualIps: give one virtual IP, or two of different ipVersion (one IPV4 and one IPV6) (got 3)", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -31,13 +31,27 @@ internal class RecordingDataPlane : IDataPlane
         get { lock (_lock) { return new Dictionary<int, LoadBalancerConfig>(_live); } }
     }
 
+    /// <summary>Virtual IP addresses and ports (<c>"::|8080"</c>) whose bind fails with <see cref="ListenerBindException"/>.</summary>
+    public ConcurrentDictionary<string, bool> FailingEndPoints { get; } = new();
+
     public void FailBind(int port) => FailingPorts[port] = true;
+
+    /// <summary>Makes the bind of <paramref name="address"/> at <paramref name="port"/> fail.</summary>
+    public void FailBind(string address, int port) => FailingEndPoints[address + "|" + port] = true;
 
     public virtual Task ApplyAsync(LoadBalancerConfig config, CancellationToken cancellationToken)
     {
         if (FailingPorts.ContainsKey(config.Port))
         {
             throw new ListenerBindException($"Cannot listen on {config.VirtualIps[0].Address}:{config.Port}: address already in use.");
+        }
+
+        foreach (var vip in config.VirtualIps)
+        {
+            if (FailingEndPoints.ContainsKey(vip.Address + "|" + config.Port))
+            {
+                throw new ListenerBindException($"Cannot listen on [{vip.Address}]:{config.Port}: address already in use.");
+            }
         }
 
         lock (_lock)
