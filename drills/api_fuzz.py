@@ -14,8 +14,9 @@ list, the target load balancer, its error page and SSL termination read the same
 the health monitor moves by itself, is left out).  An accepted request (2xx) may change state; the drill undoes
 creations and starts over from a fresh load balancer from time to time.
 
-Traffic only to 127.0.0.1: Tether's public address is set to 127.0.0.1, load balancer ports are drawn from ports the
-drill found free, and node addresses stay on loopback (or are invalid), so health probes never leave the host.
+Traffic only to loopback: Tether's public addresses are set to 127.0.0.1 and ::1 (IPV6 virtual IPs), load balancer
+ports are drawn from ports the drill found free, and node addresses stay on loopback (or are invalid), so health probes
+never leave the host.
 """
 import argparse
 import copy
@@ -45,11 +46,13 @@ BODY_ENDPOINTS = [
     ("PUT", "/loadbalancers/{id}/errorpage"),
     ("PUT", "/loadbalancers/{id}/connectionlogging"),
     ("PUT", "/loadbalancers/{id}/ssltermination"),
+    ("POST", "/loadbalancers/{id}/virtualips"),
 ]
 QUERY_ENDPOINTS = [
     ("DELETE", "/loadbalancers", "id"),
     ("DELETE", "/loadbalancers/{id}/nodes", "id"),
     ("DELETE", "/loadbalancers/{id}/accesslist", "id"),
+    ("DELETE", "/loadbalancers/{id}/virtualips", "id"),
     ("DELETE", "/loadbalancers/{id}/sessionpersistence/sessions", "nodeId"),
 ]
 # DELETE routes without ids in the query (.../{id}, .../nodes/{nodeId}, sessionpersistence, healthmonitor,
@@ -58,6 +61,7 @@ NO_INPUT_DELETES = {
     "/loadbalancers/{id}", "/loadbalancers/{id}/nodes/{nodeId}", "/loadbalancers/{id}/sessionpersistence",
     "/loadbalancers/{id}/healthmonitor", "/loadbalancers/{id}/connectionthrottle", "/loadbalancers/{id}/errorpage",
     "/loadbalancers/{id}/ssltermination", "/loadbalancers/{id}/accesslist/{itemId}",
+    "/loadbalancers/{id}/virtualips/{vipId}",
 }
 
 PEM_JUNK = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUZ3Vlc3M=\n-----END CERTIFICATE-----\n"
@@ -163,6 +167,7 @@ def valid_bodies(rng, ports, lb_port_pool):
         ("PUT", "/loadbalancers/{id}/ssltermination"): {"sslTermination": {
             "securePort": rng.choice(lb_port_pool), "enabled": True, "secureTrafficOnly": False,
             "certificate": PEM_JUNK, "privateKey": KEY_JUNK, "intermediateCertificate": PEM_JUNK}},
+        ("POST", "/loadbalancers/{id}/virtualips"): {"ipVersion": "IPV6", "type": "PUBLIC"},
     }
 
 
@@ -374,7 +379,7 @@ def run(drill, a, seed):
     ports = dc.free_ports(16)
     lb_port, node_ports, lb_port_pool = ports[0], ports[1:4], ports[4:]
     dc.start_backends(drill, node_ports)
-    tether = dc.Tether(drill, a.tether_dll, env={"TETHER_PUBLICADDRESS": "127.0.0.1"})
+    tether = dc.Tether(drill, a.tether_dll, env={"TETHER_PUBLICADDRESS": "127.0.0.1", "TETHER_PUBLICADDRESSV6": "::1"})
     drill.log(f"starting Tether (management 127.0.0.1:{tether.mgmt_port}); seed {seed}")
     tether.start()
     api = Api(tether)

@@ -89,6 +89,9 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
         new("connection logging", HttpMethod.Put, c => $"/loadbalancers/{c.LoadBalancerId}/connectionlogging", _ => """
             {"connectionLogging":{"enabled":true}}
             """),
+        new("add virtual ip", HttpMethod.Post, c => $"/loadbalancers/{c.LoadBalancerId}/virtualips", _ => """
+            {"ipVersion":"IPV6","type":"PUBLIC"}
+            """),
         new("ssl termination", HttpMethod.Put, c => $"/loadbalancers/{c.LoadBalancerId}/ssltermination", c =>
             new JsonObject
             {
@@ -199,6 +202,9 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
                 break;
             case "access list":
                 await api.DeleteAsync($"/loadbalancers/{context.LoadBalancerId}/accesslist");
+                break;
+            case "add virtual ip":
+                Assert.Equal(202, (await api.DeleteAsync($"/loadbalancers/{context.LoadBalancerId}/virtualips/{response.Body!["id"]!.GetValue<int>()}")).Status);
                 break;
             case "update load balancer":
                 var lb = (await api.GetAsync($"/loadbalancers/{context.LoadBalancerId}")).Body!["loadBalancer"]!;
