@@ -86,6 +86,8 @@ public sealed class SettingsTests
     [InlineData("""{ "Proxy": { "ConnectTimeoutSeconds": "five" } }""", "Proxy:ConnectTimeoutSeconds: \"five\" is not a whole number; give a whole number of seconds, such as 5")]
     [InlineData("""{ "Proxy": { "Http1FastPath": "maybe" } }""", "Proxy:Http1FastPath: \"maybe\" is not a boolean; give true or false")]
     [InlineData("""{ "PublicAddress": "localhost" }""", "PublicAddress: \"localhost\" is not an IPv4 address")]
+    [InlineData("""{ "PublicAddressV6": "0.0.0.0" }""", "PublicAddressV6: \"0.0.0.0\" is not an IPv6 address")]
+    [InlineData("""{ "PublicAddressV6": "::ffff:127.0.0.1" }""", "PublicAddressV6: \"::ffff:127.0.0.1\" is not an IPv6 address")]
     [InlineData("""{ "Management": { "Url": "https://127.0.0.1:8080" } }""", "Management:Url: \"https://127.0.0.1:8080\" is not a valid management URL; give http://ADDRESS:PORT")]
     [InlineData("""{ "Management": { "Tokens": [ { "Token": "t", "AccountId": 0 } ] } }""", "Management:Tokens:0:AccountId: is 0; it must be at least 1")]
     [InlineData("""{ "Management": { "Tokens": [ { "Token": "t" } ] } }""", "Management:Tokens:0: needs both Token (non-empty) and AccountId (1 or more)")]
@@ -155,6 +157,18 @@ public sealed class SettingsTests
 
         Assert.Equal("http://127.0.0.1:8081", settings.ManagementUrl);
         Assert.Equal("http://127.0.0.1:9100", settings.Configuration!["Management:MetricsUrl"]);
+    }
+
+    [Fact]
+    public void LoadSettings_PublicAddressV6FromTheEnvironment_IsRead()
+    {
+        var settings = TetherHost.LoadSettings(null, new Dictionary<string, string?>(), new Dictionary<string, string>
+        {
+            ["TETHER_PUBLICADDRESSV6"] = "::1",
+        });
+
+        Assert.Equal("::1", settings.PublicAddressV6);
+        Assert.Equal("::", new TetherSettings().PublicAddressV6);
     }
 
     [Fact]

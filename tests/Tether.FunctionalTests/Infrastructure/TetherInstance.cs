@@ -48,6 +48,7 @@ public sealed class TetherInstance : IAsyncDisposable
             DataDirectory = dataDirectory,
             ManagementUrl = "http://127.0.0.1:0",
             PublicAddress = "127.0.0.1",
+            PublicAddressV6 = "::1",
             PrivateAddress = "127.0.0.1",
             Configuration = configuration is null ? null : new ConfigurationBuilder().AddInMemoryCollection(configuration).Build(),
         };
