@@ -74,8 +74,15 @@ internal static class LoadBalancerEndpoints
                 return JsonNodeResult.Error(bad);
             }
 
-            reader.Value!.CheckFields(FieldSet.VirtualIpAdded);
-            var request = VirtualIpRequest.Read(reader.Value!);
+            var fields = reader.Value!;
+            fields.CheckFields(FieldSet.VirtualIpAdded);
+            var request = new VirtualIpRequest
+            {
+                Path = "",
+                Issues = fields.Issues,
+                Type = fields.String("type"),
+                IpVersion = fields.String("ipVersion"),
+            };
             var outcome = await service.AddVirtualIpAsync(account, id, request, http.RequestAborted);
             return EndpointHelpers.Respond(outcome, vip => JsonNodeResult.Accepted(Representations.VirtualIp(vip)));
         });

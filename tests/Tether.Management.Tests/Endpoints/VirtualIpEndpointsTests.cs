@@ -47,6 +47,27 @@ public sealed class VirtualIpEndpointsTests(ApiHostFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Add_Restart_RestoresBothVirtualIpsAndAuditsTheAdd()
+    {
+        using var directory = new TempDirectory();
+        int id;
+        await using (var host = await ApiHost.StartAsync(directory.Path))
+        {
+            var api = host.NewAccount();
+            id = await api.CreateLoadBalancerAsync();
+            Assert.Equal(202, (await api.PostAsync($"/loadbalancers/{id}/virtualips", AddIpv6)).Status);
+        }
+
+        await using var again = await ApiHost.StartAsync(directory.Path);
+
+        var restored = again.DataPlane.Live[id];
+        Assert.Equal(["IPV4", "IPV6"], restored.VirtualIps.Select(v => v.IpVersion));
+        Assert.Equal("::", restored.VirtualIps[1].Address);
+        var audit = again.Store.ReadAudit(restored.AccountId, null, 10).Select(e => e.Resource).ToList();
+        Assert.Contains($"/loadbalancers/{id}/virtualips", audit);
+    }
+
+    [Fact]
     public async Task Add_BodyWrappedInVirtualIp_Returns202()
     {
         var api = _host.NewAccount();
