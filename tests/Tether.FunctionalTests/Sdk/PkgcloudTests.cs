@@ -27,6 +27,7 @@ public sealed class PkgcloudTests(PkgcloudRun run, ITestOutputHelper output) : I
         "getLoadBalancer",
         "getLoadBalancer(unknown id)",
         "getLoadBalancers",
+        "createLoadBalancer(pkgcloud Node and VirtualIp objects, shared virtual IP)",
         "updateLoadBalancer",
         "getNodeServiceEvents",
         "getHealthMonitor",

@@ -398,6 +398,28 @@ async function main() {
     return `${list.length} listed`;
   });
 
+  // a copy of A made the way a pkgcloud user would: A's Node objects (serialised by Node.toJSON with id,
+  // loadBalancerId, status) and A's virtual IP objects (with id, address, type, ipVersion) to share its address
+  await scenario('createLoadBalancer(pkgcloud Node and VirtualIp objects, shared virtual IP)', async () => {
+    const [nodes] = await sdk('getNodes', need(a, 'load balancer A').id);
+    const copy = await createOnFreePort({
+      name: 'pkgcloud-copy-' + process.pid,
+      protocol: { name: 'HTTP', port: 0 },
+      virtualIps: a.virtualIps,
+      nodes: nodes.filter((n) => n.port === backendPort),
+    });
+    try {
+      check(copy.virtualIps.length === 1 && copy.virtualIps[0].id === a.virtualIps[0].id && copy.virtualIps[0].address === a.virtualIps[0].address,
+        `virtual IP not shared: ${show(copy.virtualIps)} vs A's ${show(a.virtualIps)}`);
+      check(copy.nodes.length === 1 && copy.nodes[0].port === backendPort && copy.nodes[0].id !== nodes[0].id, `nodes ${show(copy.nodes)}`);
+      const answer = await httpGet(copy.port, '/');
+      check(answer.status === 200, `a request through the copy: ${answer.status}`);
+    } finally {
+      await sdk('deleteLoadBalancer', copy.id);
+    }
+    return `load balancer ${copy.id} shares virtual IP ${a.virtualIps[0].id} on port ${copy.port}`;
+  });
+
   await scenario('updateLoadBalancer', async () => {
     const [lb] = await sdk('getLoadBalancer', need(a, 'load balancer A').id);
     lb.name = aName + '-renamed';
