@@ -20,6 +20,7 @@ public sealed class PkgcloudTests(PkgcloudRun run, ITestOutputHelper output) : I
     [
         "getProtocols",
         "auth: identity v2.0 apiKeyCredentials, catalog cloudLoadBalancers",
+        "auth: a token Tether does not know gets 401",
         "getAlgorithms",
         "getAllowedDomains",
         "createLoadBalancer",

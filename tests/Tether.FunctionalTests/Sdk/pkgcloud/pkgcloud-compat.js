@@ -233,10 +233,13 @@ async function main() {
         return;
       }
       const expires = new Date(Date.now() + 24 * 3600 * 1000).toISOString();
+      // user "intruder" gets a token Tether does not know
+      const credentials = (JSON.parse(text || '{}').auth || {})['RAX-KSKEY:apiKeyCredentials'] || {};
+      const tokenId = credentials.username === 'intruder' ? 'not-a-tether-token' : token;
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({
         access: {
-          token: { id: token, expires, tenant: { id: account, name: account } },
+          token: { id: tokenId, expires, tenant: { id: account, name: account } },
           user: { id: 'tether', name: 'tether', roles: [{ name: 'admin' }] },
           serviceCatalog: [
             { name: 'cloudServersOpenStack', type: 'compute', endpoints: [{ region: 'TETHER', publicURL: 'http://127.0.0.1:9/v2/' + account }] },
@@ -289,6 +292,16 @@ async function main() {
     check(credentials && credentials.username === 'tether', `unexpected auth body ${identityRequests[0].body}`);
     check(client._serviceUrl === `${api}/v1.0/${account}`, `service URL ${client._serviceUrl}`);
     return `POST /v2.0/tokens, then ${client._serviceUrl}`;
+  });
+
+  await scenario('auth: a token Tether does not know gets 401', async () => {
+    const intruder = pkgcloud.loadbalancer.createClient({
+      provider: 'rackspace', username: 'intruder', apiKey: 'x', authUrl: `http://127.0.0.1:${identityPort}`, region: 'TETHER',
+    });
+    const err = await new Promise((resolve) => intruder.getLoadBalancers((e) => resolve(e)));
+    check(err && err.statusCode === 401 && err.result && err.result.code === 401 && typeof err.result.message === 'string',
+      `expected 401 with the Rackspace error body, got ${err ? describeError(err) : 'no error'}`);
+    return describeError(err);
   });
 
   await scenario('getAlgorithms', async () => {
