@@ -95,11 +95,6 @@ public sealed class PkgcloudTests(PkgcloudRun run, ITestOutputHelper output) : I
         "getHistoricalUsage",               // GET /{id}/usage?startTime=&endTime=: 404, empty body
         "getAccountUsage",                  // GET /loadbalancers/usage: 404, empty body
         "getBillableLoadBalancers",         // GET /loadbalancers/billable: 404; pkgcloud then throws reading body.loadBalancers
-        "request: GET /loadbalancers/{id}/metadata",                        // 404, empty body
-        "request: POST /loadbalancers/{id}/metadata",                       // 404, empty body
-        "request: GET+PUT /loadbalancers/{id}/metadata/{metaId}",           // not run: needs the POST
-        "request: DELETE /loadbalancers/{id}/metadata/{metaId} and ?id=",   // not run: needs the POST
-        "request: /loadbalancers/{id}/nodes/{nodeId}/metadata",             // 404, empty body
         "request: /loadbalancers/{id}/ssltermination/certificatemappings",  // 404, empty body
         "request: GET /limits",             // 404, empty body
     };
