@@ -22,6 +22,10 @@ internal static class Limits
     /// <summary>Characters in a metadata key or value.</summary>
     public const int MetaLengthLimit = 256;
 
+    /// <summary>Certificate mappings per load balancer (Rackspace: "by default, a load balancer supports a maximum of
+    /// 20 certificate mappings"); more is 413.</summary>
+    public const int CertificateMappingLimit = 20;
+
     /// <summary>Every limit, in the order the API lists them.</summary>
     public static readonly IReadOnlyList<(string Name, int Value)> All =
     [
@@ -31,5 +35,6 @@ internal static class Limits
         ("BATCH_DELETE_LIMIT", BatchDeleteLimit),
         ("LOADBALANCER_META_LIMIT", LoadBalancerMetaLimit),
         ("IPV6_LIMIT", 0),
+        ("CERTIFICATE_MAPPING_LIMIT", CertificateMappingLimit),
     ];
 }

@@ -160,6 +160,15 @@ internal static class ServeCheck
                 {
                     problems.Add($"load balancer {lb.Id} \"{lb.Name}\": SSL termination: {reason}");
                 }
+
+                foreach (var mapping in termination.CertificateMappings)
+                {
+                    var mapped = CheckCertificate(termination with { Certificate = mapping.Certificate, PrivateKey = mapping.PrivateKey }, now);
+                    if (mapped is not null)
+                    {
+                        problems.Add($"load balancer {lb.Id} \"{lb.Name}\": certificate mapping {mapping.Id} ({mapping.HostName}): {mapped}");
+                    }
+                }
             }
         }
     }

@@ -13,6 +13,12 @@ internal sealed record ApiError(int Code, string Message, string? Details = null
 
     public static readonly ApiError NodeNotFound = new(404, "Node not found");
 
+    /// <summary>A certificate mapping call on a load balancer without SSL termination (Rackspace's wording).</summary>
+    public static readonly ApiError SslTerminationNotFound = new(404, "SSL termination not found",
+        "Certificate mappings need SSL termination: configure it first with PUT /loadbalancers/{id}/ssltermination.");
+
+    public static readonly ApiError CertificateMappingNotFound = new(404, "Certificate mapping not found");
+
     public static readonly ApiError Internal = new(500, "Internal server error",
         "The change could not be completed; nothing was changed. See the server log.");
 

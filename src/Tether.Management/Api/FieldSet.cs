@@ -137,6 +137,14 @@ internal sealed class FieldSet
         SuggestOnly = ["sslTermination"],
     };
 
+    /// <summary>A certificate mapping (POST and PUT <c>/ssltermination/certificatemappings</c>). <c>id</c> is read so
+    /// that its refusal says why (Rackspace: "Certificate mapping id field cannot be modified.").</summary>
+    public static readonly FieldSet CertificateMapping = new()
+    {
+        Known = ["hostName", "certificate", "privateKey", "intermediateCertificate", "id"],
+        SuggestOnly = ["certificateMapping"],
+    };
+
     /// <summary><c>unknown field; did you mean cookieSecure?</c> when a known name is near (same letters ignoring
     /// case, an edit distance of at most a third of the name (3 at most), or a known name that starts or ends with the
     /// given one), else
