@@ -39,6 +39,8 @@ internal sealed class FieldSet
             ["cluster"] = ReadOnlyAtCreation,
             ["sourceAddresses"] = ReadOnlyAtCreation,
             ["contentCaching"] = "content caching is not available in Tether",
+            // Rackspace refuses it too ("Please visit {account id}/loadbalancers/{load balancer id}/ssltermination to
+            // configure ssl termination.", openstack-atlas LoadBalancerValidator), so no SDK sends one (issue 12, item 8).
             ["sslTermination"] = "cannot be given at creation; configure it after with PUT /loadbalancers/{id}/ssltermination",
             ["errorpage"] = "cannot be given at creation; set it after with PUT /loadbalancers/{id}/errorpage",
         },
