@@ -18,6 +18,7 @@ internal sealed record ApiError(int Code, string Message, string? Details = null
         "Certificate mappings need SSL termination: configure it first with PUT /loadbalancers/{id}/ssltermination.");
 
     public static readonly ApiError CertificateMappingNotFound = new(404, "Certificate mapping not found");
+    public static readonly ApiError MetadataNotFound = new(404, "Metadata item not found");
 
     public static readonly ApiError Internal = new(500, "Internal server error",
         "The change could not be completed; nothing was changed. See the server log.");
