@@ -10,7 +10,8 @@ invalid UTF-8, encoded surrogates, truncation, duplicate keys, comments, NaN/Inf
 body over 1 MiB.
 
 Checked for each request: the answer is not 5xx, and a refused request (4xx) changed nothing: the load balancer
-list, the target load balancer, its error page and SSL termination read the same before and after (node status, which
+list, the target load balancer, its error page, SSL termination and certificate mappings read the same before and
+after (node status, which
 the health monitor moves by itself, is left out).  An accepted request (2xx) may change state; the drill undoes
 creations and starts over from a fresh load balancer from time to time.
 
@@ -46,6 +47,8 @@ BODY_ENDPOINTS = [
     ("PUT", "/loadbalancers/{id}/errorpage"),
     ("PUT", "/loadbalancers/{id}/connectionlogging"),
     ("PUT", "/loadbalancers/{id}/ssltermination"),
+    ("POST", "/loadbalancers/{id}/ssltermination/certificatemappings"),
+    ("PUT", "/loadbalancers/{id}/ssltermination/certificatemappings/{mappingId}"),
     ("POST", "/loadbalancers/{id}/metadata"),
     ("PUT", "/loadbalancers/{id}/metadata/{metaId}"),
     ("POST", "/loadbalancers/{id}/nodes/{nodeId}/metadata"),
@@ -67,6 +70,7 @@ NO_INPUT_DELETES = {
     "/loadbalancers/{id}", "/loadbalancers/{id}/nodes/{nodeId}", "/loadbalancers/{id}/sessionpersistence",
     "/loadbalancers/{id}/healthmonitor", "/loadbalancers/{id}/connectionthrottle", "/loadbalancers/{id}/errorpage",
     "/loadbalancers/{id}/ssltermination", "/loadbalancers/{id}/accesslist/{itemId}",
+    "/loadbalancers/{id}/ssltermination/certificatemappings/{mappingId}",
     "/loadbalancers/{id}/metadata/{metaId}", "/loadbalancers/{id}/nodes/{nodeId}/metadata/{metaId}",
     "/loadbalancers/{id}/virtualips/{vipId}",
 }
@@ -174,6 +178,12 @@ def valid_bodies(rng, ports, lb_port_pool):
         ("PUT", "/loadbalancers/{id}/ssltermination"): {"sslTermination": {
             "securePort": rng.choice(lb_port_pool), "enabled": True, "secureTrafficOnly": False,
             "certificate": PEM_JUNK, "privateKey": KEY_JUNK, "intermediateCertificate": PEM_JUNK}},
+        ("POST", "/loadbalancers/{id}/ssltermination/certificatemappings"): {"certificateMapping": {
+            "hostName": f"m{rng.randint(0, 99999)}.example.test", "certificate": PEM_JUNK, "privateKey": KEY_JUNK,
+            "intermediateCertificate": PEM_JUNK}},
+        ("PUT", "/loadbalancers/{id}/ssltermination/certificatemappings/{mappingId}"): {"certificateMapping": {
+            "hostName": rng.choice(["*.example.test", "www.example.test"]), "certificate": PEM_JUNK,
+            "privateKey": KEY_JUNK}},
         ("POST", "/loadbalancers/{id}/metadata"): {"metadata": [
             {"key": f"color{rng.randint(0, 10**9)}", "value": "red"}, {"key": f"label{rng.randint(0, 10**9)}", "value": "web"}]},
         ("PUT", "/loadbalancers/{id}/metadata/{metaId}"): {"meta": {"value": f"blue{rng.randint(0, 999)}"}},
@@ -197,7 +207,8 @@ NEAR_MISS = {"name": ["nmae", "Name", "names"], "port": ["prot", "Port", "ports"
              "weight": ["wieght", "Weight"], "persistenceType": ["persistencetype", "persistanceType"],
              "cookieSecure": ["cookieSecur"], "cookieSameSite": ["sameSite"], "timeout": ["timeOut", "timout"],
              "algorithm": ["algorithim"], "enabled": ["enable"], "content": ["contents"], "address": ["adress"],
-             "delay": ["dealy"], "type": ["typ", "Type"], "maxConnections": ["maxConnection"]}
+             "delay": ["dealy"], "type": ["typ", "Type"], "maxConnections": ["maxConnection"],
+             "hostName": ["hostname", "host"], "privateKey": ["privatekey", "privateKy"]}
 UNKNOWN = ["foo", "x", "", "__proto__", "constructor", "$type", "a" * 300, "\u0000", "\ud800", "nodes", "id",
            "status", "created", "links", "loadBalancer", "virtualIps"]
 
@@ -406,7 +417,8 @@ def run(drill, a, seed):
     def snapshot(endpoint_path):
         parts = []
         for path in ("/loadbalancers", f"/loadbalancers/{target}", f"/loadbalancers/{target}/errorpage",
-                     f"/loadbalancers/{target}/ssltermination"):
+                     f"/loadbalancers/{target}/ssltermination",
+                     f"/loadbalancers/{target}/ssltermination/certificatemappings"):
             status, data = api.call("GET", path)
             text = data.decode("utf-8", "replace")
             try:
@@ -423,6 +435,10 @@ def run(drill, a, seed):
         nodes = obj.get("nodes", []) if status == 200 and isinstance(obj, dict) else []
         return nodes[0]["id"] if nodes else 999999
 
+    def mapping_id():
+        status, obj = api.json("GET", f"/loadbalancers/{target}/ssltermination/certificatemappings")
+        mappings = obj.get("certificateMappings", []) if status == 200 and isinstance(obj, dict) else []
+        return mappings[0]["certificateMapping"]["id"] if mappings else 999999
     def meta_id(owner_path):
         """The id of an item of OWNER_PATH's metadata, adding one when there is none (second value: added)."""
         status, obj = api.json("GET", owner_path)
@@ -455,7 +471,8 @@ def run(drill, a, seed):
         if not tether.alive():
             break
         nid = node_id() if "{nodeId}" in endpoint[1] else None
-        path = endpoint[1].replace("{id}", str(target)).replace("{nodeId}", str(nid))
+        cmid = mapping_id() if "{mappingId}" in endpoint[1] else None
+        path = endpoint[1].replace("{id}", str(target)).replace("{nodeId}", str(nid)).replace("{mappingId}", str(cmid))
         if "{metaId}" in path:
             mid, added = meta_id(path.split("/metadata/")[0] + "/metadata")
             path = path.replace("{metaId}", str(mid))

@@ -32,6 +32,10 @@ internal static class Limits
     /// bind the same address and port.</summary>
     public const int Ipv6Limit = 1;
 
+    /// <summary>Certificate mappings per load balancer (Rackspace: "by default, a load balancer supports a maximum of
+    /// 20 certificate mappings"); more is 413.</summary>
+    public const int CertificateMappingLimit = 20;
+
     /// <summary>Every limit, in the order the API lists them.</summary>
     public static readonly IReadOnlyList<(string Name, int Value)> All =
     [
@@ -43,5 +47,6 @@ internal static class Limits
         ("NODE_META_LIMIT", NodeMetaLimit),
         ("ACCESS_LIST_LIMIT", Validation.AccessControlValidator.AccessListLimit),
         ("IPV6_LIMIT", Ipv6Limit),
+        ("CERTIFICATE_MAPPING_LIMIT", CertificateMappingLimit),
     ];
 }

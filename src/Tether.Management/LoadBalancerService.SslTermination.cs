@@ -24,7 +24,8 @@ public sealed partial class LoadBalancerService
             return Change(next, next);
         }, cancellationToken);
 
-    /// <summary>Removes SSL termination; 404 when none is configured.</summary>
+    /// <summary>Removes SSL termination with its certificate mappings (as Rackspace, whose delete removes every
+    /// mapping: openstack-atlas <c>DeleteSslTerminationListener</c>); 404 when none is configured.</summary>
     internal Task<Outcome<LoadBalancerConfig>> DeleteSslTerminationAsync(int accountId, int id, CancellationToken cancellationToken) =>
         MutateAsync(accountId, id, existing =>
         {

@@ -36,6 +36,7 @@ public static class ManagementEndpointRouteBuilderExtensions
         NodeEndpoints.Map(group, service);
         SessionPersistenceEndpoints.Map(group, service);
         SslTerminationEndpoints.Map(group, service);
+        CertificateMappingEndpoints.Map(group, service);
         HealthMonitorEndpoints.Map(group, service);
         AccessControlEndpoints.Map(group, service);
         MetadataEndpoints.Map(group, service);

@@ -33,8 +33,8 @@ internal sealed class Listener : IListener
     /// <summary>Binds <paramref name="endPoint"/> and starts serving with <paramref name="handler"/>: plain HTTP/1.1
     /// (h2c prior knowledge is not offered), or, with <paramref name="tls"/>, TLS with HTTP/1.1 and HTTP/2 by ALPN
     /// (SSL termination). <paramref name="connectionMiddleware"/> runs first on every accepted connection (the access list
-    /// and connection throttle). The certificate is read from <paramref name="tls"/> at each handshake, so a new certificate
-    /// takes effect without rebinding. With <paramref name="fastPath"/>, HTTP/1.1 requests are served on the connection
+    /// and connection throttle). The certificate is chosen from <paramref name="tls"/> at each handshake by the client's SNI host
+    /// name, so a new certificate or certificate mapping takes effect without rebinding. With <paramref name="fastPath"/>, HTTP/1.1 requests are served on the connection
     /// layer and only the others reach <paramref name="handler"/>.</summary>
     /// <exception cref="ListenerBindException">The address cannot be bound.</exception>
     public static async Task<Listener> StartHttpAsync(IPEndPoint endPoint, RequestDelegate handler, ILoggerFactory loggerFactory, ProxyOptions options, CancellationToken cancellationToken, Tls.CertificateHolder? tls = null,
@@ -84,9 +84,10 @@ internal sealed class Listener : IListener
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.TlsHandshakeCallbackOptions
                 {
-                    OnConnection = _ => ValueTask.FromResult(new System.Net.Security.SslServerAuthenticationOptions
+                    // The certificate by the client's SNI host name (certificate mappings), else the load balancer's own.
+                    OnConnection = context => ValueTask.FromResult(new System.Net.Security.SslServerAuthenticationOptions
                     {
-                        ServerCertificateContext = tls.Context,
+                        ServerCertificateContext = tls.Select(context.ClientHelloInfo.ServerName),
                         ApplicationProtocols = [System.Net.Security.SslApplicationProtocol.Http2, System.Net.Security.SslApplicationProtocol.Http11],
                     }),
                 });

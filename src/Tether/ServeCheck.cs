@@ -156,11 +156,29 @@ internal static class ServeCheck
 
             if (lb.SslTermination is { } termination)
             {
-                var reason = CheckCertificate(termination, now);
-                if (reason is not null)
+                foreach (var problem in CertificateProblems(termination, now))
                 {
-                    problems.Add($"load balancer {lb.Id} \"{lb.Name}\": SSL termination: {reason}");
+                    problems.Add($"load balancer {lb.Id} \"{lb.Name}\": {problem}");
                 }
+            }
+        }
+    }
+
+    /// <summary>Why the SSL termination's certificate or one of its certificate mappings' would not serve
+    /// (<see cref="CheckCertificate"/>), one line each: <c>SSL termination: ...</c>, <c>certificate mapping 4
+    /// (www.example.com): ...</c>.</summary>
+    internal static IEnumerable<string> CertificateProblems(SslTerminationConfig ssl, DateTimeOffset now)
+    {
+        if (CheckCertificate(ssl, now) is { } reason)
+        {
+            yield return $"SSL termination: {reason}";
+        }
+
+        foreach (var mapping in ssl.CertificateMappings)
+        {
+            if (CheckCertificate(ssl with { Certificate = mapping.Certificate, PrivateKey = mapping.PrivateKey }, now) is { } mapped)
+            {
+                yield return $"certificate mapping {mapping.Id} ({mapping.HostName}): {mapped}";
             }
         }
     }

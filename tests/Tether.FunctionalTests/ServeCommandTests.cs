@@ -245,6 +245,32 @@ public sealed class ServeCommandTests
     }
 
     [Fact]
+    public void CertificateProblems_ExpiredCertificateMapping_IsAReasonNamingTheMapping()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=mapped.example", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var valid = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-30), DateTimeOffset.UtcNow.AddDays(30));
+        using var expired = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-30), DateTimeOffset.UtcNow.AddDays(-1));
+        var pemKey = key.ExportPkcs8PrivateKeyPem();
+        var ssl = new SslTerminationConfig
+        {
+            Certificate = valid.ExportCertificatePem(),
+            PrivateKey = pemKey,
+            SecurePort = 443,
+            CertificateMappings =
+            [
+                new CertificateMappingConfig { Id = 4, HostName = "ok.example", Certificate = valid.ExportCertificatePem(), PrivateKey = pemKey },
+                new CertificateMappingConfig { Id = 5, HostName = "old.example", Certificate = expired.ExportCertificatePem(), PrivateKey = pemKey },
+            ],
+        };
+
+        var problems = ServeCheck.CertificateProblems(ssl, DateTimeOffset.UtcNow).ToList();
+
+        var problem = Assert.Single(problems);
+        Assert.StartsWith("certificate mapping 5 (old.example): the certificate CN=mapped.example expired on ", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_DataDirectoryReadableByOthers_WarnsAndKeepsItsMode()
     {
         if (OperatingSystem.IsWindows())

@@ -9,7 +9,8 @@ namespace Tether.FunctionalTests;
 
 /// <summary>SSL termination over real sockets (issue 5; seed 000): one HTTP load balancer serving HTTPS on its secure
 /// port and HTTP on its port, one persistence cookie across both, X-Forwarded-Proto, secureTrafficOnly,
-/// httpsRedirect, certificate replacement without rebinding, and a TLS port that cannot be bound.</summary>
+/// httpsRedirect, certificate replacement without rebinding, a TLS port that cannot be bound, and certificate mappings
+/// chosen by the client's SNI host name (issue 12).</summary>
 public sealed class SslTerminationTests : TetherTestBase
 {
     [Fact]
@@ -95,6 +96,75 @@ public sealed class SslTerminationTests : TetherTestBase
         Assert.Equal("{\"sslTermination\":{}}", (await _tether.GetJsonAsync($"loadbalancers/{id}/ssltermination")).ToJsonString());
         using var plain = Clients.WithoutCookies(port);
         Assert.Equal(HttpStatusCode.OK, (await plain.GetAsync("/")).StatusCode);
+    }
+
+    [Fact]
+    public async Task CertificateMappings_ClientSniName_PicksTheMappedCertificateElseTheOwnOne()
+    {
+        var (id, _) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", _backends[..1]);
+        var securePort = FreePort.Next();
+        using var a = Certificate("CN=a.own.test");
+        using var b = Certificate("CN=one.example.test");
+        using var c = Certificate("CN=two.example.test");
+        Assert.Equal(HttpStatusCode.OK, (await PutSslAsync(id, a, securePort)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await AddMappingAsync(id, "one.example.test", b)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await AddMappingAsync(id, "two.example.test", c)).StatusCode);
+        var before = _backends[0].Requests;
+
+        var cases = new (string? Sni, X509Certificate2 Expected)[]
+        {
+            ("one.example.test", b), ("TWO.example.test", c), (null, a), ("three.example.test", a),
+        };
+        foreach (var (sni, expected) in cases)
+        {
+            var (presented, answer) = await GetOverTlsAsync(securePort, sni);
+            Assert.True(expected.Thumbprint == presented.Thumbprint, $"SNI {sni ?? "(none)"}: got {presented.Subject}, expected {expected.Subject}");
+            Assert.StartsWith("HTTP/1.1 200", answer, StringComparison.Ordinal);
+            Assert.Contains("X-Backend: b1", answer, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("x-forwarded-proto=https", answer, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(before + cases.Length, _backends[0].Requests);
+    }
+
+    /// <summary>One HTTP/1.1 request over an SslStream that sends <paramref name="sni"/> as its SNI host name (none
+    /// when null: the target is the IP address); the certificate the server presented and the raw answer.</summary>
+    private static async Task<(X509Certificate2 Presented, string Answer)> GetOverTlsAsync(int port, string? sni)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, port);
+        X509Certificate2? presented = null;
+        await using var tls = new SslStream(tcp.GetStream());
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = sni ?? "127.0.0.1",
+#pragma warning disable CA5359 // the test's certificates are self-signed on purpose; the callback records what it saw
+            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                presented = certificate is null ? null : new X509Certificate2(certificate);
+                return true;
+            },
+#pragma warning restore CA5359
+        });
+        var request = System.Text.Encoding.ASCII.GetBytes($"GET /headers HTTP/1.1\r\nHost: {sni ?? "127.0.0.1"}\r\nConnection: close\r\n\r\n");
+        await tls.WriteAsync(request);
+        using var reader = new StreamReader(tls);
+        var answer = await reader.ReadToEndAsync();
+        return (presented!, answer);
+    }
+
+    private Task<HttpResponseMessage> AddMappingAsync(int id, string hostName, X509Certificate2 cert)
+    {
+        var body = new System.Text.Json.Nodes.JsonObject
+        {
+            ["certificateMapping"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["hostName"] = hostName,
+                ["certificate"] = cert.ExportCertificatePem(),
+                ["privateKey"] = cert.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem(),
+            },
+        };
+        return _tether.SendJsonAsync(HttpMethod.Post, $"loadbalancers/{id}/ssltermination/certificatemappings", body.ToJsonString());
     }
 
     private Task<HttpResponseMessage> PutSslAsync(int id, X509Certificate2 cert, int securePort, string extra = "")

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace Tether.Core.Model;
 
 /// <summary>
@@ -26,4 +28,8 @@ public sealed record SslTerminationConfig
     /// <summary>When true, only TLS is served: no plain HTTP listener (unless the load balancer's httpsRedirect
     /// asks for one that only redirects).</summary>
     public bool SecureTrafficOnly { get; init; }
+
+    /// <summary>Certificates chosen by the client's SNI host name (Rackspace certificate mappings), in the order they
+    /// were added; empty when none. Removed with the SSL termination.</summary>
+    public ImmutableArray<CertificateMappingConfig> CertificateMappings { get; init; } = [];
 }

@@ -13,6 +13,11 @@ internal sealed record ApiError(int Code, string Message, string? Details = null
 
     public static readonly ApiError NodeNotFound = new(404, "Node not found");
 
+    /// <summary>A certificate mapping call on a load balancer without SSL termination (Rackspace's wording).</summary>
+    public static readonly ApiError SslTerminationNotFound = new(404, "SSL termination not found",
+        "Certificate mappings need SSL termination: configure it first with PUT /loadbalancers/{id}/ssltermination.");
+
+    public static readonly ApiError CertificateMappingNotFound = new(404, "Certificate mapping not found");
     public static readonly ApiError MetadataNotFound = new(404, "Metadata item not found");
 
     public static readonly ApiError Internal = new(500, "Internal server error",

@@ -39,6 +39,8 @@ internal sealed class FieldSet
             ["cluster"] = ReadOnlyAtCreation,
             ["sourceAddresses"] = ReadOnlyAtCreation,
             ["contentCaching"] = "content caching is not available in Tether",
+            // Rackspace refuses it too ("Please visit {account id}/loadbalancers/{load balancer id}/ssltermination to
+            // configure ssl termination.", openstack-atlas LoadBalancerValidator), so no SDK sends one (issue 12, item 8).
             ["sslTermination"] = "cannot be given at creation; configure it after with PUT /loadbalancers/{id}/ssltermination",
             ["errorpage"] = "cannot be given at creation; set it after with PUT /loadbalancers/{id}/errorpage",
         },
@@ -159,6 +161,14 @@ internal sealed class FieldSet
     {
         Known = ["certificate", "privateKey", "privatekey", "intermediateCertificate", "securePort", "enabled", "secureTrafficOnly"],
         SuggestOnly = ["sslTermination"],
+    };
+
+    /// <summary>A certificate mapping (POST and PUT <c>/ssltermination/certificatemappings</c>). <c>id</c> is read so
+    /// that its refusal says why (Rackspace: "Certificate mapping id field cannot be modified.").</summary>
+    public static readonly FieldSet CertificateMapping = new()
+    {
+        Known = ["hostName", "certificate", "privateKey", "intermediateCertificate", "id"],
+        SuggestOnly = ["certificateMapping"],
     };
 
     /// <summary><c>unknown field; did you mean cookieSecure?</c> when a known name is near (same letters ignoring

@@ -108,6 +108,16 @@ internal sealed class StoredLoadBalancer
                 SecurePort = ssl.SecurePort,
                 Enabled = ssl.Enabled,
                 SecureTrafficOnly = ssl.SecureTrafficOnly,
+                CertificateMappings = ssl.CertificateMappings.IsEmpty
+                    ? null
+                    : [.. ssl.CertificateMappings.Select(m => new StoredCertificateMapping
+                    {
+                        Id = m.Id,
+                        HostName = m.HostName,
+                        Certificate = m.Certificate,
+                        PrivateKey = m.PrivateKey,
+                        IntermediateCertificate = m.IntermediateCertificate,
+                    })],
             }
             : null,
         HealthMonitor = c.HealthMonitor is { } h
@@ -199,6 +209,16 @@ internal sealed class StoredLoadBalancer
                     SecurePort = ssl.SecurePort,
                     Enabled = ssl.Enabled,
                     SecureTrafficOnly = ssl.SecureTrafficOnly,
+                    CertificateMappings = ssl.CertificateMappings is null
+                        ? []
+                        : [.. ssl.CertificateMappings.Select(m => new CertificateMappingConfig
+                        {
+                            Id = m.Id,
+                            HostName = m.HostName,
+                            Certificate = m.Certificate,
+                            PrivateKey = m.PrivateKey,
+                            IntermediateCertificate = m.IntermediateCertificate,
+                        })],
                 }
                 : null,
             HealthMonitor = HealthMonitor is { } h
@@ -272,6 +292,19 @@ internal sealed class StoredSslTermination
     public int SecurePort { get; set; }
     public bool Enabled { get; set; }
     public bool SecureTrafficOnly { get; set; }
+
+    // Added by issue 12; absent in older documents and when there is none (read as empty).
+    public StoredCertificateMapping[]? CertificateMappings { get; set; }
+}
+
+/// <summary>A certificate mapping of SSL termination (issue 12).</summary>
+internal sealed class StoredCertificateMapping
+{
+    public int Id { get; set; }
+    public string HostName { get; set; } = "";
+    public string Certificate { get; set; } = "";
+    public string PrivateKey { get; set; } = "";
+    public string? IntermediateCertificate { get; set; }
 }
 
 internal sealed class StoredSessionPersistence

@@ -615,4 +615,5 @@ internal static class Sequences
     public const string VirtualIp = "virtual_ip";
     public const string Metadata = "metadata";
     public const string AccessList = "access_list";
+    public const string CertificateMapping = "certificate_mapping";
 }

@@ -84,6 +84,8 @@ internal static class SslTerminationValidator
             SecurePort = securePort!.Value,
             Enabled = request.Enabled ?? current?.Enabled ?? true,
             SecureTrafficOnly = request.SecureTrafficOnly ?? current?.SecureTrafficOnly ?? false,
+            // A PUT on /ssltermination keeps the certificate mappings; only deleting SSL termination removes them.
+            CertificateMappings = current?.CertificateMappings ?? [],
         };
     }
 

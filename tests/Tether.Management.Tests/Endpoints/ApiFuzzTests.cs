@@ -43,6 +43,9 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
 
         public int NodeId { get; set; }
 
+        public int MappingId { get; set; }
+
+        public int Mappings { get; set; }
         public int MetaId { get; set; }
 
         public int NodeMetaId { get; set; }
@@ -106,6 +109,28 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
                     ["securePort"] = ApiHost.NextPort(),
                     ["enabled"] = true,
                     ["secureTrafficOnly"] = false,
+                },
+            }.ToJsonString()),
+        new("add certificate mapping", HttpMethod.Post, c => $"/loadbalancers/{c.LoadBalancerId}/ssltermination/certificatemappings", c =>
+            new JsonObject
+            {
+                ["certificateMapping"] = new JsonObject
+                {
+                    ["hostName"] = $"m{++c.Mappings}.example.test",
+                    ["certificate"] = c.Certificate,
+                    ["privateKey"] = c.PrivateKey,
+                    ["intermediateCertificate"] = c.Certificate,
+                },
+            }.ToJsonString()),
+        new("update certificate mapping", HttpMethod.Put,
+            c => $"/loadbalancers/{c.LoadBalancerId}/ssltermination/certificatemappings/{c.MappingId}", c =>
+            new JsonObject
+            {
+                ["certificateMapping"] = new JsonObject
+                {
+                    ["hostName"] = $"*.u{++c.Mappings}.example.test",
+                    ["certificate"] = c.Certificate,
+                    ["privateKey"] = c.PrivateKey,
                 },
             }.ToJsonString()),
         new("add metadata", HttpMethod.Post, c => $"/loadbalancers/{c.LoadBalancerId}/metadata", _ => """
@@ -201,6 +226,26 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
         context.LoadBalancerId = await context.Api.CreateLoadBalancerAsync();
         var nodes = await context.Api.GetAsync($"/loadbalancers/{context.LoadBalancerId}/nodes");
         context.NodeId = nodes.Body!["nodes"]![0]!["id"]!.GetValue<int>();
+
+        // SSL termination with one certificate mapping, for the certificate mapping endpoints.
+        var ssl = new JsonObject
+        {
+            ["sslTermination"] = new JsonObject
+            {
+                ["certificate"] = context.Certificate, ["privateKey"] = context.PrivateKey, ["securePort"] = ApiHost.NextPort(),
+            },
+        };
+        Assert.Equal(200, (await context.Api.PutAsync($"/loadbalancers/{context.LoadBalancerId}/ssltermination", ssl.ToJsonString())).Status);
+        var mapping = new JsonObject
+        {
+            ["certificateMapping"] = new JsonObject
+            {
+                ["hostName"] = "fuzz.example.test", ["certificate"] = context.Certificate, ["privateKey"] = context.PrivateKey,
+            },
+        };
+        var added = await context.Api.PostAsync($"/loadbalancers/{context.LoadBalancerId}/ssltermination/certificatemappings", mapping.ToJsonString());
+        Assert.True(added.Status == 202, added.ToString());
+        context.MappingId = added.Body!["certificateMapping"]!["id"]!.GetValue<int>();
         var meta = await context.Api.PostAsync($"/loadbalancers/{context.LoadBalancerId}/metadata", """{"metadata":[{"key":"seed","value":"v"}]}""");
         context.MetaId = meta.Body!["metadata"]![0]!["id"]!.GetValue<int>();
         var nodeMeta = await context.Api.PostAsync($"/loadbalancers/{context.LoadBalancerId}/nodes/{context.NodeId}/metadata",
@@ -220,6 +265,10 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
             case "add nodes":
                 var ids = response.Body!["nodes"]!.AsArray().Select(n => "id=" + n!["id"]!.GetValue<int>());
                 Assert.Equal(202, (await api.DeleteAsync($"/loadbalancers/{context.LoadBalancerId}/nodes?{string.Join('&', ids)}")).Status);
+                break;
+            case "add certificate mapping":
+                var mappingId = response.Body!["certificateMapping"]!["id"]!.GetValue<int>();
+                Assert.Equal(202, (await api.DeleteAsync($"/loadbalancers/{context.LoadBalancerId}/ssltermination/certificatemappings/{mappingId}")).Status);
                 break;
             case "access list":
                 await api.DeleteAsync($"/loadbalancers/{context.LoadBalancerId}/accesslist");
@@ -256,6 +305,8 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
             await api.GetAsync($"/loadbalancers/{id}"),
             await api.GetAsync($"/loadbalancers/{id}/errorpage"),
             await api.GetAsync($"/loadbalancers/{id}/ssltermination"),
+            await api.GetAsync($"/loadbalancers/{id}/ssltermination/certificatemappings"),
+            await api.GetAsync($"/loadbalancers/{id}/ssltermination/certificatemappings/{context.MappingId}"),
         };
         return string.Join("\n", parts.Select(p => p.Status + " " + p.Text));
     }

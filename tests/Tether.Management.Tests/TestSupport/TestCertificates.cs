@@ -14,5 +14,6 @@ public static class TestCertificates
         return (cert.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
     }
 
-    public static (string Certificate, string PrivateKey) ValidAt(DateTimeOffset now) => Create(now.AddDays(-1), now.AddYears(1));
+    public static (string Certificate, string PrivateKey) ValidAt(DateTimeOffset now, string subject = "CN=tether.test") =>
+        Create(now.AddDays(-1), now.AddYears(1), subject);
 }
