@@ -8,7 +8,7 @@ using Tether.Management.Requests;
 namespace Tether.Management.Endpoints;
 
 /// <summary>
-/// <c>/loadbalancers</c> (GET list, POST create, DELETE <c>?id=</c> bulk) and <c>/loadbalancers/{id}</c> (GET, PUT,
+/// <c>/loadbalancers</c> (GET list with filters and pages, see <see cref="ListResponses.LoadBalancers"/>; POST create, DELETE <c>?id=</c> bulk) and <c>/loadbalancers/{id}</c> (GET, PUT,
 /// DELETE). Rackspace v1.0 shapes and codes: 200 for GET, 202 for POST (with the created load balancer), PUT and
 /// DELETE (empty body).
 /// </summary>
@@ -16,11 +16,9 @@ internal static class LoadBalancerEndpoints
 {
     public static void Map(RouteGroupBuilder group, LoadBalancerService service)
     {
-        group.MapGet("/loadbalancers", (int account) =>
-        {
-            var list = new JsonArray([.. service.List(account).Select(c => (JsonNode)Representations.LoadBalancerSummary(c))]);
-            return JsonNodeResult.Ok(new JsonObject { ["loadBalancers"] = list });
-        });
+        // Filters (status, changes-since, nodeaddress) and pages (limit, marker, offset): ListQuery.
+        group.MapGet("/loadbalancers", (int account, HttpContext http) =>
+            ListResponses.LoadBalancers(service, account, http.Request));
 
         group.MapPost("/loadbalancers", async (int account, HttpContext http) =>
         {
