@@ -8,7 +8,7 @@ using Tether.Management.Api;
 namespace Tether.Management.Endpoints;
 
 /// <summary>
-/// The query parameters of the Rackspace v1.0 list calls (docs/api.md "Lists: filters and pages"): pagination
+/// The query parameters of the Rackspace v1.0 list calls (docs/api.md "GET /loadbalancers", "Pages"): pagination
 /// (<c>limit</c>, <c>marker</c>, <c>offset</c>) on every paginated list, and the filters of
 /// <c>GET /loadbalancers</c> (<c>status</c>, <c>changes-since</c>, <c>nodeaddress</c>).
 /// <para>Sources: Rackspace Cloud Load Balancers v1.0 developer guide, "Paginated collections" and "List load
