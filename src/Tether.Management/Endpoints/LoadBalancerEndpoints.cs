@@ -8,7 +8,7 @@ using Tether.Management.Requests;
 namespace Tether.Management.Endpoints;
 
 /// <summary>
-/// <c>/loadbalancers</c> (GET list with filters and pages, see <see cref="ListResponses.LoadBalancers"/>; POST create, DELETE <c>?id=</c> bulk) and <c>/loadbalancers/{id}</c> (GET, PUT,
+/// <c>/loadbalancers</c> (GET list, POST create, DELETE <c>?id=</c> bulk) and <c>/loadbalancers/{id}</c> (GET, PUT,
 /// DELETE). Rackspace v1.0 shapes and codes: 200 for GET, 202 for POST (with the created load balancer), PUT and
 /// DELETE (empty body).
 /// </summary>
