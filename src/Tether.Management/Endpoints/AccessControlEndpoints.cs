@@ -14,7 +14,8 @@ namespace Tether.Management.Endpoints;
 /// <c>/connectionlogging</c>; 200 for PUT/DELETE of <c>/errorpage</c>. 404 for another account's or an unknown load
 /// balancer, 422 while it is not ACTIVE, 400 with validation messages for invalid bodies.
 /// <list type="bullet">
-/// <item><c>GET /accesslist</c>: <c>{"accessList":[{"address":"10.0.0.0/8","id":1,"type":"DENY"}]}</c>;
+/// <item><c>GET /accesslist</c>: <c>{"accessList":[{"address":"10.0.0.0/8","id":1,"type":"DENY"}]}</c>, by id,
+/// paginated as <see cref="ListQuery"/> (<c>limit</c>, <c>marker</c>, <c>offset</c>, <c>links</c>);
 /// <c>POST</c> appends items (<c>{"accessList":[{"address","type":"ALLOW|DENY"}]}</c>; 413 past 100 items);
 /// <c>DELETE ?id=1&amp;id=2</c> deletes those items (404 <c>"Network item not found"</c>), <c>DELETE /accesslist/{itemId}</c>
 /// one, <c>DELETE</c> without ids all.</item>
@@ -41,10 +42,27 @@ internal static class AccessControlEndpoints
 
     private static void MapAccessList(RouteGroupBuilder group, LoadBalancerService service)
     {
-        group.MapGet("/loadbalancers/{id:int}/accesslist", (int account, int id) =>
-            service.Find(account, id) is { } config
-                ? JsonNodeResult.Ok(new JsonObject { ["accessList"] = Representations.AccessList(config.AccessList) })
-                : JsonNodeResult.Error(ApiError.LoadBalancerNotFound));
+        // Pages (limit, marker, offset) as Rackspace's access list (atlas-lb getAccessListByAccountIdLoadBalancerId):
+        // ListQuery.
+        group.MapGet("/loadbalancers/{id:int}/accesslist", (int account, int id, HttpContext http) =>
+        {
+            if (service.Find(account, id) is not { } config)
+            {
+                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
+            }
+
+            var errors = new List<string>();
+            var page = ListQuery.ReadPage(http.Request, errors);
+            if (errors.Count > 0)
+            {
+                return JsonNodeResult.Error(ApiError.Validation(errors));
+            }
+
+            var paged = ListQuery.Apply([.. config.AccessList.OrderBy(i => i.Id)], i => i.Id, page);
+            var body = new JsonObject { ["accessList"] = Representations.AccessList(paged.Items) };
+            ListQuery.AddLinks(body, paged, page, http.Request);
+            return JsonNodeResult.Ok(body);
+        });
 
         group.MapPost("/loadbalancers/{id:int}/accesslist", async (int account, int id, HttpContext http) =>
         {

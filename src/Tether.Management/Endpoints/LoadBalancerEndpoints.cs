@@ -16,11 +16,9 @@ internal static class LoadBalancerEndpoints
 {
     public static void Map(RouteGroupBuilder group, LoadBalancerService service)
     {
-        group.MapGet("/loadbalancers", (int account) =>
-        {
-            var list = new JsonArray([.. service.List(account).Select(c => (JsonNode)Representations.LoadBalancerSummary(c))]);
-            return JsonNodeResult.Ok(new JsonObject { ["loadBalancers"] = list });
-        });
+        // Filters (status, changes-since, nodeaddress) and pages (limit, marker, offset): ListQuery.
+        group.MapGet("/loadbalancers", (int account, HttpContext http) =>
+            ListResponses.LoadBalancers(service, account, http.Request));
 
         group.MapPost("/loadbalancers", async (int account, HttpContext http) =>
         {

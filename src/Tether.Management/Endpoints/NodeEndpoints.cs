@@ -9,7 +9,8 @@ using Tether.Management.Requests;
 namespace Tether.Management.Endpoints;
 
 /// <summary>
-/// <c>/loadbalancers/{id}/nodes</c> (GET list, POST add, DELETE <c>?id=</c> bulk) and
+/// <c>/loadbalancers/{id}/nodes</c> (GET list, paginated with <c>limit</c>/<c>marker</c>/<c>offset</c> and
+/// <c>links</c> as <see cref="ListQuery"/>; POST add, DELETE <c>?id=</c> bulk) and
 /// <c>/loadbalancers/{id}/nodes/{nodeId}</c> (GET, PUT, DELETE). Rackspace v1.0 shapes and codes: 200 for GET; 202
 /// for POST (<c>{"nodes":[...created...]}</c>), PUT and DELETE (empty body).
 /// </summary>
@@ -27,16 +28,27 @@ internal static class NodeEndpoints
             var runtime = http.RequestServices.GetService(typeof(Tether.Core.IRuntimeRegistry)) is Tether.Core.IRuntimeRegistry registry
                 ? registry.FindRuntime(id)
                 : null;
+            // Pages (limit, marker, offset) as Rackspace's List Nodes: ListQuery.
+            var errors = new List<string>();
+            var page = ListQuery.ReadPage(http.Request, errors);
+            if (errors.Count > 0)
+            {
+                return JsonNodeResult.Error(ApiError.Validation(errors));
+            }
+
             var counts = runtime?.CountSessionsByNode();
+            var paged = ListQuery.Apply([.. LiveStatus.Apply(config, runtime).Nodes.OrderBy(n => n.Id)], n => n.Id, page);
             var nodes = new JsonArray();
-            foreach (var node in LiveStatus.Apply(config, runtime).Nodes)
+            foreach (var node in paged.Items)
             {
                 var body = Representations.Node(node);
                 PersistenceInsightEndpoints.AddRuntimeFields(body, node, runtime, counts);
                 nodes.Add(body);
             }
 
-            return JsonNodeResult.Ok(new JsonObject { ["nodes"] = nodes });
+            var list = new JsonObject { ["nodes"] = nodes };
+            ListQuery.AddLinks(list, paged, page, http.Request);
+            return JsonNodeResult.Ok(list);
         });
 
         group.MapPost("/loadbalancers/{id:int}/nodes", async (int account, int id, HttpContext http) =>
