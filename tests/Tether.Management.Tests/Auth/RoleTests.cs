@@ -125,6 +125,34 @@ public sealed class RoleTests(ApiHostFixture fixture) : IClassFixture<ApiHostFix
     }
 
     [Theory]
+    [InlineData("example.com", true)]
+    [InlineData("org", true)]
+    [InlineData("my-host.example.com.", true)]
+    [InlineData("bad_name.com", false)]
+    [InlineData("-start.com", false)]
+    [InlineData("a..b", false)]
+    [InlineData("", false)]
+    public void AllowedDomainNames_Check_AcceptsDnsNamesOnly(string name, bool valid)
+    {
+        Assert.Equal(valid, AllowedDomainNames.Check(name) is null);
+    }
+
+    [Fact]
+    public void AddTetherManagement_InvalidRateLimitsOrDomain_IsRefused()
+    {
+        using var directory = new TempDirectory();
+        var rates = new ManagementOptions { DataDirectory = directory.Path, RateLimits = "GET lots" };
+        var domains = new ManagementOptions { DataDirectory = directory.Path };
+        domains.AllowedDomains.Add("not a domain");
+
+        var rateError = Assert.Throws<ArgumentException>(() => new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddTetherManagement(rates));
+        var domainError = Assert.Throws<ArgumentException>(() => new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddTetherManagement(domains));
+
+        Assert.Contains("ManagementOptions.RateLimits: \"GET lots\" is not a rule", rateError.Message, StringComparison.Ordinal);
+        Assert.Contains("ManagementOptions.AllowedDomains: \"not a domain\" is not a domain name", domainError.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("observer", "GET", true)]
     [InlineData("observer", "HEAD", true)]
     [InlineData("observer", "PATCH", false)]
