@@ -182,7 +182,8 @@ internal sealed class ApiRateLimiter : IDisposable
         foreach (var (rule, limiter) in _all)
         {
             var remaining = (int)Math.Clamp(limiter.GetStatistics(account)?.CurrentAvailablePermits ?? rule.Value, 0, rule.Value);
-            var next = remaining > 0 ? now : now + (rule.Window / rule.Value);
+            // Whole seconds, rounded up while the bucket is empty (never a time at which the call would still be refused).
+            var next = remaining > 0 ? now : CeilingToSecond(now + (rule.Window / rule.Value));
             limits.Add(new JsonObject
             {
                 ["verb"] = rule.Verb,
@@ -225,6 +226,9 @@ internal sealed class ApiRateLimiter : IDisposable
             limiter.Dispose();
         }
     }
+
+    private static DateTimeOffset CeilingToSecond(DateTimeOffset time) =>
+        time.AddTicks((TimeSpan.TicksPerSecond - (time.UtcTicks % TimeSpan.TicksPerSecond)) % TimeSpan.TicksPerSecond);
 
     private static string Timestamp(DateTimeOffset time) =>
         time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
