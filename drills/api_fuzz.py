@@ -45,12 +45,18 @@ BODY_ENDPOINTS = [
     ("PUT", "/loadbalancers/{id}/errorpage"),
     ("PUT", "/loadbalancers/{id}/connectionlogging"),
     ("PUT", "/loadbalancers/{id}/ssltermination"),
+    ("POST", "/loadbalancers/{id}/metadata"),
+    ("PUT", "/loadbalancers/{id}/metadata/{metaId}"),
+    ("POST", "/loadbalancers/{id}/nodes/{nodeId}/metadata"),
+    ("PUT", "/loadbalancers/{id}/nodes/{nodeId}/metadata/{metaId}"),
 ]
 QUERY_ENDPOINTS = [
     ("DELETE", "/loadbalancers", "id"),
     ("DELETE", "/loadbalancers/{id}/nodes", "id"),
     ("DELETE", "/loadbalancers/{id}/accesslist", "id"),
     ("DELETE", "/loadbalancers/{id}/sessionpersistence/sessions", "nodeId"),
+    ("DELETE", "/loadbalancers/{id}/metadata", "id"),
+    ("DELETE", "/loadbalancers/{id}/nodes/{nodeId}/metadata", "id"),
 ]
 # DELETE routes without ids in the query (.../{id}, .../nodes/{nodeId}, sessionpersistence, healthmonitor,
 # connectionthrottle, errorpage, ssltermination, accesslist/{itemId}) take no input but the path: not fuzzed here.
@@ -58,6 +64,7 @@ NO_INPUT_DELETES = {
     "/loadbalancers/{id}", "/loadbalancers/{id}/nodes/{nodeId}", "/loadbalancers/{id}/sessionpersistence",
     "/loadbalancers/{id}/healthmonitor", "/loadbalancers/{id}/connectionthrottle", "/loadbalancers/{id}/errorpage",
     "/loadbalancers/{id}/ssltermination", "/loadbalancers/{id}/accesslist/{itemId}",
+    "/loadbalancers/{id}/metadata/{metaId}", "/loadbalancers/{id}/nodes/{nodeId}/metadata/{metaId}",
 }
 
 PEM_JUNK = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUZ3Vlc3M=\n-----END CERTIFICATE-----\n"
@@ -163,6 +170,12 @@ def valid_bodies(rng, ports, lb_port_pool):
         ("PUT", "/loadbalancers/{id}/ssltermination"): {"sslTermination": {
             "securePort": rng.choice(lb_port_pool), "enabled": True, "secureTrafficOnly": False,
             "certificate": PEM_JUNK, "privateKey": KEY_JUNK, "intermediateCertificate": PEM_JUNK}},
+        ("POST", "/loadbalancers/{id}/metadata"): {"metadata": [
+            {"key": f"color{rng.randint(0, 10**9)}", "value": "red"}, {"key": f"label{rng.randint(0, 10**9)}", "value": "web"}]},
+        ("PUT", "/loadbalancers/{id}/metadata/{metaId}"): {"meta": {"value": f"blue{rng.randint(0, 999)}"}},
+        ("POST", "/loadbalancers/{id}/nodes/{nodeId}/metadata"): {"metadata": [
+            {"key": f"rack{rng.randint(0, 10**9)}", "value": "r1"}]},
+        ("PUT", "/loadbalancers/{id}/nodes/{nodeId}/metadata/{metaId}"): {"meta": {"value": f"r{rng.randint(0, 999)}"}},
     }
 
 
@@ -405,6 +418,17 @@ def run(drill, a, seed):
         nodes = obj.get("nodes", []) if status == 200 and isinstance(obj, dict) else []
         return nodes[0]["id"] if nodes else 999999
 
+    def meta_id(owner_path):
+        """The id of an item of OWNER_PATH's metadata, adding one when there is none (second value: added)."""
+        status, obj = api.json("GET", owner_path)
+        items = obj.get("metadata", []) if status == 200 and isinstance(obj, dict) else []
+        if items:
+            return items[0]["id"], False
+        status, obj = api.json("POST", owner_path, {"metadata": [{"key": f"seed{rng.randint(0, 10**9)}", "value": "v"}]})
+        if status == 200 and isinstance(obj, dict):
+            return obj["metadata"][0]["id"], True
+        return 999999, False
+
     totals = {"bodies": 0, "queries": 0, "2xx": 0, "4xx": 0, "5xx": 0, "other": 0}
     by_status = {}
     five = []             # (endpoint, description, body bytes, status, answer)
@@ -427,6 +451,11 @@ def run(drill, a, seed):
             break
         nid = node_id() if "{nodeId}" in endpoint[1] else None
         path = endpoint[1].replace("{id}", str(target)).replace("{nodeId}", str(nid))
+        if "{metaId}" in path:
+            mid, added = meta_id(path.split("/metadata/")[0] + "/metadata")
+            path = path.replace("{metaId}", str(mid))
+            if added:
+                before = snapshot(None)
         if kind == "body":
             method = endpoint[0]
             key = f"{method} {endpoint[1]}"
@@ -546,7 +575,8 @@ def strip_status(obj):
 def needs_reset(after):
     try:
         lb = json.loads(after[1].split(" ", 1)[1])["loadBalancer"]
-        return lb.get("protocol") != "HTTP" or len(lb.get("nodes", [])) >= 20 or len(lb.get("accessList") or []) >= 80
+        return lb.get("protocol") != "HTTP" or len(lb.get("nodes", [])) >= 20 or len(lb.get("accessList") or []) >= 80 \
+            or len(lb.get("metadata") or []) >= 20 or any(len(n.get("metadata") or []) >= 20 for n in lb.get("nodes", []))
     except (ValueError, KeyError, TypeError, IndexError):
         return True
 

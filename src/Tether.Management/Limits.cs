@@ -16,10 +16,15 @@ internal static class Limits
     /// <summary>Ids in one bulk delete (<c>?id=</c>), for load balancers and for nodes.</summary>
     public const int BatchDeleteLimit = 10;
 
-    /// <summary>Metadata items per load balancer.</summary>
+    /// <summary>Metadata items per load balancer; more is 413 (Rackspace v1.0 Modify Metadata: "A load balancer and a
+    /// node supports a maximum of 25 metadata items").</summary>
     public const int LoadBalancerMetaLimit = 25;
 
-    /// <summary>Characters in a metadata key or value.</summary>
+    /// <summary>Metadata items per node; more is 413 (Rackspace v1.0, as <see cref="LoadBalancerMetaLimit"/>).</summary>
+    public const int NodeMetaLimit = 25;
+
+    /// <summary>Characters in a metadata key or value (Rackspace v1.0 Add Metadata: "Must be 256 characters or
+    /// less"); counted as UTF-16 code units, as Rackspace's Java service counts them.</summary>
     public const int MetaLengthLimit = 256;
 
     /// <summary>Every limit, in the order the API lists them.</summary>
@@ -30,6 +35,8 @@ internal static class Limits
         ("NAME_LIMIT", NameLimit),
         ("BATCH_DELETE_LIMIT", BatchDeleteLimit),
         ("LOADBALANCER_META_LIMIT", LoadBalancerMetaLimit),
+        ("NODE_META_LIMIT", NodeMetaLimit),
+        ("ACCESS_LIST_LIMIT", Validation.AccessControlValidator.AccessListLimit),
         ("IPV6_LIMIT", 0),
     ];
 }

@@ -136,6 +136,16 @@ public sealed partial class LoadBalancerService : IDisposable
                 return NodeLimitExceeded();
             }
 
+            if (plan.Metadata.Count > Limits.LoadBalancerMetaLimit)
+            {
+                return MetaLimitExceeded("a load balancer", Limits.LoadBalancerMetaLimit, "LOADBALANCER_META_LIMIT", 0, plan.Metadata.Count);
+            }
+
+            if (NodeMetaOverLimit(plan.Nodes) is { } nodeMetaOverLimit)
+            {
+                return nodeMetaOverLimit;
+            }
+
             var id = _store.NextIds(Sequences.LoadBalancer);
             var vip = plan.SharedVirtualIp ?? new VirtualIpConfig
             {
@@ -145,6 +155,7 @@ public sealed partial class LoadBalancerService : IDisposable
             };
             var firstNode = _store.NextIds(Sequences.Node, plan.Nodes.Count);
             var firstMeta = plan.Metadata.Count > 0 ? _store.NextIds(Sequences.Metadata, plan.Metadata.Count) : 0;
+            var nodes = WithNodeMetadataIds(plan.Nodes);
             var firstItem = accessList.Count > 0 ? _store.NextIds(Sequences.AccessList, accessList.Count) : 0;
             var now = Now();
             var config = new LoadBalancerConfig
@@ -162,7 +173,7 @@ public sealed partial class LoadBalancerService : IDisposable
                 Created = now,
                 Updated = now,
                 VirtualIps = [vip],
-                Nodes = [.. plan.Nodes.Select((n, i) => n with { Id = firstNode + i })],
+                Nodes = [.. nodes.Select((n, i) => n with { Id = firstNode + i })],
                 SessionPersistence = plan.SessionPersistence,
                 HealthMonitor = plan.HealthMonitor,
                 Metadata = [.. plan.Metadata.Select((m, i) => new MetadataItem(firstMeta + i, m.Key, m.Value))],
@@ -317,8 +328,13 @@ public sealed partial class LoadBalancerService : IDisposable
                 return NodeLimitExceeded();
             }
 
+            if (NodeMetaOverLimit(added) is { } nodeMetaOverLimit)
+            {
+                return nodeMetaOverLimit;
+            }
+
             var first = _store.NextIds(Sequences.Node, added.Count);
-            IReadOnlyList<NodeConfig> created = [.. added.Select((n, i) => n with { Id = first + i })];
+            IReadOnlyList<NodeConfig> created = [.. WithNodeMetadataIds(added).Select((n, i) => n with { Id = first + i })];
             return Change(existing with { Nodes = existing.Nodes.AddRange(created) }, created);
         }, cancellationToken);
 

@@ -49,6 +49,7 @@ public static class ManagementEndpointRouteBuilderExtensions
         SslTerminationEndpoints.Map(group, service);
         HealthMonitorEndpoints.Map(group, service);
         AccessControlEndpoints.Map(group, service);
+        MetadataEndpoints.Map(group, service);
         AuditEndpoints.Map(group, endpoints.ServiceProvider.GetRequiredService<Storage.TetherStore>());
         var runtimes = endpoints.ServiceProvider.GetService<Tether.Core.IRuntimeRegistry>();
         if (runtimes is not null)

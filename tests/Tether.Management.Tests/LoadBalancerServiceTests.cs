@@ -167,8 +167,9 @@ public sealed class LoadBalancerServiceTests : IDisposable
                 Created = ApiHost.StartTime,
                 Updated = ApiHost.StartTime,
                 VirtualIps = [new VirtualIpConfig { Id = 1, Address = "0.0.0.0", Type = VirtualIpType.Public }],
-                Nodes = [new NodeConfig { Id = 1, Address = "10.0.0.1", Port = 80 }],
+                Nodes = [new NodeConfig { Id = 1, Address = "10.0.0.1", Port = 80, Metadata = [new MetadataItem(6, "rack", "r1")] }],
                 SessionPersistence = new SessionPersistenceConfig { Type = PersistenceType.SourceIp },
+                Metadata = [new MetadataItem(5, "team", "blue")],
             });
         }
 
@@ -186,6 +187,14 @@ public sealed class LoadBalancerServiceTests : IDisposable
             await api.DeleteAsync("/loadbalancers/77/nodes/1"),
             await api.PutAsync("/loadbalancers/77/sessionpersistence", """{"persistenceType":"SOURCE_IP"}"""),
             await api.DeleteAsync("/loadbalancers/77/sessionpersistence"),
+            await api.PostAsync("/loadbalancers/77/metadata", """{"metadata":[{"key":"k","value":"v"}]}"""),
+            await api.PutAsync("/loadbalancers/77/metadata/5", """{"meta":{"value":"red"}}"""),
+            await api.DeleteAsync("/loadbalancers/77/metadata/5"),
+            await api.DeleteAsync("/loadbalancers/77/metadata?id=5"),
+            await api.PostAsync("/loadbalancers/77/nodes/1/metadata", """{"metadata":[{"key":"k","value":"v"}]}"""),
+            await api.PutAsync("/loadbalancers/77/nodes/1/metadata/6", """{"meta":{"value":"r2"}}"""),
+            await api.DeleteAsync("/loadbalancers/77/nodes/1/metadata/6"),
+            await api.DeleteAsync("/loadbalancers/77/nodes/1/metadata?id=6"),
         };
 
         Assert.All(responses, r => Assert.Equal(
@@ -193,6 +202,8 @@ public sealed class LoadBalancerServiceTests : IDisposable
         Assert.Equal(status, (await api.GetAsync("/loadbalancers/77")).Body!["loadBalancer"]!["status"]!.GetValue<string>());
         Assert.Empty(dataPlane.Applied);
         Assert.Equal("frozen", host.Store.LoadAll().Single().Name);
+        Assert.Equal("blue", host.Store.LoadAll().Single().Metadata.Single().Value);
+        Assert.Equal("r1", host.Store.LoadAll().Single().Nodes[0].Metadata.Single().Value);
     }
 
     [Fact]

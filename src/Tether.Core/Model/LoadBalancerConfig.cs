@@ -73,7 +73,7 @@ public sealed record LoadBalancerConfig
     /// balancers only.</summary>
     public string? ErrorPage { get; init; }
 
-    /// <summary>Free-form metadata items.</summary>
+    /// <summary>Free-form metadata items (at most 25, Rackspace LOADBALANCER_META_LIMIT; keys unique).</summary>
     public ImmutableArray<MetadataItem> Metadata { get; init; } = [];
 }
 
@@ -119,6 +119,10 @@ public sealed record NodeConfig
 
     /// <summary>Set by health monitoring; read-only in the API.</summary>
     public NodeStatus Status { get; init; } = NodeStatus.Online;
+
+    /// <summary>Free-form metadata items of the node (at most 25, Rackspace NODE_META_LIMIT; keys unique per node).
+    /// Not used by the data plane.</summary>
+    public ImmutableArray<MetadataItem> Metadata { get; init; } = [];
 }
 
 /// <summary>Node condition, set by the operator (Rackspace v1.0).</summary>
@@ -175,5 +179,6 @@ public sealed record VirtualIpConfig
     public string IpVersion { get; init; } = "IPV4";
 }
 
-/// <summary>A metadata key/value pair.</summary>
+/// <summary>A metadata key/value pair of a load balancer or a node (Rackspace v1.0 "meta"): key and value 1 to 256
+/// characters; the id is unique across load balancers and nodes and never reused.</summary>
 public sealed record MetadataItem(int Id, string Key, string Value);

@@ -13,6 +13,8 @@ internal sealed record ApiError(int Code, string Message, string? Details = null
 
     public static readonly ApiError NodeNotFound = new(404, "Node not found");
 
+    public static readonly ApiError MetadataNotFound = new(404, "Metadata item not found");
+
     public static readonly ApiError Internal = new(500, "Internal server error",
         "The change could not be completed; nothing was changed. See the server log.");
 

@@ -69,7 +69,7 @@ internal sealed class FieldSet
     /// <c>id</c>.</summary>
     public static readonly FieldSet NodeAtCreation = new()
     {
-        Known = ["address", "port", "condition", "type", "weight"],
+        Known = ["address", "port", "condition", "type", "weight", "metadata"],
         Tolerated = new HashSet<string>(StringComparer.Ordinal) { "id", "loadBalancerId", "status" },
     };
 
@@ -77,7 +77,7 @@ internal sealed class FieldSet
     /// it (null for a new node).</summary>
     public static readonly FieldSet NodeAdded = new()
     {
-        Known = ["address", "port", "condition", "type", "weight"],
+        Known = ["address", "port", "condition", "type", "weight", "metadata"],
         Tolerated = new HashSet<string>(StringComparer.Ordinal) { "id" },
     };
 
@@ -86,6 +86,10 @@ internal sealed class FieldSet
     public static readonly FieldSet NodeUpdate = new()
     {
         Known = ["condition", "type", "weight", "address", "port", "status"],
+        Unsupported = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["metadata"] = "cannot be changed by PUT /loadbalancers/{id}/nodes/{nodeId}; use /loadbalancers/{id}/nodes/{nodeId}/metadata",
+        },
         SuggestOnly = ["node"],
     };
 
@@ -95,8 +99,15 @@ internal sealed class FieldSet
     /// <summary>The object of <c>POST /loadbalancers/{id}/accesslist</c> around its items.</summary>
     public static readonly FieldSet AccessListBody = new() { Known = ["accessList"] };
 
-    /// <summary>A metadata item at creation.</summary>
+    /// <summary>A metadata item (in a create body, a node, or POST <c>/metadata</c>).</summary>
     public static readonly FieldSet Metadata = new() { Known = ["key", "value"] };
+
+    /// <summary>The object of POST <c>/metadata</c> around its items.</summary>
+    public static readonly FieldSet MetadataBody = new() { Known = ["metadata"] };
+
+    /// <summary>The <c>meta</c> object of PUT <c>/metadata/{metaId}</c> (key and id are refused by the validator as
+    /// immutable).</summary>
+    public static readonly FieldSet MetaUpdate = new() { Known = ["value", "key", "id"], SuggestOnly = ["meta"] };
 
     /// <summary>The session persistence object.</summary>
     public static readonly FieldSet SessionPersistence = new()

@@ -55,12 +55,7 @@ internal static class Representations
         }
 
         body["connectionLogging"] = new JsonObject { ["enabled"] = c.ConnectionLogging };
-        body["metadata"] = new JsonArray([.. c.Metadata.Select(m => (JsonNode)new JsonObject
-        {
-            ["id"] = m.Id,
-            ["key"] = m.Key,
-            ["value"] = m.Value,
-        })]);
+        body["metadata"] = Metadata(c.Metadata);
         body["created"] = Time(c.Created);
         body["updated"] = Time(c.Updated);
         return body;
@@ -121,16 +116,37 @@ internal static class Representations
 
     public static JsonArray Nodes(IEnumerable<NodeConfig> nodes) => new([.. nodes.Select(n => (JsonNode)Node(n))]);
 
-    /// <summary><c>{"id","address","port","condition","status","weight","type"}</c>; weight always shown.</summary>
-    public static JsonObject Node(NodeConfig n) => new()
+    /// <summary><c>{"id","address","port","condition","status","weight","type","metadata"?}</c>; weight always
+    /// shown; <c>metadata</c> (<c>[{"id","key","value"}]</c>) only when the node has items.</summary>
+    public static JsonObject Node(NodeConfig n)
     {
-        ["id"] = n.Id,
-        ["address"] = n.Address,
-        ["port"] = n.Port,
-        ["condition"] = ApiNames.Condition(n.Condition),
-        ["status"] = ApiNames.NodeStatus(n.Status),
-        ["weight"] = n.Weight,
-        ["type"] = ApiNames.NodeType(n.Type),
+        var body = new JsonObject
+        {
+            ["id"] = n.Id,
+            ["address"] = n.Address,
+            ["port"] = n.Port,
+            ["condition"] = ApiNames.Condition(n.Condition),
+            ["status"] = ApiNames.NodeStatus(n.Status),
+            ["weight"] = n.Weight,
+            ["type"] = ApiNames.NodeType(n.Type),
+        };
+        if (!n.Metadata.IsEmpty)
+        {
+            body["metadata"] = Metadata(n.Metadata);
+        }
+
+        return body;
+    }
+
+    /// <summary>Metadata items as Rackspace lists them: <c>[{"id","key","value"}]</c>.</summary>
+    public static JsonArray Metadata(IEnumerable<MetadataItem> items) => new([.. items.Select(m => (JsonNode)Meta(m))]);
+
+    /// <summary>One metadata item: <c>{"id","key","value"}</c> (the body of Show Metadata, under <c>meta</c>).</summary>
+    public static JsonObject Meta(MetadataItem m) => new()
+    {
+        ["id"] = m.Id,
+        ["key"] = m.Key,
+        ["value"] = m.Value,
     };
 
     /// <summary>The session persistence object: <c>persistenceType</c> first, then only the fields that were set

@@ -98,7 +98,7 @@ internal sealed class LoadBalancerRequest
             HalfClosed = reader.Bool("halfClosed"),
             HttpsRedirect = reader.Bool("httpsRedirect"),
             VirtualIps = reader.ObjectArray("virtualIps")?.Select(r => VirtualIpRequest.Read(Checked(r, FieldSet.VirtualIp))).ToList(),
-            Nodes = reader.ObjectArray("nodes")?.Select(r => NodeRequest.Read(Checked(r, FieldSet.NodeAtCreation))).ToList(),
+            Nodes = reader.ObjectArray("nodes")?.Select(r => NodeRequest.Read(Checked(r, FieldSet.NodeAtCreation), withMetadata: create)).ToList(),
             SessionPersistence = reader.Object("sessionPersistence") is { } persistence
                 ? SessionPersistenceRequest.Read(Checked(persistence, FieldSet.SessionPersistence))
                 : null,
@@ -142,6 +142,15 @@ internal sealed class MetadataRequest
     public required ReadIssues Issues { get; init; }
     public string? Key { get; init; }
     public string? Value { get; init; }
+
+    /// <summary>The items of a metadata array field (<c>metadata</c> of a create body or a node), each checked against
+    /// <see cref="FieldSet.Metadata"/>; null when absent or not an array (reported to the issues).</summary>
+    public static List<MetadataRequest>? ReadArray(FieldReader parent, string name = "metadata") =>
+        parent.ObjectArray(name)?.Select(r =>
+        {
+            r.CheckFields(FieldSet.Metadata);
+            return Read(r);
+        }).ToList();
 
     public static MetadataRequest Read(FieldReader reader) => new()
     {

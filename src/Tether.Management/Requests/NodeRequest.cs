@@ -20,6 +20,10 @@ internal sealed class NodeRequest
     public string? Type { get; init; }
     public int? Weight { get; init; }
 
+    /// <summary>The node's <c>metadata</c> items (POST <c>/loadbalancers</c> and POST <c>/nodes</c>, as Rackspace
+    /// accepts); null when absent.</summary>
+    public IReadOnlyList<MetadataRequest>? Metadata { get; init; }
+
     /// <summary>The field's path for messages.</summary>
     public string PathOf(string field) => Path.Length == 0 ? field : Path + "." + field;
 
@@ -27,11 +31,12 @@ internal sealed class NodeRequest
     public static NodeRequest Read(FieldReader reader, FieldSet fields)
     {
         reader.CheckFields(fields);
-        return Read(reader);
+        return Read(reader, withMetadata: fields.Known.Contains("metadata"));
     }
 
-    public static NodeRequest Read(FieldReader reader) => new()
+    public static NodeRequest Read(FieldReader reader, bool withMetadata = false) => new()
     {
+        Metadata = withMetadata ? MetadataRequest.ReadArray(reader) : null,
         Path = reader.Prefix,
         Issues = reader.Issues,
         PresentFields = [.. reader.PresentNames()],

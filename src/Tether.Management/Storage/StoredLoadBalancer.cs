@@ -83,6 +83,7 @@ internal sealed class StoredLoadBalancer
             Type = ApiNames.NodeType(n.Type),
             Weight = n.Weight,
             Status = ApiNames.NodeStatus(n.Status),
+            Metadata = n.Metadata.IsEmpty ? null : [.. n.Metadata.Select(m => new StoredMetadataItem { Id = m.Id, Key = m.Key, Value = m.Value })],
         })],
         SessionPersistence = c.SessionPersistence is { } p
             ? new StoredSessionPersistence
@@ -171,6 +172,7 @@ internal sealed class StoredLoadBalancer
                 Type = ApiNames.TryParseNodeType(n.Type, out var t) ? t : throw Invalid("node type", n.Type),
                 Weight = n.Weight,
                 Status = ApiNames.TryParseNodeStatus(n.Status, out var s) ? s : throw Invalid("node status", n.Status),
+                Metadata = n.Metadata is null ? [] : [.. n.Metadata.Select(m => new MetadataItem(m.Id, m.Key, m.Value))],
             })],
             SessionPersistence = SessionPersistence is { } p
                 ? new SessionPersistenceConfig
@@ -257,6 +259,9 @@ internal sealed class StoredNode
     public string Type { get; set; } = "";
     public int Weight { get; set; }
     public string Status { get; set; } = "";
+
+    // Added by issue 12 (node metadata); absent in older documents and when the node has none (read as empty).
+    public StoredMetadataItem[]? Metadata { get; set; }
 }
 
 internal sealed class StoredSslTermination

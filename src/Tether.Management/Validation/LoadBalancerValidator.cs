@@ -394,56 +394,10 @@ internal static class LoadBalancerValidator
         return ok ? (null, type, address) : (null, type, null);
     }
 
-    private static List<(string, string)> ValidateMetadata(IReadOnlyList<MetadataRequest>? items, List<string> errors)
-    {
-        var result = new List<(string, string)>();
-        if (items is null)
-        {
-            return result;
-        }
-
-        if (items.Count > Limits.LoadBalancerMetaLimit)
-        {
-            errors.Add($"metadata: at most {Limits.LoadBalancerMetaLimit} items (got {items.Count})");
-        }
-
-        var keys = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var item in items)
-        {
-            if (item.Key is null)
-            {
-                if (!item.Issues.IsInvalid($"{item.Path}.key"))
-                {
-                    errors.Add($"{item.Path}.key: is required (1 to {Limits.MetaLengthLimit} characters)");
-                }
-            }
-            else if (item.Key.Length is 0 or > Limits.MetaLengthLimit)
-            {
-                errors.Add($"{item.Path}.key: must be 1 to {Limits.MetaLengthLimit} characters (got {item.Key.Length})");
-            }
-            else if (!keys.Add(item.Key))
-            {
-                errors.Add($"{item.Path}.key: duplicate key '{item.Key}'");
-            }
-
-            if (item.Value is null)
-            {
-                if (!item.Issues.IsInvalid($"{item.Path}.value"))
-                {
-                    errors.Add($"{item.Path}.value: is required (1 to {Limits.MetaLengthLimit} characters)");
-                }
-            }
-            else if (item.Value.Length is 0 or > Limits.MetaLengthLimit)
-            {
-                errors.Add($"{item.Path}.value: must be 1 to {Limits.MetaLengthLimit} characters (got {item.Value.Length})");
-            }
-
-            if (item.Key is not null && item.Value is not null)
-            {
-                result.Add((item.Key, item.Value));
-            }
-        }
-
-        return result;
-    }
+    /// <summary>The load balancer's metadata at creation (<see cref="MetadataValidator"/>); the item count limit is a
+    /// 413 checked by the service.</summary>
+    private static List<(string, string)> ValidateMetadata(IReadOnlyList<MetadataRequest>? items, List<string> errors) =>
+        items is null
+            ? []
+            : MetadataValidator.ValidateNew(items, [], errors, "metadata", requireOne: false)?.Select(m => (m.Key, m.Value)).ToList() ?? [];
 }

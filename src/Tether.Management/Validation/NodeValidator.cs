@@ -8,7 +8,9 @@ namespace Tether.Management.Validation;
 /// Validates nodes (docs/api.md, Rackspace v1.0): <c>address</c> an IPv4 or IPv6 literal and <c>port</c>
 /// 1..65535, both required at creation and immutable after; <c>condition</c> ENABLED (default), DISABLED or DRAINING;
 /// <c>type</c> PRIMARY (default) or SECONDARY; <c>weight</c> 1..100 (default 1); <c>status</c> read-only; no two
-/// nodes of one load balancer with the same address and port. Every error is collected.
+/// nodes of one load balancer with the same address and port; optional <c>metadata</c> items at creation
+/// (<see cref="MetadataValidator"/>; their count limit, NODE_META_LIMIT, is a 413 checked by the service). Every error
+/// is collected.
 /// </summary>
 internal static class NodeValidator
 {
@@ -78,6 +80,9 @@ internal static class NodeValidator
         }
 
         var (condition, type, weight) = ValidateMutable(request, errors);
+        var metadata = request.Metadata is null
+            ? []
+            : MetadataValidator.ValidateNew(request.Metadata, [], errors, request.PathOf("metadata"), requireOne: false);
 
         // A field of the wrong type reads as null and its message is already in the request's issues (issue 11: a
         // port of 1.5 or "80" answered 500 here).
@@ -94,6 +99,7 @@ internal static class NodeValidator
             Condition = condition ?? NodeCondition.Enabled,
             Type = type ?? NodeType.Primary,
             Weight = weight ?? 1,
+            Metadata = [.. metadata ?? []],
         };
     }
 

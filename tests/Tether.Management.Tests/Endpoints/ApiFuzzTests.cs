@@ -43,6 +43,10 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
 
         public int NodeId { get; set; }
 
+        public int MetaId { get; set; }
+
+        public int NodeMetaId { get; set; }
+
         public required string Certificate { get; init; }
 
         public required string PrivateKey { get; init; }
@@ -101,6 +105,18 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
                     ["secureTrafficOnly"] = false,
                 },
             }.ToJsonString()),
+        new("add metadata", HttpMethod.Post, c => $"/loadbalancers/{c.LoadBalancerId}/metadata", _ => """
+            {"metadata":[{"key":"color","value":"red"},{"key":"label","value":"web-load-balancer"}]}
+            """),
+        new("update metadata", HttpMethod.Put, c => $"/loadbalancers/{c.LoadBalancerId}/metadata/{c.MetaId}", _ => """
+            {"meta":{"value":"blue"}}
+            """),
+        new("add node metadata", HttpMethod.Post, c => $"/loadbalancers/{c.LoadBalancerId}/nodes/{c.NodeId}/metadata", _ => """
+            {"metadata":[{"key":"rack","value":"r1"}]}
+            """),
+        new("update node metadata", HttpMethod.Put, c => $"/loadbalancers/{c.LoadBalancerId}/nodes/{c.NodeId}/metadata/{c.NodeMetaId}", _ => """
+            {"meta":{"value":"r2"}}
+            """),
     ];
 
     [Fact]
@@ -182,6 +198,11 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
         context.LoadBalancerId = await context.Api.CreateLoadBalancerAsync();
         var nodes = await context.Api.GetAsync($"/loadbalancers/{context.LoadBalancerId}/nodes");
         context.NodeId = nodes.Body!["nodes"]![0]!["id"]!.GetValue<int>();
+        var meta = await context.Api.PostAsync($"/loadbalancers/{context.LoadBalancerId}/metadata", """{"metadata":[{"key":"seed","value":"v"}]}""");
+        context.MetaId = meta.Body!["metadata"]![0]!["id"]!.GetValue<int>();
+        var nodeMeta = await context.Api.PostAsync($"/loadbalancers/{context.LoadBalancerId}/nodes/{context.NodeId}/metadata",
+            """{"metadata":[{"key":"seed","value":"v"}]}""");
+        context.NodeMetaId = nodeMeta.Body!["metadata"]![0]!["id"]!.GetValue<int>();
     }
 
     /// <summary>Takes back what an accepted body added, so that the account stays under its limits.</summary>
@@ -199,6 +220,13 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
                 break;
             case "access list":
                 await api.DeleteAsync($"/loadbalancers/{context.LoadBalancerId}/accesslist");
+                break;
+            case "add metadata" or "add node metadata":
+                var metaIds = response.Body!["metadata"]!.AsArray().Select(m => "id=" + m!["id"]!.GetValue<int>());
+                var owner = target.Name == "add metadata"
+                    ? $"/loadbalancers/{context.LoadBalancerId}/metadata"
+                    : $"/loadbalancers/{context.LoadBalancerId}/nodes/{context.NodeId}/metadata";
+                Assert.Equal(200, (await api.DeleteAsync($"{owner}?{string.Join('&', metaIds)}")).Status);
                 break;
             case "update load balancer":
                 var lb = (await api.GetAsync($"/loadbalancers/{context.LoadBalancerId}")).Body!["loadBalancer"]!;

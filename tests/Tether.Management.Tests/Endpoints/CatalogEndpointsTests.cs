@@ -50,5 +50,8 @@ public sealed class CatalogEndpointsTests(ApiHostFixture fixture) : IClassFixtur
         Assert.Equal(25, limits["LOADBALANCER_LIMIT"]);
         Assert.Equal(128, limits["NAME_LIMIT"]);
         Assert.Equal(10, limits["BATCH_DELETE_LIMIT"]);
+        Assert.Equal(25, limits["LOADBALANCER_META_LIMIT"]);
+        Assert.Equal(25, limits["NODE_META_LIMIT"]);
+        Assert.Equal(100, limits["ACCESS_LIST_LIMIT"]);
     }
 }

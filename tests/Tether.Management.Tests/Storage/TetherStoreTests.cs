@@ -33,7 +33,7 @@ public sealed class TetherStoreTests : IDisposable
             new NodeConfig
             {
                 Id = 11, Address = "2001:db8::1", Port = 81, Condition = NodeCondition.Draining, Type = NodeType.Secondary,
-                Weight = 50, Status = NodeStatus.Offline,
+                Weight = 50, Status = NodeStatus.Offline, Metadata = [new MetadataItem(6, "rack", "r1"), new MetadataItem(8, "zone", "a")],
             },
         ],
         SessionPersistence = new SessionPersistenceConfig
@@ -128,10 +128,27 @@ public sealed class TetherStoreTests : IDisposable
 
         Assert.Equal(StoredLoadBalancer.Serialize(config), StoredLoadBalancer.Serialize(loaded));
         Assert.Equal(config with { VirtualIps = [], Nodes = [], Metadata = [] }, loaded with { VirtualIps = [], Nodes = [], Metadata = [] });
-        Assert.Equal(config.Nodes.AsEnumerable(), loaded.Nodes.AsEnumerable());
+        Assert.Equal(config.Nodes.Select(n => n with { Metadata = [] }), loaded.Nodes.Select(n => n with { Metadata = [] }));
+        Assert.Equal(config.Nodes[1].Metadata.AsEnumerable(), loaded.Nodes[1].Metadata.AsEnumerable());
+        Assert.Empty(loaded.Nodes[0].Metadata);
         Assert.Equal(config.VirtualIps[0], loaded.VirtualIps[0]);
         Assert.Equal(config.Metadata[0], loaded.Metadata[0]);
         Assert.Equal(config.SessionPersistence, loaded.SessionPersistence);
+    }
+
+    [Fact]
+    public void Deserialize_NodeWithoutMetadata_LoadsEmptyAndIsWrittenWithoutTheField()
+    {
+        var config = FullConfig();
+        var json = StoredLoadBalancer.Serialize(config);
+        // Node 10 has no metadata: its stored node is written as before issue 12 (no "metadata" field).
+        Assert.Contains("{\"id\":10,\"address\":\"10.0.0.1\",\"port\":80,\"condition\":\"ENABLED\",\"type\":\"PRIMARY\",\"weight\":1,\"status\":\"ONLINE\"}", json, StringComparison.Ordinal);
+        Assert.Contains("\"metadata\":[{\"id\":6,\"key\":\"rack\",\"value\":\"r1\"}", json, StringComparison.Ordinal);
+
+        var loaded = StoredLoadBalancer.Deserialize(json);
+
+        Assert.Empty(loaded.Nodes[0].Metadata);
+        Assert.Equal(["rack", "zone"], loaded.Nodes[1].Metadata.Select(m => m.Key));
     }
 
     [Fact]
