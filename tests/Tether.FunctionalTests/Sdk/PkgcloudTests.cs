@@ -96,7 +96,6 @@ public sealed class PkgcloudTests(PkgcloudRun run, ITestOutputHelper output) : I
         "getAccountUsage",                  // GET /loadbalancers/usage: 404, empty body
         "getBillableLoadBalancers",         // GET /loadbalancers/billable: 404; pkgcloud then throws reading body.loadBalancers
         "request: /loadbalancers/{id}/ssltermination/certificatemappings",  // 404, empty body
-        "request: GET /limits",             // 404, empty body
     };
 
     public static TheoryData<string> Calls => new(Scenarios);
