@@ -15,7 +15,10 @@ public static class ManagementEndpointRouteBuilderExtensions
 
     /// <summary>
     /// Maps every endpoint of the API under <c>/v1.0/{account}</c> (load balancers, nodes, session persistence,
-    /// protocols, algorithms, absolute limits), each behind the <c>X-Auth-Token</c> check. On first start, when no
+    /// protocols, algorithms, absolute limits, rate limits, allowed domains), each behind the <c>X-Auth-Token</c> check,
+    /// the role check and the rate limits (<see cref="ApiFilter"/>); when <paramref name="endpoints"/> is also the
+    /// application (a <c>WebApplication</c>), calls under <c>/v1.0/</c> that no endpoint serves answer 404 or 405 with
+    /// the Rackspace error body after the token check. On first start, when no
     /// token is configured and none is stored, creates the admin token file (see <see cref="ManagementOptions"/>).
     /// Needs <see cref="ManagementServiceCollectionExtensions.AddTetherManagement"/> and an <c>IDataPlane</c> in DI.
     /// </summary>
@@ -32,6 +35,14 @@ public static class ManagementEndpointRouteBuilderExtensions
 
         var service = endpoints.ServiceProvider.GetRequiredService<LoadBalancerService>();
         CatalogEndpoints.Map(group);
+        var options = endpoints.ServiceProvider.GetRequiredService<ManagementOptions>();
+        LimitsEndpoints.Map(group, options, endpoints.ServiceProvider.GetRequiredService<ApiRateLimiter>());
+        if (endpoints is IApplicationBuilder app)
+        {
+            // 404 and 405 under /v1.0/ with the Rackspace error body (after the token check), not an empty body.
+            Api.UnmatchedRoutes.Use(app, filter, MetricsEndpointExtensions.MetricsPort(options));
+        }
+
         LoadBalancerEndpoints.Map(group, service);
         NodeEndpoints.Map(group, service);
         SessionPersistenceEndpoints.Map(group, service);

@@ -38,4 +38,7 @@ internal static partial class ManagementLog
 
     [LoggerMessage(3010, LogLevel.Information, "Load balancer {Id}: {Method} {Resource} by token {TokenId} (account {AccountId}): {Changes}")]
     public static partial void ConfigurationChanged(ILogger logger, int id, string method, string resource, string tokenId, int accountId, string changes);
+
+    [LoggerMessage(3060, LogLevel.Information, "Refused {Method} {Resource} by token {TokenId} (role {Role}, account {AccountId}): it needs the role {Needed} (403, nothing changed).")]
+    public static partial void RoleRefused(ILogger logger, string tokenId, string role, int accountId, string method, string resource, string needed);
 }

@@ -30,6 +30,20 @@ public sealed class ManagementOptions
     /// store holds no token, the first start creates an admin token for account 1 (docs/api.md).</summary>
     public IList<ManagementToken> Tokens { get; } = new List<ManagementToken>();
 
+    /// <summary>Per-account rate limits of the API (Rackspace's "Rate limits"; docs/api.md "Rate limits"):
+    /// <c>off</c> (the default, or empty: no limit, as suits a self-hosted API), <c>rackspace</c> (Rackspace's
+    /// default limits: GET and PUT 10 per second and 600 per minute, POST and DELETE 5 per second and 300 per minute)
+    /// or rules <c>VERB N/UNIT</c> separated by commas, such as <c>GET 20/second, POST 100/minute</c> (VERB one of
+    /// GET, POST, PUT, DELETE; N from 1 to 1,000,000; UNIT second, minute, hour or day). A verb without a rule is not
+    /// limited. Over a limit: 413 with <c>Retry-After</c> (seconds). Setting <c>Management:RateLimits</c>.</summary>
+    public string? RateLimits { get; set; }
+
+    /// <summary>The domain names <c>GET /loadbalancers/alloweddomains</c> lists (Rackspace's "List allowed domains"),
+    /// each a DNS name (letters, digits, hyphens; labels of 1 to 63 characters; at most 253 characters); empty by
+    /// default. Node addresses stay IP addresses (docs/api.md "Allowed domains"). Setting
+    /// <c>Management:AllowedDomains</c>.</summary>
+    public IList<string> AllowedDomains { get; } = new List<string>();
+
     /// <summary>Whether the persistence API masks client addresses (IPv4: the last octet; IPv6: all but the /64
     /// prefix) when it lists SOURCE_IP sessions (default true).</summary>
     public bool MaskClientAddresses { get; set; } = true;
@@ -53,4 +67,9 @@ public sealed class ManagementToken
 
     /// <summary>The account (the <c>{account}</c> of <c>/v1.0/{account}</c>) the token belongs to; positive.</summary>
     public int AccountId { get; set; }
+
+    /// <summary>What the token may do: <c>observer</c> (GET only), <c>creator</c> (GET, POST, PUT) or <c>admin</c>
+    /// (every method; the default when empty), as Rackspace's roles (<see cref="Auth.TokenRole"/>). Another value is
+    /// refused at start.</summary>
+    public string? Role { get; set; }
 }

@@ -22,7 +22,8 @@ public static class ManagementServiceCollectionExtensions
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="options">The settings; <see cref="ManagementOptions.DataDirectory"/> is required, the addresses
-    /// must be IPv4 literals, and each configured token non-empty with a positive account.</param>
+    /// must be IPv4 literals, each configured token non-empty with a positive account and a known role (or none), the
+    /// rate limits and the allowed domains valid.</param>
     /// <returns><paramref name="services"/>.</returns>
     /// <exception cref="ArgumentException">An invalid <paramref name="options"/> value (the message names it).</exception>
     public static IServiceCollection AddTetherManagement(this IServiceCollection services, ManagementOptions options)
@@ -36,8 +37,9 @@ public static class ManagementServiceCollectionExtensions
         services.AddSingleton(_ => TetherStore.Open(options.DataDirectory));
         services.AddSingleton(sp => new TokenAuthenticator(options, sp.GetRequiredService<TetherStore>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TokenAuthenticator>>()));
+        services.AddSingleton(sp => new ApiRateLimiter(options.RateLimits, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ApiFilter(sp.GetRequiredService<TokenAuthenticator>(),
-            sp.GetRequiredService<ILogger<ApiFilter>>()));
+            sp.GetRequiredService<ApiRateLimiter>(), sp.GetRequiredService<ILogger<ApiFilter>>()));
         services.AddSingleton(sp => new LoadBalancerService(sp.GetRequiredService<TetherStore>(),
             sp.GetRequiredService<IDataPlane>(), sp.GetRequiredService<TimeProvider>(), options,
             sp.GetRequiredService<ILogger<LoadBalancerService>>()));
@@ -75,6 +77,24 @@ public static class ManagementServiceCollectionExtensions
             if (string.IsNullOrEmpty(token.Token) || token.AccountId < 1)
             {
                 throw new ArgumentException("Each of ManagementOptions.Tokens needs a non-empty Token and a positive AccountId.", nameof(options));
+            }
+
+            if (!string.IsNullOrWhiteSpace(token.Role) && !TokenRoles.TryParse(token.Role, out _))
+            {
+                throw new ArgumentException($"ManagementOptions.Tokens: the role \"{token.Role}\" is not observer, creator or admin.", nameof(options));
+            }
+        }
+
+        if (RateLimitRules.Parse(options.RateLimits, out _) is { } rateError)
+        {
+            throw new ArgumentException($"ManagementOptions.RateLimits: {rateError}.", nameof(options));
+        }
+
+        foreach (var domain in options.AllowedDomains)
+        {
+            if (AllowedDomainNames.Check(domain) is { } domainError)
+            {
+                throw new ArgumentException($"ManagementOptions.AllowedDomains: {domainError}.", nameof(options));
             }
         }
 

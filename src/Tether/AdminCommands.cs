@@ -16,13 +16,20 @@ namespace Tether;
 /// </summary>
 public static class AdminCommands
 {
-    /// <summary><c>tether token create --account N</c>, <c>tether token list</c>, <c>tether token revoke ID|TOKEN</c>.</summary>
+    /// <summary><c>tether token create --account N [--role observer|creator|admin]</c>, <c>tether token list</c>,
+    /// <c>tether token revoke ID|TOKEN</c>.</summary>
     public static Command Token()
     {
         var dataDir = DataDirOption();
         var init = InitOption();
         var account = new Option<int>("--account") { Description = "The account the token belongs to (1 or more).", Required = true };
-        var create = new Command("create", "Create an API token for an account and print it (X-Auth-Token).") { dataDir, account, init };
+        var role = new Option<string>("--role")
+        {
+            Description = "What the token may do: observer (GET only), creator (GET, POST, PUT) or admin (every method; the default).",
+            DefaultValueFactory = _ => "admin",
+        };
+        role.AcceptOnlyFromAmong([.. TokenRoles.Names]);
+        var create = new Command("create", "Create an API token for an account and print it (X-Auth-Token).") { dataDir, account, role, init };
         create.SetAction(parse =>
         {
             var accountId = parse.GetValue(account);
@@ -32,24 +39,26 @@ public static class AdminCommands
                 return 2;
             }
 
+            // --role accepts only the three names, so this always reads one.
+            var tokenRole = TokenRoles.TryParse(parse.GetValue(role), out var parsedRole) ? parsedRole : TokenRole.Admin;
             return WithStore("token create", parse, dataDir, parse.GetValue(init), store =>
             {
                 var token = Base64UrlToken();
-                store.AddToken(token, accountId, DateTimeOffset.UtcNow);
+                store.AddToken(token, accountId, DateTimeOffset.UtcNow, tokenRole);
                 Console.WriteLine(token);
-                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tether token create: token {TokenId.Of(token)} for account {accountId} stored"));
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tether token create: token {TokenId.Of(token)} for account {accountId} ({tokenRole.Name()}) stored"));
                 return 0;
             });
         });
 
-        var list = new Command("list", "List the stored tokens by id (not the tokens themselves) with their accounts.") { dataDir };
+        var list = new Command("list", "List the stored tokens by id (not the tokens themselves) with their accounts and roles.") { dataDir };
         list.SetAction(parse => WithStore("token list", parse, dataDir, init: false, store =>
         {
-            var tokens = store.ListTokens();
-            Console.WriteLine("ID            ACCOUNT");
-            foreach (var (token, accountId) in tokens)
+            var tokens = store.ListTokenGrants();
+            Console.WriteLine("ID            ACCOUNT  ROLE");
+            foreach (var (token, grant) in tokens)
             {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{TokenId.Of(token),-13} {accountId}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{TokenId.Of(token),-13} {grant.AccountId,-8} {grant.Role.Name()}"));
             }
 
             return 0;

@@ -65,6 +65,9 @@ internal static class SettingsSchema
         Integer,
         PositiveInteger,
         Boolean,
+        Role,
+        RateLimits,
+        DomainName,
     }
 
     /// <summary>The prefix of Tether's environment variables; every variable that starts with it must be a setting.</summary>
@@ -93,6 +96,9 @@ internal static class SettingsSchema
             ["Management:MetricsUrl"] = Kind.MetricsUrl,
             [$"Management:Tokens:{TokenIndex}:Token"] = Kind.Text,
             [$"Management:Tokens:{TokenIndex}:AccountId"] = Kind.PositiveInteger,
+            [$"Management:Tokens:{TokenIndex}:Role"] = Kind.Role,
+            ["Management:RateLimits"] = Kind.RateLimits,
+            [$"Management:AllowedDomains:{TokenIndex}"] = Kind.DomainName,
         };
 
         // Every settable ProxyOptions property is a Proxy setting, except DataDirectory which the host sets.
@@ -295,11 +301,14 @@ internal static class SettingsSchema
         {
             var parent = string.Join(':', known);
             var segment = segments[i];
-            if (parent.Equals("Management:Tokens", StringComparison.OrdinalIgnoreCase))
+            if (Sections.TryGetValue(parent, out var arrayItems) && arrayItems.Contains(TokenIndex))
             {
                 if (!int.TryParse(segment, NumberStyles.None, CultureInfo.InvariantCulture, out _))
                 {
-                    Report(errors, reported, source + "|" + parent + ":" + segment, $"{Shown(string.Join(':', segments[..(i + 1)]), environment, display)}: Management:Tokens is an array; give [ {{ \"Token\": \"...\", \"AccountId\": 1 }} ] (or TETHER_MANAGEMENT__TOKENS__0__TOKEN) ({source})");
+                    var example = parent.Equals("Management:Tokens", StringComparison.OrdinalIgnoreCase)
+                        ? "[ { \"Token\": \"...\", \"AccountId\": 1 } ] (or TETHER_MANAGEMENT__TOKENS__0__TOKEN)"
+                        : "[ \"example.com\" ] (or TETHER_MANAGEMENT__ALLOWEDDOMAINS__0)";
+                    Report(errors, reported, source + "|" + parent + ":" + segment, $"{Shown(string.Join(':', segments[..(i + 1)]), environment, display)}: {string.Join(':', canonical)} is an array; give {example} ({source})");
                     return;
                 }
 
@@ -336,7 +345,7 @@ internal static class SettingsSchema
         {
             if (value is not null && value.Length > 0)
             {
-                errors.Add($"{Shown(key, environment, display)}: is a section, not a value (got \"{value}\"); give {(full.EndsWith("Tokens", StringComparison.OrdinalIgnoreCase) ? "an array" : "an object")} ({source})");
+                errors.Add($"{Shown(key, environment, display)}: is a section, not a value (got \"{value}\"); give {(Sections[full].Contains(TokenIndex) ? "an array" : "an object")} ({source})");
             }
 
             return;
@@ -395,6 +404,12 @@ internal static class SettingsSchema
                 return CheckIPv6(value);
             case Kind.Boolean:
                 return bool.TryParse(value, out _) ? null : $"\"{value}\" is not a boolean; give true or false";
+            case Kind.Role:
+                return Management.Auth.TokenRoles.TryParse(value, out _) ? null : $"\"{value}\" is not a role; give observer (GET only), creator (GET, POST, PUT) or admin (every method, the default)";
+            case Kind.RateLimits:
+                return Management.Auth.RateLimitRules.Parse(value, out _);
+            case Kind.DomainName:
+                return Management.AllowedDomainNames.Check(value);
             case Kind.Integer:
             case Kind.PositiveInteger:
                 if (!int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number))

@@ -53,8 +53,10 @@ public static class TetherHost
             MaskClientAddresses = configuration.GetValue("Management:MaskClientAddresses", true),
             MetricsRequireToken = configuration.GetValue("Management:MetricsRequireToken", false),
             MetricsUrl = configuration["Management:MetricsUrl"],
+            RateLimits = configuration["Management:RateLimits"],
         };
         configuration.GetSection("Management:Tokens").Bind(managementOptions.Tokens);
+        configuration.GetSection("Management:AllowedDomains").Bind(managementOptions.AllowedDomains);
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(proxyOptions);

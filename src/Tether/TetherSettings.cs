@@ -26,7 +26,7 @@ public sealed class TetherSettings
     public string PrivateAddress { get; set; } = "127.0.0.1";
 
     /// <summary>The configuration the settings came from (JSON file, <c>TETHER_</c> variables, flags); the sections
-    /// <c>Proxy</c> (see <c>ProxyOptions</c>) and <c>Management</c> (<c>Tokens</c>, <c>MaskClientAddresses</c>) are read
+    /// <c>Proxy</c> (see <c>ProxyOptions</c>) and <c>Management</c> (<c>Tokens</c>, <c>MaskClientAddresses</c>, <c>RateLimits</c>, <c>AllowedDomains</c>) are read
     /// from it. Null: the host's default configuration.</summary>
     public Microsoft.Extensions.Configuration.IConfiguration? Configuration { get; set; }
 }

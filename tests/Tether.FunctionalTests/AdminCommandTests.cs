@@ -33,6 +33,30 @@ public sealed class AdminCommandTests
     }
 
     [Fact]
+    public async Task TokenCreate_RoleObserver_ListedWithItsRoleAndRefusedWrites()
+    {
+        await using var tether = await TetherInstance.StartAsync();
+
+        var (code, output) = await RunAsync("token", "create", "--account", "6", "--role", "observer", "--data-dir", tether.DataDirectory);
+        var token = output.Trim();
+        var (_, list) = await RunAsync("token", "list", "--data-dir", tether.DataDirectory);
+        using var api = new HttpClient { BaseAddress = new Uri(tether.Api.BaseAddress!, "/v1.0/6/") };
+        api.DefaultRequestHeaders.Add("X-Auth-Token", token);
+        using var read = await api.GetAsync("loadbalancers");
+        using var write = await api.PostAsync("loadbalancers", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        var refusal = await write.Content.ReadAsStringAsync();
+        var (badCode, _) = await RunAsync("token", "create", "--account", "6", "--role", "root", "--data-dir", tether.DataDirectory);
+
+        Assert.Equal(0, code);
+        Assert.Contains($"{Tether.Management.Auth.TokenId.Of(token)}  6        observer", list, StringComparison.Ordinal);
+        Assert.StartsWith("ID            ACCOUNT  ROLE", list, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, write.StatusCode);
+        Assert.Contains("You are forbidden to perform the operation", refusal, StringComparison.Ordinal);
+        Assert.NotEqual(0, badCode);
+    }
+
+    [Fact]
     public async Task KeysRotate_WhileServing_NewCookiesUseTheNewKeyAndOldCookiesStillPin()
     {
         await using var tether = await TetherInstance.StartAsync(proxyOptions: new ProxyOptions { PurgeIntervalSeconds = 1, ShutdownTimeoutSeconds = 5 });

@@ -95,6 +95,11 @@ public sealed class SettingsTests
     [InlineData("""{ "Management": { "Url": "http://127.0.0.1:8080", "MetricsUrl": "http://127.0.0.1:8080" } }""", "Management:MetricsUrl: \"http://127.0.0.1:8080\" uses the management API's port")]
     [InlineData("""{ "Management": { "MetricsRequireToken": "yes" } }""", "Management:MetricsRequireToken: \"yes\" is not a boolean; give true or false")]
     [InlineData("""{ "Proxy": 5 }""", "Proxy: is a section, not a value (got \"5\"); give an object")]
+    [InlineData("""{ "Management": { "Tokens": [ { "Token": "t", "AccountId": 1, "Role": "superuser" } ] } }""", "Management:Tokens:0:Role: \"superuser\" is not a role; give observer (GET only), creator (GET, POST, PUT) or admin (every method, the default)")]
+    [InlineData("""{ "Management": { "RateLimits": "GET 10/week" } }""", "Management:RateLimits: \"GET 10/week\": the unit must be second, minute, hour or day")]
+    [InlineData("""{ "Management": { "AllowedDomains": [ "example.com", "bad_name.com" ] } }""", "Management:AllowedDomains:1: \"bad_name.com\" is not a domain name")]
+    [InlineData("""{ "Management": { "AllowedDomains": "example.com" } }""", "Management:AllowedDomains: is a section, not a value (got \"example.com\"); give an array")]
+    [InlineData("""{ "Management": { "AllowedDomains": { "first": "example.com" } } }""", "Management:AllowedDomains:first: Management:AllowedDomains is an array; give [ \"example.com\" ]")]
     [InlineData("""{ "Proxy": { "KeepAliveTimeoutSeconds": 0 } }""", "Proxy:KeepAliveTimeoutSeconds is 0; it must be at least 1.")]
     public async Task LoadSettings_WrongTypeOrValueInJsonFile_NamesTheSettingTheValueAndWhatIsAllowed(string json, string expected)
     {
@@ -148,7 +153,8 @@ public sealed class SettingsTests
             {
               "DataDirectory": "d", "ManagementUrl": "http://127.0.0.1:8080", "PublicAddress": "0.0.0.0", "PrivateAddress": "127.0.0.1",
               "Management": { "Url": "http://127.0.0.1:8081", "MaskClientAddresses": false, "MetricsRequireToken": true,
-                "MetricsUrl": "http://127.0.0.1:9100", "Tokens": [ { "Token": "t", "AccountId": 2 } ] },
+                "MetricsUrl": "http://127.0.0.1:9100", "Tokens": [ { "Token": "t", "AccountId": 2, "Role": "observer" } ],
+                "RateLimits": "rackspace", "AllowedDomains": [ "example.com", "org" ] },
               "Proxy": { "MaxUdpFlows": 5 }
             }
             """);
@@ -157,6 +163,22 @@ public sealed class SettingsTests
 
         Assert.Equal("http://127.0.0.1:8081", settings.ManagementUrl);
         Assert.Equal("http://127.0.0.1:9100", settings.Configuration!["Management:MetricsUrl"]);
+        Assert.Equal("observer", settings.Configuration["Management:Tokens:0:Role"]);
+        Assert.Equal("rackspace", settings.Configuration["Management:RateLimits"]);
+        Assert.Equal("org", settings.Configuration["Management:AllowedDomains:1"]);
+    }
+
+    [Fact]
+    public async Task Serve_UnknownTokenRole_ExitsWith2AndSaysWhichRolesExist()
+    {
+        var file = await WriteSettingsFileAsync("""{ "Management": { "Tokens": [ { "Token": "t", "AccountId": 1, "Role": "root" } ] } }""");
+
+        var result = await TetherCli.RunAsync(["serve", "--config", file, "--listen", "http://127.0.0.1:0", "--data-dir", TetherCli.TempPath("tether-role-")]);
+
+        Assert.Equal(2, result.Code);
+        Assert.Equal(
+            $"tether serve: Management:Tokens:0:Role: \"root\" is not a role; give observer (GET only), creator (GET, POST, PUT) or admin (every method, the default) ({file})",
+            result.Error.Trim());
     }
 
     [Fact]

@@ -7,9 +7,9 @@ using Tether.Management.Storage;
 namespace Tether.Management.Auth;
 
 /// <summary>
-/// Resolves the <c>X-Auth-Token</c> header to the one account it belongs to (docs/api.md). Tokens come from
-/// <see cref="ManagementOptions.Tokens"/> and from the store's <c>tokens</c> table (read on each request, so a token
-/// added by another process works at once).
+/// Resolves the <c>X-Auth-Token</c> header to the one account it belongs to and its role (docs/api.md). Tokens come
+/// from <see cref="ManagementOptions.Tokens"/> (role: its <c>Role</c>, default admin) and from the store's
+/// <c>tokens</c> table (read on each request, so a token added or revoked by another process counts at once).
 /// </summary>
 internal sealed class TokenAuthenticator
 {
@@ -19,29 +19,37 @@ internal sealed class TokenAuthenticator
     /// <summary>The account the generated admin token belongs to.</summary>
     public const int AdminAccountId = 1;
 
-    private readonly FrozenDictionary<string, int> _configured;
+    private readonly FrozenDictionary<string, TokenGrant> _configured;
     private readonly TetherStore _store;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
     public TokenAuthenticator(ManagementOptions options, TetherStore store, TimeProvider time, ILogger<TokenAuthenticator> logger)
     {
-        _configured = options.Tokens.ToFrozenDictionary(t => t.Token, t => t.AccountId, StringComparer.Ordinal);
+        _configured = options.Tokens.ToFrozenDictionary(t => t.Token, t => new TokenGrant(t.AccountId, ParseRole(t.Role)), StringComparer.Ordinal);
         _store = store;
         _time = time;
         _logger = logger;
     }
 
     /// <summary>The account of <paramref name="token"/>, or null when it is empty or unknown.</summary>
-    public int? FindAccount(string? token)
+    public int? FindAccount(string? token) => Find(token)?.AccountId;
+
+    /// <summary>The account and role of <paramref name="token"/>, or null when it is empty or unknown.</summary>
+    public TokenGrant? Find(string? token)
     {
         if (string.IsNullOrEmpty(token))
         {
             return null;
         }
 
-        return _configured.TryGetValue(token, out var account) ? account : _store.FindTokenAccount(token);
+        return _configured.TryGetValue(token, out var grant) ? grant : _store.FindToken(token);
     }
+
+    /// <summary>A configured token's role: empty is admin (the default); an unknown name never gets here
+    /// (<see cref="ManagementServiceCollectionExtensions.AddTetherManagement"/> refuses it).</summary>
+    internal static TokenRole ParseRole(string? role) =>
+        string.IsNullOrWhiteSpace(role) ? TokenRole.Admin : TokenRoles.TryParse(role, out var parsed) ? parsed : TokenRole.Observer;
 
     /// <summary>
     /// First start: when no token is configured and none is stored, creates an admin token for account 1 (32 random

@@ -11,8 +11,8 @@ namespace Tether.Management.Endpoints;
 /// <summary>
 /// The catalogs (GET, 200; Rackspace v1.0 names): <c>/loadbalancers/protocols</c>
 /// (<c>{"protocols":[{"name","port"}]}</c> from <see cref="Protocols.All"/>), <c>/loadbalancers/algorithms</c>
-/// (<c>{"algorithms":[{"name"}]}</c>), <c>/loadbalancers/absolutelimits</c> (<c>{"absolute":[{"name","value"}]}</c>)
-/// and <c>/loadbalancers/alloweddomains</c> (<c>{"allowedDomains":[]}</c>: node addresses are IP addresses only).
+/// (<c>{"algorithms":[{"name"}]}</c>) and <c>/loadbalancers/absolutelimits</c> (<c>{"absolute":[{"name","value"}]}</c>).
+/// <c>/loadbalancers/alloweddomains</c> and <c>/limits</c> are in <see cref="LimitsEndpoints"/>.
 /// </summary>
 internal static class CatalogEndpoints
 {
@@ -21,9 +21,6 @@ internal static class CatalogEndpoints
         group.MapGet("/loadbalancers/protocols", () => JsonNodeResult.Ok(ProtocolsBody()));
         group.MapGet("/loadbalancers/algorithms", () => JsonNodeResult.Ok(AlgorithmsBody()));
         group.MapGet("/loadbalancers/absolutelimits", () => JsonNodeResult.Ok(LimitsBody()));
-        // Rackspace v1.0 "List Allowed Domains": the domain names a node address may use. Tether's node addresses are
-        // IP addresses only (no name is resolved), so the list is empty: {"allowedDomains":[]}.
-        group.MapGet("/loadbalancers/alloweddomains", () => JsonNodeResult.Ok(new JsonObject { ["allowedDomains"] = new JsonArray() }));
     }
 
     private static JsonObject ProtocolsBody() => new()
@@ -40,12 +37,12 @@ internal static class CatalogEndpoints
         ["algorithms"] = new JsonArray([.. AlgorithmNames.All.Select(a => (JsonNode)new JsonObject { ["name"] = a })]),
     };
 
-    private static JsonObject LimitsBody() => new()
+    private static JsonObject LimitsBody() => new() { ["absolute"] = AbsoluteLimits() };
+
+    /// <summary>The absolute limits, <c>[{"name","value"}]</c> (also in <c>GET /limits</c>).</summary>
+    internal static JsonArray AbsoluteLimits() => new([.. Limits.All.Select(l => (JsonNode)new JsonObject
     {
-        ["absolute"] = new JsonArray([.. Limits.All.Select(l => (JsonNode)new JsonObject
-        {
-            ["name"] = l.Name,
-            ["value"] = l.Value,
-        })]),
-    };
+        ["name"] = l.Name,
+        ["value"] = l.Value,
+    })]);
 }

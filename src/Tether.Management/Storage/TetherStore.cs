@@ -13,7 +13,10 @@ namespace Tether.Management.Storage;
 /// </summary>
 /// <remarks>
 /// Tables (schema version 1, table <c>schema_version</c>): <c>load_balancers(id, account_id, json)</c>,
-/// <c>sequences(name, next)</c>, <c>tokens(token, account_id, created)</c>, <c>cookie_keys(id, secret, created)</c>,
+/// <c>sequences(name, next)</c>, <c>tokens(token, account_id, created, role)</c> (<c>role</c>: <c>observer</c>,
+/// <c>creator</c> or <c>admin</c>; added after version 1 by <c>ALTER TABLE ... ADD COLUMN</c> with the default
+/// <c>admin</c>, so the tokens of an older database keep full access and an older build still reads and writes the
+/// table), <c>cookie_keys(id, secret, created)</c>,
 /// <c>stick_entries(load_balancer_id, persistence_type, key, node_id, last_use)</c> (stick tables kept across restarts;
 /// <c>last_use</c> in Unix milliseconds), <c>audit_log(id, account_id, time, token_id, method, resource, action,
 /// load_balancer_id, changes, notes, outcome)</c> (every configuration change through the API; <c>changes</c> and
@@ -30,6 +33,9 @@ public sealed class TetherStore : IDisposable, IStickTableStore
     public const int SchemaVersion = 1;
 
     private readonly string _connectionString;
+
+    // Whether tokens has its role column: always after Initialize; a database opened read-only may predate it.
+    private bool _tokensHaveRole = true;
 
     private TetherStore(string dataDirectory, bool readOnly = false)
     {
@@ -115,6 +121,7 @@ public sealed class TetherStore : IDisposable, IStickTableStore
                 throw new InvalidDataException($"{store.DatabasePath} has no schema version");
             }
 
+            store._tokensHaveRole = HasColumn(connection, null, "tokens", "role");
             if (Convert.ToInt64(current, CultureInfo.InvariantCulture) > SchemaVersion)
             {
                 throw new InvalidDataException($"{store.DatabasePath} has schema version {current}, newer than this Tether supports ({SchemaVersion})");
@@ -169,7 +176,8 @@ public sealed class TetherStore : IDisposable, IStickTableStore
             CREATE TABLE IF NOT EXISTS load_balancers (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, json TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS load_balancers_account ON load_balancers(account_id);
             CREATE TABLE IF NOT EXISTS sequences (name TEXT PRIMARY KEY, next INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, account_id INTEGER NOT NULL, created TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, account_id INTEGER NOT NULL, created TEXT NOT NULL,
+                role TEXT NOT NULL DEFAULT 'admin');
             CREATE TABLE IF NOT EXISTS cookie_keys (id INTEGER PRIMARY KEY, secret BLOB NOT NULL, created TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS stick_entries (load_balancer_id INTEGER NOT NULL, persistence_type TEXT NOT NULL,
                 key BLOB NOT NULL, node_id INTEGER NOT NULL, last_use INTEGER NOT NULL,
@@ -179,6 +187,12 @@ public sealed class TetherStore : IDisposable, IStickTableStore
                 load_balancer_id INTEGER NOT NULL, changes TEXT NOT NULL, notes TEXT NOT NULL, outcome TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS audit_log_account ON audit_log(account_id, id);
             """);
+        if (!HasColumn(connection, transaction, "tokens", "role"))
+        {
+            // A database from before roles: every token it holds was an admin token.
+            Execute(connection, transaction, "ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';");
+        }
+
         using (var version = connection.CreateCommand())
         {
             version.Transaction = transaction;
@@ -302,8 +316,9 @@ public sealed class TetherStore : IDisposable, IStickTableStore
     /// <param name="token">The token value, non-empty.</param>
     /// <param name="accountId">The account it belongs to, positive.</param>
     /// <param name="created">When it was created (UTC).</param>
+    /// <param name="role">What it may do (default <see cref="Auth.TokenRole.Admin"/>).</param>
     /// <exception cref="ArgumentException">An empty token or a non-positive account.</exception>
-    public void AddToken(string token, int accountId, DateTimeOffset created)
+    public void AddToken(string token, int accountId, DateTimeOffset created, Auth.TokenRole role = Auth.TokenRole.Admin)
     {
         ArgumentException.ThrowIfNullOrEmpty(token);
         ArgumentOutOfRangeException.ThrowIfLessThan(accountId, 1);
@@ -312,9 +327,10 @@ public sealed class TetherStore : IDisposable, IStickTableStore
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
-            INSERT INTO tokens(token, account_id, created) VALUES ($token, $account, $created)
-            ON CONFLICT(token) DO UPDATE SET account_id = excluded.account_id, created = excluded.created;
+            INSERT INTO tokens(token, account_id, created, role) VALUES ($token, $account, $created, $role)
+            ON CONFLICT(token) DO UPDATE SET account_id = excluded.account_id, created = excluded.created, role = excluded.role;
             """;
+        command.Parameters.AddWithValue("$role", Auth.TokenRoles.Name(role));
         command.Parameters.AddWithValue("$token", token);
         command.Parameters.AddWithValue("$account", accountId);
         command.Parameters.AddWithValue("$created", created.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
@@ -323,14 +339,45 @@ public sealed class TetherStore : IDisposable, IStickTableStore
     }
 
     /// <summary>The account a stored token belongs to, or <c>null</c> when the store does not hold it.</summary>
-    public int? FindTokenAccount(string token)
+    public int? FindTokenAccount(string token) => FindToken(token)?.AccountId;
+
+    /// <summary>The account and role of a stored token, or <c>null</c> when the store does not hold it. A role name
+    /// this build does not know (written by a newer build) reads as <see cref="Auth.TokenRole.Observer"/>, the least
+    /// permissive.</summary>
+    public Auth.TokenGrant? FindToken(string token)
     {
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT account_id FROM tokens WHERE token = $token;";
+        command.CommandText = _tokensHaveRole
+            ? "SELECT account_id, role FROM tokens WHERE token = $token;"
+            : "SELECT account_id, 'admin' FROM tokens WHERE token = $token;";
         command.Parameters.AddWithValue("$token", token);
-        var account = command.ExecuteScalar();
-        return account is null or DBNull ? null : Convert.ToInt32(account, CultureInfo.InvariantCulture);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        return new Auth.TokenGrant(reader.GetInt32(0), StoredRole(reader.GetString(1)));
+    }
+
+    /// <summary>Every stored token with its account and role, ordered by creation time (<c>tether token list</c>).
+    /// An unknown role name reads as observer, as in <see cref="FindToken"/>.</summary>
+    public IReadOnlyList<(string Token, Auth.TokenGrant Grant)> ListTokenGrants()
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = _tokensHaveRole
+            ? "SELECT token, account_id, role FROM tokens ORDER BY created, token;"
+            : "SELECT token, account_id, 'admin' FROM tokens ORDER BY created, token;";
+        using var reader = command.ExecuteReader();
+        var result = new List<(string, Auth.TokenGrant)>();
+        while (reader.Read())
+        {
+            result.Add((reader.GetString(0), new Auth.TokenGrant(reader.GetInt32(1), StoredRole(reader.GetString(2)))));
+        }
+
+        return result;
     }
 
     /// <summary>Every stored token with its account, ordered by creation time.</summary>
@@ -520,6 +567,18 @@ public sealed class TetherStore : IDisposable, IStickTableStore
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         return connection;
+    }
+
+    private static Auth.TokenRole StoredRole(string name) =>
+        Auth.TokenRoles.TryParse(name, out var role) ? role : Auth.TokenRole.Observer;
+
+    private static bool HasColumn(SqliteConnection connection, SqliteTransaction? transaction, string table, string column)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = $column;";
+        command.Parameters.AddWithValue("$column", column);
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) > 0;
     }
 
     private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)

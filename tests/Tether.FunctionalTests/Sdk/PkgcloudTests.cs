@@ -93,7 +93,6 @@ public sealed class PkgcloudTests(PkgcloudRun run, ITestOutputHelper output) : I
         "getHistoricalUsage",               // GET /{id}/usage?startTime=&endTime=: 404, empty body
         "getAccountUsage",                  // GET /loadbalancers/usage: 404, empty body
         "getBillableLoadBalancers",         // GET /loadbalancers/billable: 404; pkgcloud then throws reading body.loadBalancers
-        "request: GET /limits",             // 404, empty body
     };
 
     public static TheoryData<string> Calls => new(Scenarios);

@@ -41,6 +41,7 @@ public sealed class AdminTokenTests
         Assert.Equal(first, await File.ReadAllTextAsync(path));
         Assert.Single(host.Store.ListTokens());
         Assert.Equal(200, (await host.Client(1, first.Trim()).GetAsync("/loadbalancers")).Status);
+        Assert.Equal(Tether.Management.Auth.TokenRole.Admin, Assert.Single(host.Store.ListTokenGrants()).Grant.Role);
     }
 
     [Fact]

@@ -30,7 +30,7 @@ public sealed class CatalogEndpointsTests(ApiHostFixture fixture) : IClassFixtur
     }
 
     [Fact]
-    public async Task GetAllowedDomains_Always_ReturnsAnEmptyList()
+    public async Task GetAllowedDomains_NoneConfigured_ReturnsAnEmptyList()
     {
         var response = await _host.NewAccount().GetAsync("/loadbalancers/alloweddomains");
 

@@ -255,6 +255,66 @@ public sealed class TetherStoreTests : IDisposable
         Assert.Null(store.FindTokenAccount("a"));
     }
 
+    [Fact]
+    public void Tokens_Roles_AreStoredAndAdminByDefault()
+    {
+        using var store = TetherStore.Open(DataDirectory);
+        var now = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        store.AddToken("reader", 1, now, Tether.Management.Auth.TokenRole.Observer);
+        store.AddToken("writer", 1, now.AddSeconds(1), Tether.Management.Auth.TokenRole.Creator);
+        store.AddToken("owner", 1, now.AddSeconds(2));
+
+        Assert.Equal(new Tether.Management.Auth.TokenGrant(1, Tether.Management.Auth.TokenRole.Observer), store.FindToken("reader"));
+        Assert.Equal(Tether.Management.Auth.TokenRole.Creator, store.FindToken("writer")!.Value.Role);
+        Assert.Equal(Tether.Management.Auth.TokenRole.Admin, store.FindToken("owner")!.Value.Role);
+        Assert.Equal(["observer", "creator", "admin"], store.ListTokenGrants().Select(t => Tether.Management.Auth.TokenRoles.Name(t.Grant.Role)));
+    }
+
+    [Fact]
+    public void Open_DatabaseFromBeforeRoles_AddsTheColumnAndItsTokensAreAdmins()
+    {
+        Directory.CreateDirectory(DataDirectory);
+        var path = Path.Combine(DataDirectory, TetherStore.DatabaseFileName);
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE schema_version (version INTEGER NOT NULL);
+                INSERT INTO schema_version(version) VALUES (1);
+                CREATE TABLE tokens (token TEXT PRIMARY KEY, account_id INTEGER NOT NULL, created TEXT NOT NULL);
+                INSERT INTO tokens(token, account_id, created) VALUES ('old', 3, '2025-01-01T00:00:00.0000000Z');
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        using (var readOnly = TetherStore.OpenReadOnly(DataDirectory))
+        {
+            Assert.Equal(Tether.Management.Auth.TokenRole.Admin, Assert.Single(readOnly.ListTokenGrants()).Grant.Role);
+        }
+
+        using var store = TetherStore.Open(DataDirectory);
+
+        Assert.Equal(new Tether.Management.Auth.TokenGrant(3, Tether.Management.Auth.TokenRole.Admin), store.FindToken("old"));
+        store.AddToken("new", 3, DateTimeOffset.UnixEpoch, Tether.Management.Auth.TokenRole.Observer);
+        Assert.Equal(Tether.Management.Auth.TokenRole.Observer, store.FindToken("new")!.Value.Role);
+    }
+
+    [Fact]
+    public void FindToken_RoleUnknownToThisBuild_ReadsAsObserver()
+    {
+        using var store = TetherStore.Open(DataDirectory);
+        store.AddToken("t", 1, DateTimeOffset.UnixEpoch);
+        using (var connection = new SqliteConnection($"Data Source={store.DatabasePath};Pooling=False"))
+        {
+            connection.Open();
+            Scalar(connection, "UPDATE tokens SET role = 'superuser';");
+        }
+
+        Assert.Equal(Tether.Management.Auth.TokenRole.Observer, store.FindToken("t")!.Value.Role);
+    }
+
     private static object? Scalar(SqliteConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
