@@ -57,7 +57,8 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
              "sessionPersistence":{"persistenceType":"HTTP_COOKIE","cookieName":"s"},
              "healthMonitor":{"type":"CONNECT","delay":10,"timeout":5,"attemptsBeforeDeactivation":3},
              "metadata":[{"key":"k","value":"v"}],"connectionLogging":{"enabled":false},
-             "accessList":[{"address":"10.2.0.0/16","type":"DENY"}],"connectionThrottle":{"maxConnections":10}}}
+             "accessList":[{"address":"10.2.0.0/16","type":"DENY"}],"connectionThrottle":{"maxConnections":10},
+             "contentCaching":{"enabled":true}}}
             """),
         new("update load balancer", HttpMethod.Put, c => $"/loadbalancers/{c.LoadBalancerId}", _ => """
             {"loadBalancer":{"name":"renamed","algorithm":"LEAST_CONNECTIONS","timeout":60,"halfClosed":false}}
@@ -88,6 +89,9 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
             """),
         new("connection logging", HttpMethod.Put, c => $"/loadbalancers/{c.LoadBalancerId}/connectionlogging", _ => """
             {"connectionLogging":{"enabled":true}}
+            """),
+        new("content caching", HttpMethod.Put, c => $"/loadbalancers/{c.LoadBalancerId}/contentcaching", _ => """
+            {"contentCaching":{"enabled":true}}
             """),
         new("ssl termination", HttpMethod.Put, c => $"/loadbalancers/{c.LoadBalancerId}/ssltermination", c =>
             new JsonObject
