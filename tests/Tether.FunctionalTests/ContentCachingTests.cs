@@ -360,6 +360,22 @@ public sealed class ContentCachingTests(TetherFixture fixture) : IClassFixture<T
     }
 
     [Fact]
+    public async Task Get_ConnectionLoggingOn_AHitIsLoggedWithoutANode()
+    {
+        var (id, port) = await CreateAsync("ROUND_ROBIN", [_backend.Port], extra: Caching + ",\"connectionLogging\":{\"enabled\":true}");
+        using var client = Clients.WithoutCookies(port);
+
+        await GetTwiceAsync(client, "/logged?cc=max-age%3D60");
+
+        var lines = await _tether.WaitForConnectionLogLinesAsync(id, 2);
+        Assert.Equal(2, lines.Length);
+        Assert.EndsWith($"/127.0.0.1:{_backend.Port}", lines[0].Split(' ')[3], StringComparison.Ordinal);
+        Assert.Equal("-", lines[1].Split(' ')[3]);
+        Assert.Equal("200", lines[1].Split(' ')[5]);
+        Assert.EndsWith("\"GET /logged\"", lines[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Metrics_CountHitsAndMisses()
     {
         var (id, port) = await CreateAsync("ROUND_ROBIN", [_backend.Port], extra: Caching);
