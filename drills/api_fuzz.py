@@ -54,6 +54,7 @@ BODY_ENDPOINTS = [
     ("POST", "/loadbalancers/{id}/nodes/{nodeId}/metadata"),
     ("PUT", "/loadbalancers/{id}/nodes/{nodeId}/metadata/{metaId}"),
     ("POST", "/loadbalancers/{id}/virtualips"),
+    ("PUT", "/loadbalancers/{id}/contentcaching"),
 ]
 QUERY_ENDPOINTS = [
     ("DELETE", "/loadbalancers", "id"),
@@ -153,7 +154,8 @@ def valid_bodies(rng, ports, lb_port_pool):
             "nodes": [{"address": "127.0.0.1", "port": ports[0], "condition": "ENABLED", "weight": 1, "type": "PRIMARY"}],
             "sessionPersistence": {"persistenceType": "HTTP_COOKIE", "persistenceTimeout": 600},
             "healthMonitor": {"type": "CONNECT", "delay": 10, "timeout": 5, "attemptsBeforeDeactivation": 2},
-            "metadata": [{"key": "k", "value": "v"}]}},
+            "metadata": [{"key": "k", "value": "v"}],
+            "contentCaching": {"enabled": True}}},
         ("PUT", "/loadbalancers/{id}"): {"loadBalancer": {
             "name": "fuzz-put", "algorithm": "LEAST_CONNECTIONS", "protocol": "HTTP", "port": port, "timeout": 45,
             "halfClosed": False, "httpsRedirect": False}},
@@ -175,6 +177,7 @@ def valid_bodies(rng, ports, lb_port_pool):
             "maxConnections": 100, "minConnections": 1, "maxConnectionRate": 50, "rateInterval": 60}},
         ("PUT", "/loadbalancers/{id}/errorpage"): {"errorpage": {"content": "<html><body>sorry</body></html>"}},
         ("PUT", "/loadbalancers/{id}/connectionlogging"): {"connectionLogging": {"enabled": True}},
+        ("PUT", "/loadbalancers/{id}/contentcaching"): {"contentCaching": {"enabled": True}},
         ("PUT", "/loadbalancers/{id}/ssltermination"): {"sslTermination": {
             "securePort": rng.choice(lb_port_pool), "enabled": True, "secureTrafficOnly": False,
             "certificate": PEM_JUNK, "privateKey": KEY_JUNK, "intermediateCertificate": PEM_JUNK}},

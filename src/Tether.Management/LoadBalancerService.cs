@@ -115,6 +115,7 @@ public sealed partial class LoadBalancerService : IDisposable
             var errors = new List<string>(request.Issues.Messages);
             var plan = LoadBalancerValidator.ValidateCreate(request, Context(accountId), errors);
             var (accessList, throttle) = ValidateAccessControlAtCreation(request, errors);
+            ValidateContentCachingAtCreation(request, errors);
             if (plan is null || errors.Count > 0)
             {
                 return ApiError.Validation(errors);
@@ -181,6 +182,7 @@ public sealed partial class LoadBalancerService : IDisposable
                 AccessList = [.. accessList.Select((item, i) => item with { Id = firstItem + i })],
                 ConnectionThrottle = throttle,
                 ConnectionLogging = request.ConnectionLogging ?? false,
+                ContentCaching = request.ContentCaching ?? false,
             };
 
             var error = await CommitAsync(null, config);

@@ -54,9 +54,14 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<DataPlane>();
         Metrics = new Metrics.TetherMetrics(LiveRuntimes);
+        _contentCache = new Http.ContentCache(options, loggerFactory);
         _health = new HealthMonitoring(options, time, loggerFactory);
         _purgeLoop = PurgeLoopAsync(_stopping.Token);
     }
+
+    /// <summary>The content cache shared by every load balancer with content caching on (bounded by
+    /// <see cref="ProxyOptions.ContentCacheSizeMegabytes"/>).</summary>
+    private readonly Http.ContentCache _contentCache;
 
     /// <summary>The data plane's Prometheus metrics (served at <c>/metrics</c> on the management port).</summary>
     public Metrics.TetherMetrics Metrics { get; }
@@ -126,7 +131,7 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
             }
 
             var runtime = new LoadBalancerRuntime(config, _keys, _time, _random);
-            host = new LoadBalancerHost(runtime, _forwarder, _loggerFactory, _options, _health, Metrics);
+            host = new LoadBalancerHost(runtime, _forwarder, _loggerFactory, _options, _health, Metrics, _contentCache);
             await host.ApplyAsync(config, cancellationToken).ConfigureAwait(false);
             _hosts[config.Id] = host;
             LoadStickTable(runtime);

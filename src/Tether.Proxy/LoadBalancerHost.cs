@@ -40,7 +40,8 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
     private HealthChecker? _checker;
     private readonly Access.AccessControl _access;
 
-    public LoadBalancerHost(LoadBalancerRuntime runtime, IHttpForwarder forwarder, ILoggerFactory loggerFactory, ProxyOptions options, HealthMonitoring health, Metrics.TetherMetrics? metrics = null)
+    public LoadBalancerHost(LoadBalancerRuntime runtime, IHttpForwarder forwarder, ILoggerFactory loggerFactory, ProxyOptions options, HealthMonitoring health, Metrics.TetherMetrics? metrics = null,
+        ContentCache? cache = null)
     {
         _health = health;
         Runtime = runtime;
@@ -48,7 +49,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         _logger = loggerFactory.CreateLogger<LoadBalancerHost>();
         _options = options;
         _access = new Access.AccessControl(runtime.Snapshot.Config, options, loggerFactory.CreateLogger<Access.AccessControl>());
-        _handler = new HttpProxyHandler(runtime, forwarder, options, metrics, _access, _logger);
+        _handler = new HttpProxyHandler(runtime, forwarder, options, metrics, _access, _logger, cache);
         _tcpHandler = new TcpProxyHandler(runtime, options, loggerFactory.CreateLogger<TcpProxyHandler>(), _access);
     }
 
@@ -96,7 +97,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
                 }
                 else if (secure.Contains(endPoint))
                 {
-                    started.Add(await Listener.StartHttpAsync(endPoint, _handler.HandleAsync, _loggerFactory, _options, cancellationToken, _certificate, _access.HttpConnectionMiddleware, _handler.FastPath).ConfigureAwait(false));
+                    started.Add(await Listener.StartHttpAsync(endPoint, _handler.ServeAsync, _loggerFactory, _options, cancellationToken, _certificate, _access.HttpConnectionMiddleware, _handler.FastPath).ConfigureAwait(false));
                 }
                 else
                 {
@@ -194,7 +195,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         await TcpProxyListener.StartAsync(endPoint, _tcpHandler, Id, _options, _loggerFactory, cancellationToken).ConfigureAwait(false);
 
     private async Task<IListener> StartHttpAsync(IPEndPoint endPoint, CancellationToken cancellationToken) =>
-        await Listener.StartHttpAsync(endPoint, _handler.HandleAsync, _loggerFactory, _options, cancellationToken, connectionMiddleware: _access.HttpConnectionMiddleware, fastPath: _handler.FastPath).ConfigureAwait(false);
+        await Listener.StartHttpAsync(endPoint, _handler.ServeAsync, _loggerFactory, _options, cancellationToken, connectionMiddleware: _access.HttpConnectionMiddleware, fastPath: _handler.FastPath).ConfigureAwait(false);
 
     /// <summary>Binds a port that one of this load balancer's listeners is releasing: "address in use" is retried for
     /// a moment (an HTTP listener unbinds shortly after its stop begins).</summary>

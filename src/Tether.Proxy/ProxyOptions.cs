@@ -74,6 +74,15 @@ public sealed class ProxyOptions
     /// wait for a slot before their timeout starts.</summary>
     public int MaxConcurrentHealthProbes { get; set; } = 32;
 
+    /// <summary>The memory the content cache may hold over every load balancer with content caching on, in megabytes
+    /// (default 64): answers and their headers, estimated as ASP.NET Core's response caching does. Past it, new answers
+    /// are not stored and the least recently used are evicted (docs/api.md "Content caching").</summary>
+    public int ContentCacheSizeMegabytes { get; set; } = 64;
+
+    /// <summary>The largest answer body the content cache stores, in kilobytes (default 2048: Rackspace's 2 MB per
+    /// cached item); larger answers are relayed and not stored.</summary>
+    public int ContentCacheMaxAnswerKilobytes { get; set; } = 2048;
+
     /// <summary>The data directory: connection logs go to <c>&lt;DataDirectory&gt;/logs/lb-&lt;id&gt;.log</c>. The host
     /// sets it to Tether's data directory; when null, connection log lines go to standard output.</summary>
     public string? DataDirectory { get; set; }
@@ -106,6 +115,8 @@ public sealed class ProxyOptions
         AtLeast(nameof(MaxConnectionsPerNode), MaxConnectionsPerNode, 0);
         AtLeast(nameof(MaxOpenConnections), MaxOpenConnections, 0);
         AtLeast(nameof(NodeQueueTimeoutSeconds), NodeQueueTimeoutSeconds, 1);
+        AtLeast(nameof(ContentCacheSizeMegabytes), ContentCacheSizeMegabytes, 1);
+        AtLeast(nameof(ContentCacheMaxAnswerKilobytes), ContentCacheMaxAnswerKilobytes, 1);
         return errors;
     }
 }

@@ -75,6 +75,11 @@ public sealed record LoadBalancerConfig
 
     /// <summary>Free-form metadata items (at most 25, Rackspace LOADBALANCER_META_LIMIT; keys unique).</summary>
     public ImmutableArray<MetadataItem> Metadata { get; init; } = [];
+
+    /// <summary>Content caching (Rackspace v1.0 <c>contentCaching.enabled</c>; HTTP load balancers only): the load
+    /// balancer keeps cacheable answers of its nodes in memory and serves them again without reaching a node
+    /// (docs/api.md "Content caching"). Off by default.</summary>
+    public bool ContentCaching { get; init; }
 }
 
 /// <summary>A load balancer status value (Rackspace names).</summary>

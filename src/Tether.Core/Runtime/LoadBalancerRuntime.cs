@@ -61,6 +61,23 @@ public sealed class LoadBalancerRuntime
     /// <summary>Counts one client connection closed idle (see <see cref="KeepAliveTimeouts"/>).</summary>
     public void CountKeepAliveTimeout() => Interlocked.Increment(ref _keepAliveTimeouts);
 
+    private long _contentCacheHits;
+    private long _contentCacheMisses;
+
+    /// <summary>Requests of this load balancer answered from the content cache, without reaching a node (content
+    /// caching on; <c>tether_content_cache_requests_total{result="hit"}</c>).</summary>
+    public long ContentCacheHits => Volatile.Read(ref _contentCacheHits);
+
+    /// <summary>Requests the content cache looked up and did not answer (they went on to a node; their answer may have
+    /// been stored).</summary>
+    public long ContentCacheMisses => Volatile.Read(ref _contentCacheMisses);
+
+    /// <summary>Counts one content cache hit (see <see cref="ContentCacheHits"/>).</summary>
+    public void CountContentCacheHit() => Interlocked.Increment(ref _contentCacheHits);
+
+    /// <summary>Counts one content cache miss (see <see cref="ContentCacheMisses"/>).</summary>
+    public void CountContentCacheMiss() => Interlocked.Increment(ref _contentCacheMisses);
+
     /// <summary>The clock.</summary>
     public TimeProvider Time => _time;
 

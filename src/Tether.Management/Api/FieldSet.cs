@@ -28,7 +28,8 @@ internal sealed class FieldSet
     public static readonly FieldSet LoadBalancerCreate = new()
     {
         Known = ["name", "protocol", "port", "algorithm", "timeout", "halfClosed", "httpsRedirect", "virtualIps", "nodes",
-            "sessionPersistence", "healthMonitor", "metadata", "connectionLogging", "accessList", "connectionThrottle"],
+            "sessionPersistence", "healthMonitor", "metadata", "connectionLogging", "accessList", "connectionThrottle",
+            "contentCaching"],
         Unsupported = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["id"] = ReadOnlyAtCreation,
@@ -38,7 +39,6 @@ internal sealed class FieldSet
             ["nodeCount"] = ReadOnlyAtCreation,
             ["cluster"] = ReadOnlyAtCreation,
             ["sourceAddresses"] = ReadOnlyAtCreation,
-            ["contentCaching"] = "content caching is not available in Tether",
             // Rackspace refuses it too ("Please visit {account id}/loadbalancers/{load balancer id}/ssltermination to
             // configure ssl termination.", openstack-atlas LoadBalancerValidator), so no SDK sends one (issue 12, item 8).
             ["sslTermination"] = "cannot be given at creation; configure it after with PUT /loadbalancers/{id}/ssltermination",
@@ -154,6 +154,9 @@ internal sealed class FieldSet
 
     /// <summary>The connection logging object.</summary>
     public static readonly FieldSet ConnectionLogging = new() { Known = ["enabled"], SuggestOnly = ["connectionLogging"] };
+
+    /// <summary>The content caching object (<c>PUT /contentcaching</c> and <c>contentCaching</c> at creation).</summary>
+    public static readonly FieldSet ContentCaching = new() { Known = ["enabled"], SuggestOnly = ["contentCaching"] };
 
     /// <summary>The SSL termination object. <c>privatekey</c> (lower case) is Rackspace's own spelling, which
     /// pkgcloud, fog and pyrax send; <c>privateKey</c> is accepted too.</summary>

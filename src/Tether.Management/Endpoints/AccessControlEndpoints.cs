@@ -10,8 +10,8 @@ namespace Tether.Management.Endpoints;
 
 /// <summary>
 /// The access control resources of a load balancer (Rackspace Cloud Load Balancers v1.0; docs/api.md;
-/// issue 6). 200 for every GET; 202 for POST/PUT/DELETE of <c>/accesslist</c>, <c>/connectionthrottle</c> and
-/// <c>/connectionlogging</c>; 200 for PUT/DELETE of <c>/errorpage</c>. 404 for another account's or an unknown load
+/// issue 6). 200 for every GET; 202 for POST/PUT/DELETE of <c>/accesslist</c>, <c>/connectionthrottle</c>,
+/// <c>/connectionlogging</c> and <c>/contentcaching</c>; 200 for PUT/DELETE of <c>/errorpage</c>. 404 for another account's or an unknown load
 /// balancer, 422 while it is not ACTIVE, 400 with validation messages for invalid bodies.
 /// <list type="bullet">
 /// <item><c>GET /accesslist</c>: <c>{"accessList":[{"address":"10.0.0.0/8","id":1,"type":"DENY"}]}</c>, by id,
@@ -27,7 +27,8 @@ namespace Tether.Management.Endpoints;
 /// the default.</item>
 /// <item><c>GET /connectionlogging</c>: <c>{"connectionLogging":{"enabled":false}}</c>; PUT
 /// <c>{"connectionLogging":{"enabled":true}}</c>.</item>
-/// <item><c>GET /contentcaching</c>: <c>{"contentCaching":{"enabled":false}}</c> (no caching in this build).</item>
+/// <item><c>GET /contentcaching</c>: <c>{"contentCaching":{"enabled":false}}</c>; PUT
+/// <c>{"contentCaching":{"enabled":true}}</c> (202; HTTP load balancers only, 400 otherwise).</item>
 /// </list>
 /// </summary>
 internal static class AccessControlEndpoints
@@ -160,12 +161,24 @@ internal static class AccessControlEndpoints
 
     private static void MapConnectionLogging(RouteGroupBuilder group, LoadBalancerService service)
     {
-        // Rackspace v1.0 "Show Content Caching": Tether does not cache answers yet, so it is always off (pkgcloud's
-        // getContentCachingConfig threw on the 404). Turning it on (PUT) is not served yet: docs/api.md "Not yet".
+        // Rackspace v1.0 "Show/Update Content Caching": GET 200 {"contentCaching":{"enabled":bool}}; PUT 202 (HTTP load
+        // balancers only; docs/api.md "Content caching").
         group.MapGet("/loadbalancers/{id:int}/contentcaching", (int account, int id) =>
-            service.Find(account, id) is not null
-                ? JsonNodeResult.Ok(new JsonObject { ["contentCaching"] = new JsonObject { ["enabled"] = false } })
+            service.Find(account, id) is { } config
+                ? JsonNodeResult.Ok(new JsonObject { ["contentCaching"] = Representations.ContentCaching(config) })
                 : JsonNodeResult.Error(ApiError.LoadBalancerNotFound));
+
+        group.MapPut("/loadbalancers/{id:int}/contentcaching", async (int account, int id, HttpContext http) =>
+        {
+            var reader = await ReadObjectAsync(service, account, id, http, "contentCaching");
+            if (reader.Error is { } error)
+            {
+                return JsonNodeResult.Error(error);
+            }
+
+            var outcome = await service.SetContentCachingAsync(account, id, reader.Value!, http.RequestAborted);
+            return EndpointHelpers.Respond(outcome, _ => JsonNodeResult.Accepted());
+        });
 
         group.MapGet("/loadbalancers/{id:int}/connectionlogging", (int account, int id) =>
             service.Find(account, id) is { } config

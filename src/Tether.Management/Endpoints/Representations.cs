@@ -14,7 +14,7 @@ internal static class Representations
     /// <summary><c>{"id","name","protocol","port","algorithm","status","timeout","halfClosed","httpsRedirect",
     /// "cluster","virtualIps","nodes","nodeCount","sessionPersistence"? (absent when disabled),"healthMonitor"? (absent
     /// when none),"accessList"? (absent when empty),"connectionThrottle"? (absent when none),"connectionLogging",
-    /// "metadata","created","updated"}</c></summary>
+    /// "contentCaching","metadata","created","updated"}</c></summary>
     public static JsonObject LoadBalancer(LoadBalancerConfig c)
     {
         var body = new JsonObject
@@ -55,11 +55,17 @@ internal static class Representations
         }
 
         body["connectionLogging"] = new JsonObject { ["enabled"] = c.ConnectionLogging };
+        body["contentCaching"] = ContentCaching(c);
         body["metadata"] = Metadata(c.Metadata);
         body["created"] = Time(c.Created);
         body["updated"] = Time(c.Updated);
         return body;
     }
+
+    /// <summary><c>{"enabled":true|false}</c>: the body of <c>GET /contentcaching</c> under <c>contentCaching</c>, and
+    /// the <c>contentCaching</c> of a load balancer (shown always, as in Rackspace's load balancer details; fog's and
+    /// mimic's mocks of the v1.0 API carry <c>"contentCaching":{"enabled":false}</c>).</summary>
+    public static JsonObject ContentCaching(LoadBalancerConfig c) => new() { ["enabled"] = c.ContentCaching };
 
     /// <summary><c>[{"address","id","type"}]</c> (Rackspace networkItem order).</summary>
     public static JsonArray AccessList(IEnumerable<AccessListItem> items) => new([.. items.Select(i => (JsonNode)new JsonObject

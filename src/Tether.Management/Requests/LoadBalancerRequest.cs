@@ -37,6 +37,13 @@ internal sealed class LoadBalancerRequest
     /// <summary><c>connectionLogging.enabled</c> of a create body; null when absent.</summary>
     public bool? ConnectionLogging { get; init; }
 
+    /// <summary><c>contentCaching.enabled</c> of a create body; null when absent (or <c>contentCaching</c> is null).
+    /// A <c>contentCaching</c> object without <c>enabled</c> is an error (<see cref="ContentCachingMissingEnabled"/>).</summary>
+    public bool? ContentCaching { get; init; }
+
+    /// <summary>True when a create body carries a <c>contentCaching</c> object without <c>enabled</c>.</summary>
+    public bool ContentCachingMissingEnabled { get; init; }
+
     /// <summary>True when the body asks for connection logging: <c>connectionLogging</c> is present and is anything but
     /// <c>{"enabled": false}</c> (which asks for nothing, and is what GET shows for every load balancer). Read
     /// leniently: the field is otherwise ignored at creation.</summary>
@@ -65,6 +72,15 @@ internal sealed class LoadBalancerRequest
         {
             loggingReader.CheckFields(FieldSet.ConnectionLogging);
             loggingEnabled = loggingReader.Bool("enabled");
+        }
+
+        bool? cachingEnabled = null;
+        var cachingMissingEnabled = false;
+        if (create && reader.Object("contentCaching") is { } cachingReader)
+        {
+            cachingReader.CheckFields(FieldSet.ContentCaching);
+            cachingEnabled = cachingReader.Bool("enabled");
+            cachingMissingEnabled = cachingEnabled is null && !reader.Issues.IsInvalid(cachingReader.PathOf("enabled"));
         }
 
         JsonElement? accessList = null;
@@ -109,6 +125,8 @@ internal sealed class LoadBalancerRequest
             AccessList = accessList,
             ConnectionThrottle = throttle,
             ConnectionLogging = loggingEnabled,
+            ContentCaching = cachingEnabled,
+            ContentCachingMissingEnabled = cachingMissingEnabled,
             ConnectionLoggingRequested = hasLogging
                 && !(logging.ValueKind == JsonValueKind.Object
                     && logging.TryGetProperty("enabled", out var enabled)

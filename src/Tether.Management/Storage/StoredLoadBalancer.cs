@@ -37,6 +37,9 @@ internal sealed class StoredLoadBalancer
     public bool? ConnectionLogging { get; set; }
     public string? ErrorPage { get; set; }
 
+    // Added by issue 12; absent in older documents (read as off).
+    public bool? ContentCaching { get; set; }
+
     public static string Serialize(LoadBalancerConfig config) =>
         JsonSerializer.Serialize(FromConfig(config), StoreJsonContext.Default.StoredLoadBalancer);
 
@@ -148,6 +151,7 @@ internal sealed class StoredLoadBalancer
             : null,
         ConnectionLogging = c.ConnectionLogging ? true : null,
         ErrorPage = c.ErrorPage,
+        ContentCaching = c.ContentCaching ? true : null,
     };
 
     private LoadBalancerConfig ToConfig()
@@ -250,6 +254,7 @@ internal sealed class StoredLoadBalancer
                 : null,
             ConnectionLogging = ConnectionLogging ?? false,
             ErrorPage = ErrorPage,
+            ContentCaching = ContentCaching ?? false,
         };
     }
 

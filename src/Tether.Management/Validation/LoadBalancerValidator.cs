@@ -228,6 +228,8 @@ internal static class LoadBalancerValidator
             SessionPersistence = listenerChanged ? null : existing.SessionPersistence,
             // Rackspace: a load balancer changed to a non-HTTP protocol gets the default error page back.
             ErrorPage = newProtocol == Protocols.Http ? existing.ErrorPage : null,
+            // Content caching caches HTTP answers: a load balancer changed to another protocol has it turned off.
+            ContentCaching = newProtocol == Protocols.Http && existing.ContentCaching,
         };
     }
 

@@ -23,6 +23,11 @@ internal sealed class ForwardingTransformer : HttpTransformer
         HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
+        if (ContentCache.TryGetRealPath(httpContext, out var realPath))
+        {
+            // Content caching keeps its key in Request.Path while its middleware runs: the node gets the real path.
+            proxyRequest.RequestUri = RequestUtilities.MakeDestinationAddress(destinationPrefix, realPath, httpContext.Request.QueryString);
+        }
 
         var headers = proxyRequest.Headers;
         // Before the X-Forwarded-* fields are set: a client naming them in Connection removes only its own. Kestrel
@@ -87,6 +92,8 @@ internal sealed class ForwardingTransformer : HttpTransformer
                     httpContext.Response.Headers.Remove(option);
                 }
             }
+
+            ContentCache.OnNodeAnswer(httpContext);
         }
 
         return result;

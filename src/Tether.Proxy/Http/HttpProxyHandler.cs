@@ -24,10 +24,12 @@ internal sealed class HttpProxyHandler
     private readonly Metrics.TetherMetrics? _metrics;
     private volatile DurationCache? _durations;
     private readonly Access.AccessControl? _access;
+    private readonly ContentCache? _cache;
 
     public HttpProxyHandler(LoadBalancerRuntime runtime, IHttpForwarder forwarder, ProxyOptions options, Metrics.TetherMetrics? metrics = null,
-        Access.AccessControl? access = null, Microsoft.Extensions.Logging.ILogger? logger = null)
+        Access.AccessControl? access = null, Microsoft.Extensions.Logging.ILogger? logger = null, ContentCache? cache = null)
     {
+        _cache = cache;
         _access = access;
         _metrics = metrics;
         _runtime = runtime;
@@ -44,6 +46,33 @@ internal sealed class HttpProxyHandler
     /// <summary>The HTTP/1.1 fast path of this load balancer (issue 4); requests it hands over come to
     /// <see cref="HandleAsync"/>.</summary>
     public FastPath.Http1Forwarder FastPath { get; }
+
+    /// <summary>The load balancer's runtime (its snapshot and counters).</summary>
+    public LoadBalancerRuntime Runtime => _runtime;
+
+    /// <summary>The access policy when connection logging is on, else null.</summary>
+    public Access.AccessPolicy? LoggingPolicy => _access?.Policy is { LoggingEnabled: true } policy ? policy : null;
+
+    /// <summary>The listeners' request handler: with content caching on (and a cache), a GET or HEAD request that the
+    /// connection throttle and the HTTPS redirect let through goes to <see cref="ContentCache.ServeAsync"/>, which
+    /// answers it from the cache or calls <see cref="HandleAsync"/>; every other request goes to
+    /// <see cref="HandleAsync"/>.</summary>
+    public Task ServeAsync(HttpContext context)
+    {
+        var config = _runtime.Snapshot.Config;
+        if (_cache is not { } cache || !config.ContentCaching || !ContentCache.MayServe(context)
+            || (_access?.Policy is { } policy && Access.AccessControl.IsOverLimit(policy, context))
+            || (config.HttpsRedirect && !context.Request.IsHttps && config.SslTermination is { Enabled: true }))
+        {
+            return HandleAsync(context);
+        }
+
+        return cache.ServeAsync(context, this, config.Id);
+    }
+
+    /// <summary>Queues the connection log line of a request the content cache answered (no node, decision none).</summary>
+    internal void LogCacheHit(HttpContext context, Access.AccessPolicy policy, Access.BodyCounter counter, long logStarted) =>
+        LogRequest(context, policy, counter, null, Access.AccessLogDecision.None, Access.AccessLogTermination.Normal, 0, logStarted);
 
     /// <summary>Applies a timeout change: requests already sent finish on the old client, which is disposed after
     /// they had time to end.</summary>

@@ -24,7 +24,8 @@ namespace Tether.Proxy.Metrics;
 /// load balancer has no health monitor), <c>tether_node_up</c> (health only: 0 when OFFLINE or held out by passive
 /// health, else 1; the condition does not count), <c>tether_node_available</c> (1 when the node may take new
 /// traffic: ENABLED and up), <c>tether_node_active_requests</c>, <c>tether_node_failures_total</c> (refused
-/// connections and timeouts), <c>tether_persisted_sessions</c>.</para>
+/// connections and timeouts), <c>tether_persisted_sessions</c>, <c>tether_content_cache_requests_total{...,result}</c>
+/// (hit: answered from the content cache without reaching a node; miss: looked up and sent on to a node).</para>
 /// </remarks>
 public sealed class TetherMetrics
 {
@@ -51,6 +52,7 @@ public sealed class TetherMetrics
     private readonly Gauge _active;
     private readonly Counter _failures;
     private readonly Gauge _sessions;
+    private readonly Counter _cache;
     private readonly Func<IEnumerable<LoadBalancerRuntime>> _runtimes;
 
     /// <summary>Creates the metrics in a new registry.</summary>
@@ -75,6 +77,7 @@ public sealed class TetherMetrics
         _active = factory.CreateGauge("tether_node_active_requests", "Requests or connections in flight to the node.", NodeLabels);
         _failures = factory.CreateCounter("tether_node_failures_total", "Refused connections and connect timeouts seen on the node (each holds it out); not answers slower than the timeout.", NodeLabels);
         _sessions = factory.CreateGauge("tether_persisted_sessions", "Persisted sessions Tether knows (stick table and HTTP_COOKIE session view).", LoadBalancerLabels);
+        _cache = factory.CreateCounter("tether_content_cache_requests_total", "Requests the content cache looked up: result=\"hit\" answered from the cache without reaching a node, result=\"miss\" sent on to a node.", [.. LoadBalancerLabels, "result"]);
         Registry.AddBeforeCollectCallback(Collect);
     }
 
@@ -154,6 +157,11 @@ public sealed class TetherMetrics
             _requests.WithLabels(lb, name, "none", "", "502").IncTo(statistics.Get(SelectionOutcome.RejectedNoFallback) + statistics.FailedRetries);
             _requests.WithLabels(lb, name, "none", "", "503").IncTo(Math.Max(0, statistics.Get(SelectionOutcome.NoNodeAvailable) - statistics.FailedRetries));
             _sessions.WithLabels(lb, name).Set(snapshot.PersistenceType is null ? 0 : runtime.StickTable.Count);
+            if (snapshot.Config.ContentCaching || runtime.ContentCacheHits + runtime.ContentCacheMisses > 0)
+            {
+                _cache.WithLabels(lb, name, "hit").IncTo(runtime.ContentCacheHits);
+                _cache.WithLabels(lb, name, "miss").IncTo(runtime.ContentCacheMisses);
+            }
         }
 
         // Series of deleted (or renamed) load balancers and nodes go away with them.
@@ -169,6 +177,7 @@ public sealed class TetherMetrics
         RemoveStale(_failures.GetAllLabelValues(), NodeLive, v => _failures.RemoveLabelled(v));
         RemoveStale(_decisions.GetAllLabelValues(), LoadBalancerLive, v => _decisions.RemoveLabelled(v));
         RemoveStale(_sessions.GetAllLabelValues(), LoadBalancerLive, v => _sessions.RemoveLabelled(v));
+        RemoveStale(_cache.GetAllLabelValues(), LoadBalancerLive, v => _cache.RemoveLabelled(v));
     }
 
     private static void RemoveStale(IEnumerable<string[]> series, Func<string[], bool> live, Action<string[]> remove)

@@ -64,7 +64,8 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
              "sessionPersistence":{"persistenceType":"HTTP_COOKIE","cookieName":"s"},
              "healthMonitor":{"type":"CONNECT","delay":10,"timeout":5,"attemptsBeforeDeactivation":3},
              "metadata":[{"key":"k","value":"v"}],"connectionLogging":{"enabled":false},
-             "accessList":[{"address":"10.2.0.0/16","type":"DENY"}],"connectionThrottle":{"maxConnections":10}}}
+             "accessList":[{"address":"10.2.0.0/16","type":"DENY"}],"connectionThrottle":{"maxConnections":10},
+             "contentCaching":{"enabled":true}}}
             """),
         new("update load balancer", HttpMethod.Put, c => $"/loadbalancers/{c.LoadBalancerId}", _ => """
             {"loadBalancer":{"name":"renamed","algorithm":"LEAST_CONNECTIONS","timeout":60,"halfClosed":false}}
@@ -98,6 +99,9 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
             """),
         new("add virtual ip", HttpMethod.Post, c => $"/loadbalancers/{c.LoadBalancerId}/virtualips", _ => """
             {"ipVersion":"IPV6","type":"PUBLIC"}
+            """),
+        new("content caching", HttpMethod.Put, c => $"/loadbalancers/{c.LoadBalancerId}/contentcaching", _ => """
+            {"contentCaching":{"enabled":true}}
             """),
         new("ssl termination", HttpMethod.Put, c => $"/loadbalancers/{c.LoadBalancerId}/ssltermination", c =>
             new JsonObject

@@ -27,7 +27,7 @@ public sealed class LoadBalancerEndpointsTests(ApiHostFixture fixture) : IClassF
         var lb = response.Body!["loadBalancer"]!.AsObject();
         Assert.Equal(
             ["id", "name", "protocol", "port", "algorithm", "status", "timeout", "halfClosed", "httpsRedirect", "cluster",
-             "virtualIps", "nodes", "nodeCount", "connectionLogging", "metadata", "created", "updated"],
+             "virtualIps", "nodes", "nodeCount", "connectionLogging", "contentCaching", "metadata", "created", "updated"],
             lb.Select(p => p.Key).ToArray());
         Assert.Equal("web", lb["name"]!.GetValue<string>());
         Assert.Equal("HTTP", lb["protocol"]!.GetValue<string>());
@@ -77,12 +77,12 @@ public sealed class LoadBalancerEndpointsTests(ApiHostFixture fixture) : IClassF
 
         var response = await api.PostAsync("/loadbalancers", Body($$"""
             "name":"x","protocol":"HTTP","port":{{ApiHost.NextPort()}},"virtualIps":[{"type":"PUBLIC"}],
-            "nodes":[{{Node()}}],"surprise":{"deep":[1,2]},"contentCaching":{"enabled":true},"algoritm":"RANDOM"
+            "nodes":[{{Node()}}],"surprise":{"deep":[1,2]},"sslTermination":{"enabled":true},"algoritm":"RANDOM"
             """));
 
         Assert.Equal(400, response.Status);
         Assert.Contains(response.Messages, m => m.StartsWith("surprise: unknown field (known fields: name, protocol, port,", StringComparison.Ordinal));
-        Assert.Contains("contentCaching: content caching is not available in Tether", response.Messages);
+        Assert.Contains(response.Messages, m => m.StartsWith("sslTermination: cannot be given at creation", StringComparison.Ordinal));
         Assert.Contains("algoritm: unknown field; did you mean algorithm?", response.Messages);
         Assert.Equal("""{"loadBalancers":[]}""", (await api.GetAsync("/loadbalancers")).Text);
     }
@@ -775,20 +775,5 @@ public sealed class LoadBalancerEndpointsTests(ApiHostFixture fixture) : IClassF
         Assert.Equal(["id", "address", "type", "ipVersion"], vip.Select(p => p.Key).ToArray());
         Assert.Equal(404, (await _host.NewAccount().GetAsync($"/loadbalancers/{id}/virtualips")).Status);
         Assert.Equal(404, (await api.GetAsync("/loadbalancers/999999/virtualips")).Status);
-    }
-    [Fact]
-    public async Task GetContentCaching_OwnLoadBalancer_IsAlwaysDisabled()
-    {
-        var api = _host.NewAccount();
-        var created = await api.PostAsync("/loadbalancers", Body($$"""
-            "name":"web","protocol":"HTTP","port":{{ApiHost.NextPort()}},"virtualIps":[{"type":"PUBLIC"}],"nodes":[{{Node()}}]
-            """));
-        var id = created.Body!["loadBalancer"]!["id"]!.GetValue<int>();
-
-        var response = await api.GetAsync($"/loadbalancers/{id}/contentcaching");
-
-        Assert.Equal(200, response.Status);
-        Assert.Equal("""{"contentCaching":{"enabled":false}}""", response.Body!.ToJsonString());
-        Assert.Equal(404, (await _host.NewAccount().GetAsync($"/loadbalancers/{id}/contentcaching")).Status);
     }
 }

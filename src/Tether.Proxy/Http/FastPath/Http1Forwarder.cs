@@ -70,9 +70,11 @@ internal sealed class Http1Forwarder : IDisposable
     };
 
     /// <summary>True when this load balancer's requests need Kestrel's HTTP stack: an HTTPS redirect of a plain
-    /// connection (answered by <see cref="HttpProxyHandler"/>).</summary>
+    /// connection (answered by <see cref="HttpProxyHandler"/>), or content caching (the cache sits in front of
+    /// <see cref="HttpProxyHandler"/>; docs/api.md "Content caching").</summary>
     public static bool MustHandOver(LoadBalancerSnapshot snapshot, bool isHttps) =>
-        !isHttps && snapshot.Config.HttpsRedirect && snapshot.Config.SslTermination is { Enabled: true };
+        snapshot.Config.ContentCaching
+        || (!isHttps && snapshot.Config.HttpsRedirect && snapshot.Config.SslTermination is { Enabled: true });
 
     /// <summary>The access policy when connection logging is on, else null (one volatile read).</summary>
     public Access.AccessPolicy? LoggingPolicy => _access?.Policy is { LoggingEnabled: true } policy ? policy : null;
