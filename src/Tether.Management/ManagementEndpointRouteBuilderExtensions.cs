@@ -39,6 +39,8 @@ public static class ManagementEndpointRouteBuilderExtensions
         HealthMonitorEndpoints.Map(group, service);
         AccessControlEndpoints.Map(group, service);
         AuditEndpoints.Map(group, endpoints.ServiceProvider.GetRequiredService<Storage.TetherStore>());
+        UsageEndpoints.Map(group, service, endpoints.ServiceProvider.GetRequiredService<Storage.TetherStore>(),
+            endpoints.ServiceProvider.GetRequiredService<TimeProvider>());
         var runtimes = endpoints.ServiceProvider.GetService<Tether.Core.IRuntimeRegistry>();
         if (runtimes is not null)
         {

@@ -38,4 +38,10 @@ internal static partial class ManagementLog
 
     [LoggerMessage(3010, LogLevel.Information, "Load balancer {Id}: {Method} {Resource} by token {TokenId} (account {AccountId}): {Changes}")]
     public static partial void ConfigurationChanged(ILogger logger, int id, string method, string resource, string tokenId, int accountId, string changes);
+
+    [LoggerMessage(3050, LogLevel.Error, "Usage: the poll failed; the next poll tries again (the traffic since the last stored poll is kept in the counters).")]
+    public static partial void UsagePollFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(3051, LogLevel.Information, "Usage: deleted {Count} usage records older than {Days} days (Management:UsageRetentionDays).")]
+    public static partial void UsagePurged(ILogger logger, int count, int days);
 }
