@@ -47,6 +47,10 @@ public sealed class ManagementOptions
     /// <summary>How long usage records are kept, in days (1 to 3650; default 90, Rackspace's "historical usage data is
     /// available for up to 90 days"). Setting <c>Management:UsageRetentionDays</c>.</summary>
     public int UsageRetentionDays { get; set; } = 90;
+
+    /// <summary>False: the usage recorder polls only when <see cref="Usage.UsageRecorder.Poll"/> is called (tests that
+    /// move a fake clock); not a setting.</summary>
+    internal bool UsageBackgroundPolling { get; set; } = true;
 }
 
 /// <summary>An API token (header <c>X-Auth-Token</c>) and the one account it may act for (docs/api.md).</summary>

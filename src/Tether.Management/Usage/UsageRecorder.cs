@@ -61,6 +61,11 @@ public sealed class UsageRecorder : BackgroundService
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!_options.UsageBackgroundPolling)
+        {
+            return;
+        }
+
         using var timer = new PeriodicTimer(Interval, _time);
         try
         {
@@ -79,8 +84,11 @@ public sealed class UsageRecorder : BackgroundService
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        // A last poll, so that a clean shutdown loses nothing.
-        Poll();
+        if (_options.UsageBackgroundPolling)
+        {
+            // A last poll, so that a clean shutdown loses nothing.
+            Poll();
+        }
     }
 
     /// <summary>Polls once now (the background loop calls it every interval; tests call it after moving the clock).
