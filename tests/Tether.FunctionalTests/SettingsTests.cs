@@ -94,6 +94,9 @@ public sealed class SettingsTests
     [InlineData("""{ "Management": { "MetricsRequireToken": "yes" } }""", "Management:MetricsRequireToken: \"yes\" is not a boolean; give true or false")]
     [InlineData("""{ "Proxy": 5 }""", "Proxy: is a section, not a value (got \"5\"); give an object")]
     [InlineData("""{ "Proxy": { "KeepAliveTimeoutSeconds": 0 } }""", "Proxy:KeepAliveTimeoutSeconds is 0; it must be at least 1.")]
+    [InlineData("""{ "Management": { "UsagePollSeconds": 0 } }""", "Management:UsagePollSeconds: is 0; it must be at least 1")]
+    [InlineData("""{ "Management": { "UsagePollSeconds": 3601 } }""", "Management:UsagePollSeconds: is 3601; it must be from 1 to 3600 seconds")]
+    [InlineData("""{ "Management": { "UsageRetentionDays": 3651 } }""", "Management:UsageRetentionDays: is 3651; it must be from 1 to 3650 days")]
     public async Task LoadSettings_WrongTypeOrValueInJsonFile_NamesTheSettingTheValueAndWhatIsAllowed(string json, string expected)
     {
         var file = await WriteSettingsFileAsync(json);
