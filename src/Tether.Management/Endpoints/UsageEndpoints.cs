@@ -213,7 +213,8 @@ internal static class UsageEndpoints
     }
 
     /// <summary>The account records: the numbers of load balancers and of public and ServiceNet virtual IPs with
-    /// usage, at the start of the range and at each hour where they change (0 after the last hour with usage).</summary>
+    /// usage, at the start of the range and at each hour where they change (at the hour's first record; 0 from the
+    /// hour after the last hour with usage).</summary>
     internal static JsonArray AccountRecords(List<UsageRecord> records, DateTimeOffset start, DateTimeOffset end)
     {
         var hours = new SortedDictionary<DateTimeOffset, Dictionary<int, UsageRecord>>();
@@ -289,7 +290,14 @@ internal static class UsageEndpoints
                 Emit(last.AddHours(1), (0, 0, 0));
             }
 
-            Emit(hour, Counts(hour));
+            // At the first record of the hour: a load balancer created at 10:58:20 counts from 10:58:20, as Rackspace shows.
+            var first = hour.AddHours(1);
+            foreach (var record in hours[hour].Values)
+            {
+                first = record.Start < first ? record.Start : first;
+            }
+
+            Emit(first, Counts(hour));
             last = hour;
         }
 

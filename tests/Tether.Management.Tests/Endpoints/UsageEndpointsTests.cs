@@ -202,17 +202,18 @@ public sealed class UsageEndpointsTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public void AccountRecords_LoadBalancerGoneForAnHour_WritesZeroThenTheNewCount()
+    public void AccountRecords_NoLoadBalancerForAnHour_WritesZeroThenTheNewCountAtItsFirstRecord()
     {
-        UsageRecord At(int id, int hour) => new()
+        UsageRecord At(int id, int hour, int minute = 0) => new()
         {
-            Id = id * 100 + hour, AccountId = 1, LoadBalancerId = id, Start = ApiHost.StartTime.AddHours(hour), Vips = 1,
+            Id = id * 100 + hour, AccountId = 1, LoadBalancerId = id, Start = ApiHost.StartTime.AddHours(hour).AddMinutes(minute), Vips = 1,
         };
 
-        var records = new List<UsageRecord> { At(1, 0), At(2, 0), At(1, 1), At(1, 3) };
+        // Load balancer 2 has usage in hour 0 only, 1 in hours 0 and 1; a new one (3) is created at 03:20.
+        var records = new List<UsageRecord> { At(1, 0), At(2, 0), At(1, 1), At(3, 3, 20) };
         var result = global::Tether.Management.Endpoints.UsageEndpoints.AccountRecords(records, ApiHost.StartTime, ApiHost.StartTime.AddHours(5));
         Assert.Equal(
-            ["2026-01-01T00:00:00Z 2", "2026-01-01T01:00:00Z 1", "2026-01-01T02:00:00Z 0", "2026-01-01T03:00:00Z 1"],
+            ["2026-01-01T00:00:00Z 2", "2026-01-01T01:00:00Z 1", "2026-01-01T02:00:00Z 0", "2026-01-01T03:20:00Z 1"],
             result.Select(r => r!["startTime"]!.GetValue<string>() + " " + r["numLoadBalancers"]!.GetValue<int>()));
     }
 }
