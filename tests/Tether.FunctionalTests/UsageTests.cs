@@ -104,6 +104,9 @@ public sealed class UsageTests : IAsyncLifetime
     public async Task SslTermination_Http2OverTls_CountsTheTlsBytesAsSsl()
     {
         var (id, _) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", [_backend]);
+        // After the first poll, so that turning SSL termination on is an event of its own (before it, the load
+        // balancer's first record would start with SSL on).
+        Assert.Equal("CREATE_LOADBALANCER", (await WaitForUsageAsync(_tether, id, r => r["eventType"] is not null))["eventType"]!.GetValue<string>());
         var securePort = FreePort.Next();
         using var cert = Certificate();
         var put = await _tether.SendJsonAsync(HttpMethod.Put, $"loadbalancers/{id}/ssltermination",

@@ -19,8 +19,8 @@ namespace Tether.Management.Usage;
 /// <remarks>
 /// <para>Records (Rackspace's shape, lbrackspace/atlas-lb): a record covers at most one clock hour (UTC); the poll
 /// that crosses the hour closes it at the hour and opens the next. Events open a record of their own, marked with
-/// <c>eventType</c>: <c>CREATE_LOADBALANCER</c> (the first record of a load balancer created while Tether records
-/// usage; it starts at the creation time), <c>SSL_ONLY_ON</c>, <c>SSL_MIXED_ON</c>, <c>SSL_OFF</c> (SSL termination
+/// <c>eventType</c>: <c>CREATE_LOADBALANCER</c> (the first record of a load balancer created while this process
+/// runs; it starts at the creation time), <c>SSL_ONLY_ON</c>, <c>SSL_MIXED_ON</c>, <c>SSL_OFF</c> (SSL termination
 /// mode changed; the record starts at the poll that saw it), and <c>DELETE_LOADBALANCER</c> (a record of no length
 /// at the poll that found the load balancer gone, after the last bytes were added to the record before it). Event
 /// times are therefore exact for creation and within one poll interval for the others.</para>
@@ -43,6 +43,7 @@ public sealed class UsageRecorder : BackgroundService
     private readonly Dictionary<int, State> _states = [];
     private Dictionary<int, UsageRecord>? _lastStored;
     private DateTimeOffset _lastPurge = DateTimeOffset.MinValue;
+    private readonly DateTimeOffset _startedAt;
 
     internal UsageRecorder(TetherStore store, LoadBalancerService service, IRuntimeRegistry? runtimes, TimeProvider time,
         ManagementOptions options, ILogger<UsageRecorder> logger)
@@ -53,6 +54,7 @@ public sealed class UsageRecorder : BackgroundService
         _time = time;
         _options = options;
         _logger = logger;
+        _startedAt = Truncate(time.GetUtcNow());
     }
 
     /// <summary>The poll interval.</summary>
@@ -217,7 +219,8 @@ public sealed class UsageRecorder : BackgroundService
 
     /// <summary>The first record of a load balancer in this process: the stored one continued (same hour, same SSL
     /// mode, not deleted), else a new one; <c>CREATE_LOADBALANCER</c> when the load balancer has no record at all and
-    /// was created within the last two poll intervals (older ones predate usage recording).</summary>
+    /// was created while this process runs (older ones predate usage recording: their first record starts at the
+    /// first poll, without an event).</summary>
     private UsageRecord Begin(LoadBalancerConfig config, string mode, DateTimeOffset now)
     {
         if (_lastStored!.TryGetValue(config.Id, out var last))
@@ -231,7 +234,7 @@ public sealed class UsageRecorder : BackgroundService
         }
 
         var created = Truncate(config.Created);
-        return created <= now && now - created <= 2 * Interval
+        return created <= now && created >= _startedAt
             ? Open(config, created, mode, UsageNames.CreateLoadBalancer)
             : Open(config, now, mode, null);
     }

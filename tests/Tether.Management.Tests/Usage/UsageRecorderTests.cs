@@ -193,6 +193,25 @@ public sealed class UsageRecorderTests : IDisposable
     }
 
     [Fact]
+    public async Task Poll_LoadBalancerFromBeforeThisProcessWithoutRecords_FirstRecordHasNoCreateEvent()
+    {
+        await using var host = await StartAsync();
+        var api = host.NewAccount();
+        var id = await api.CreateLoadBalancerAsync();
+
+        // A recorder started five minutes later (a Tether upgraded to one that records usage) over the same store.
+        var later = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(ApiHost.StartTime.AddMinutes(5));
+        var recorder = new UsageRecorder(host.Store, host.Service, (Core.IRuntimeRegistry)host.DataPlane, later,
+            new ManagementOptions { DataDirectory = _directory.Path }, Microsoft.Extensions.Logging.Abstractions.NullLogger<UsageRecorder>.Instance);
+        recorder.Poll();
+        host.Time.Advance(TimeSpan.FromMinutes(5));
+
+        var record = Assert.Single(await CurrentAsync(api, id))!;
+        Assert.Null(record["eventType"]);
+        Assert.Equal("2026-01-01T00:05:00Z", record["startTime"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Poll_RecordsOlderThanTheRetention_AreDeleted()
     {
         await using var host = await StartAsync();
