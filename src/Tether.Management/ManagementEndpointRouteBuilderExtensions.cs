@@ -52,6 +52,8 @@ public static class ManagementEndpointRouteBuilderExtensions
         AccessControlEndpoints.Map(group, service);
         MetadataEndpoints.Map(group, service);
         AuditEndpoints.Map(group, endpoints.ServiceProvider.GetRequiredService<Storage.TetherStore>());
+        UsageEndpoints.Map(group, service, endpoints.ServiceProvider.GetRequiredService<Storage.TetherStore>(),
+            endpoints.ServiceProvider.GetRequiredService<TimeProvider>());
         var runtimes = endpoints.ServiceProvider.GetService<Tether.Core.IRuntimeRegistry>();
         if (runtimes is not null)
         {

@@ -41,4 +41,10 @@ internal static partial class ManagementLog
 
     [LoggerMessage(3060, LogLevel.Information, "Refused {Method} {Resource} by token {TokenId} (role {Role}, account {AccountId}): it needs the role {Needed} (403, nothing changed).")]
     public static partial void RoleRefused(ILogger logger, string tokenId, string role, int accountId, string method, string resource, string needed);
+
+    [LoggerMessage(3050, LogLevel.Error, "Usage: the poll failed; the next poll tries again (the traffic since the last stored poll is kept in the counters).")]
+    public static partial void UsagePollFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(3051, LogLevel.Information, "Usage: deleted {Count} usage records older than {Days} days (Management:UsageRetentionDays).")]
+    public static partial void UsagePurged(ILogger logger, int count, int days);
 }

@@ -57,6 +57,19 @@ public sealed class ManagementOptions
     /// <c>http://ADDRESS:PORT</c> (port 1 to 65535, not the management port), which then answers <c>/metrics</c> only
     /// while the management port stops answering it. Setting <c>Management:MetricsUrl</c>.</summary>
     public string? MetricsUrl { get; set; }
+
+    /// <summary>How often the usage recorder polls the load balancers' usage counters, in seconds (1 to 3600; default
+    /// 60). A restart loses at most this much traffic from the usage reports. Setting
+    /// <c>Management:UsagePollSeconds</c>.</summary>
+    public int UsagePollSeconds { get; set; } = 60;
+
+    /// <summary>How long usage records are kept, in days (1 to 3650; default 90, Rackspace's "historical usage data is
+    /// available for up to 90 days"). Setting <c>Management:UsageRetentionDays</c>.</summary>
+    public int UsageRetentionDays { get; set; } = 90;
+
+    /// <summary>False: the usage recorder polls only when <see cref="Usage.UsageRecorder.Poll"/> is called (tests that
+    /// move a fake clock); not a setting.</summary>
+    internal bool UsageBackgroundPolling { get; set; } = true;
 }
 
 /// <summary>An API token (header <c>X-Auth-Token</c>) and the one account it may act for (docs/api.md).</summary>

@@ -16,7 +16,8 @@ public static class ManagementServiceCollectionExtensions
     /// Registers, as singletons: <paramref name="options"/>, the <see cref="TetherStore"/> (opened on first use in
     /// <see cref="ManagementOptions.DataDirectory"/>), the <see cref="LoadBalancerService"/> (which loads every stored
     /// load balancer when it is created), the token authenticator and routing; and <see cref="TimeProvider.System"/>
-    /// unless a <see cref="TimeProvider"/> is already registered. The caller must register an <see cref="IDataPlane"/>.
+    /// unless a <see cref="TimeProvider"/> is already registered; and the <see cref="Usage.UsageRecorder"/> as a hosted
+    /// service (it reads the live counters through <see cref="IRuntimeRegistry"/> when one is registered). The caller must register an <see cref="IDataPlane"/>.
     /// Then call <see cref="ManagementEndpointRouteBuilderExtensions.MapTetherManagementApi"/> and, before serving,
     /// <see cref="LoadBalancerService.RestoreAllAsync"/>.
     /// </summary>
@@ -43,6 +44,10 @@ public static class ManagementServiceCollectionExtensions
         services.AddSingleton(sp => new LoadBalancerService(sp.GetRequiredService<TetherStore>(),
             sp.GetRequiredService<IDataPlane>(), sp.GetRequiredService<TimeProvider>(), options,
             sp.GetRequiredService<ILogger<LoadBalancerService>>()));
+        services.AddSingleton(sp => new Usage.UsageRecorder(sp.GetRequiredService<TetherStore>(),
+            sp.GetRequiredService<LoadBalancerService>(), sp.GetService<IRuntimeRegistry>(), sp.GetRequiredService<TimeProvider>(),
+            options, sp.GetRequiredService<ILogger<Usage.UsageRecorder>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<Usage.UsageRecorder>());
         services.AddRouting();
         return services;
     }
@@ -101,6 +106,16 @@ public static class ManagementServiceCollectionExtensions
         if (MetricsEndpointExtensions.ValidateMetricsUrl(options) is { } metricsUrlError)
         {
             throw new ArgumentException(metricsUrlError, nameof(options));
+        }
+
+        if (options.UsagePollSeconds is < 1 or > 3600)
+        {
+            throw new ArgumentException($"ManagementOptions.UsagePollSeconds must be from 1 to 3600 seconds (got {options.UsagePollSeconds}).", nameof(options));
+        }
+
+        if (options.UsageRetentionDays is < 1 or > 3650)
+        {
+            throw new ArgumentException($"ManagementOptions.UsageRetentionDays must be from 1 to 3650 days (got {options.UsageRetentionDays}).", nameof(options));
         }
 
         var duplicate = options.Tokens.GroupBy(t => t.Token, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);

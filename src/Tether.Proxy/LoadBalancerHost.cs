@@ -97,7 +97,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
                 }
                 else if (secure.Contains(endPoint))
                 {
-                    started.Add(await Listener.StartHttpAsync(endPoint, _handler.ServeAsync, _loggerFactory, _options, cancellationToken, _certificate, _access.HttpConnectionMiddleware, _handler.FastPath).ConfigureAwait(false));
+                    started.Add(await Listener.StartHttpAsync(endPoint, _handler.ServeAsync, _loggerFactory, _options, cancellationToken, _certificate, ConnectionMiddleware(ssl: true), _handler.FastPath).ConfigureAwait(false));
                 }
                 else
                 {
@@ -195,7 +195,12 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         await TcpProxyListener.StartAsync(endPoint, _tcpHandler, Id, _options, _loggerFactory, cancellationToken).ConfigureAwait(false);
 
     private async Task<IListener> StartHttpAsync(IPEndPoint endPoint, CancellationToken cancellationToken) =>
-        await Listener.StartHttpAsync(endPoint, _handler.ServeAsync, _loggerFactory, _options, cancellationToken, connectionMiddleware: _access.HttpConnectionMiddleware, fastPath: _handler.FastPath).ConfigureAwait(false);
+        await Listener.StartHttpAsync(endPoint, _handler.ServeAsync, _loggerFactory, _options, cancellationToken, connectionMiddleware: ConnectionMiddleware(ssl: false), fastPath: _handler.FastPath).ConfigureAwait(false);
+
+    /// <summary>The connection middleware of an HTTP listener: usage counting (bytes on the client socket, before TLS;
+    /// <paramref name="ssl"/> on the secure port), then the access list and throttle.</summary>
+    private Func<Microsoft.AspNetCore.Connections.ConnectionDelegate, Microsoft.AspNetCore.Connections.ConnectionDelegate> ConnectionMiddleware(bool ssl) =>
+        Metrics.UsageTransport.Then(Metrics.UsageTransport.Middleware(Runtime.Usage, ssl), _access.HttpConnectionMiddleware)!;
 
     /// <summary>Binds a port that one of this load balancer's listeners is releasing: "address in use" is retried for
     /// a moment (an HTTP listener unbinds shortly after its stop begins).</summary>

@@ -94,6 +94,8 @@ internal static class SettingsSchema
             ["Management:MaskClientAddresses"] = Kind.Boolean,
             ["Management:MetricsRequireToken"] = Kind.Boolean,
             ["Management:MetricsUrl"] = Kind.MetricsUrl,
+            ["Management:UsagePollSeconds"] = Kind.PositiveInteger,
+            ["Management:UsageRetentionDays"] = Kind.PositiveInteger,
             [$"Management:Tokens:{TokenIndex}:Token"] = Kind.Text,
             [$"Management:Tokens:{TokenIndex}:AccountId"] = Kind.PositiveInteger,
             [$"Management:Tokens:{TokenIndex}:Role"] = Kind.Role,

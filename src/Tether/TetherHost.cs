@@ -54,6 +54,8 @@ public static class TetherHost
             MetricsRequireToken = configuration.GetValue("Management:MetricsRequireToken", false),
             MetricsUrl = configuration["Management:MetricsUrl"],
             RateLimits = configuration["Management:RateLimits"],
+            UsagePollSeconds = configuration.GetValue("Management:UsagePollSeconds", 60),
+            UsageRetentionDays = configuration.GetValue("Management:UsageRetentionDays", 90),
         };
         configuration.GetSection("Management:Tokens").Bind(managementOptions.Tokens);
         configuration.GetSection("Management:AllowedDomains").Bind(managementOptions.AllowedDomains);
@@ -199,6 +201,14 @@ public static class TetherHost
         if (!string.IsNullOrEmpty(metricsUrl) && new Uri(metricsUrl).Port == new Uri(settings.ManagementUrl).Port)
         {
             errors.Add($"Management:MetricsUrl: \"{metricsUrl}\" uses the management API's port ({settings.ManagementUrl}); give another port, for example http://127.0.0.1:9100");
+        }
+
+        foreach (var (key, max, unit) in new[] { ("Management:UsagePollSeconds", 3600, "seconds"), ("Management:UsageRetentionDays", 3650, "days") })
+        {
+            if (configuration.GetValue<int?>(key) is int value && value > max)
+            {
+                errors.Add($"{key}: is {value}; it must be from 1 to {max} {unit}");
+            }
         }
 
         var twice = tokens.Select(t => t["Token"]).Where(t => !string.IsNullOrEmpty(t)).GroupBy(t => t, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);

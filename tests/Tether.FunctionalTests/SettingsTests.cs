@@ -101,6 +101,9 @@ public sealed class SettingsTests
     [InlineData("""{ "Management": { "AllowedDomains": "example.com" } }""", "Management:AllowedDomains: is a section, not a value (got \"example.com\"); give an array")]
     [InlineData("""{ "Management": { "AllowedDomains": { "first": "example.com" } } }""", "Management:AllowedDomains:first: Management:AllowedDomains is an array; give [ \"example.com\" ]")]
     [InlineData("""{ "Proxy": { "KeepAliveTimeoutSeconds": 0 } }""", "Proxy:KeepAliveTimeoutSeconds is 0; it must be at least 1.")]
+    [InlineData("""{ "Management": { "UsagePollSeconds": 0 } }""", "Management:UsagePollSeconds: is 0; it must be at least 1")]
+    [InlineData("""{ "Management": { "UsagePollSeconds": 3601 } }""", "Management:UsagePollSeconds: is 3601; it must be from 1 to 3600 seconds")]
+    [InlineData("""{ "Management": { "UsageRetentionDays": 3651 } }""", "Management:UsageRetentionDays: is 3651; it must be from 1 to 3650 days")]
     public async Task LoadSettings_WrongTypeOrValueInJsonFile_NamesTheSettingTheValueAndWhatIsAllowed(string json, string expected)
     {
         var file = await WriteSettingsFileAsync(json);

@@ -52,6 +52,10 @@ public sealed class LoadBalancerRuntime
     /// <summary>Counters of persistence decisions.</summary>
     public PersistenceStatistics Statistics => _statistics;
 
+    /// <summary>Bytes to and from clients and open client connections, for the usage reports (see
+    /// <see cref="UsageCounters"/>).</summary>
+    public UsageCounters Usage { get; } = new();
+
     private long _keepAliveTimeouts;
 
     /// <summary>Client connections closed because they stayed idle between requests longer than the keep-alive

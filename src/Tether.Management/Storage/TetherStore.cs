@@ -20,11 +20,12 @@ namespace Tether.Management.Storage;
 /// <c>stick_entries(load_balancer_id, persistence_type, key, node_id, last_use)</c> (stick tables kept across restarts;
 /// <c>last_use</c> in Unix milliseconds), <c>audit_log(id, account_id, time, token_id, method, resource, action,
 /// load_balancer_id, changes, notes, outcome)</c> (every configuration change through the API; <c>changes</c> and
-/// <c>notes</c> JSON arrays). Tables added since version 1 (<c>audit_log</c>) are created when a database is opened,
+/// <c>notes</c> JSON arrays), <c>usage_records</c> and <c>usage_load_balancers</c> (the usage reports; see
+/// TetherStore.Usage.cs). Tables added since version 1 (<c>audit_log</c>) are created when a database is opened,
 /// so an existing database gains them at the next start; a build without them ignores them.
 /// The database file is created with mode 0600 on Unix: it holds tokens and cookie secrets.
 /// </remarks>
-public sealed class TetherStore : IDisposable, IStickTableStore
+public sealed partial class TetherStore : IDisposable, IStickTableStore
 {
     /// <summary>The database file name inside the data directory.</summary>
     public const string DatabaseFileName = "tether.db";
@@ -186,7 +187,7 @@ public sealed class TetherStore : IDisposable, IStickTableStore
                 time TEXT NOT NULL, token_id TEXT NOT NULL, method TEXT NOT NULL, resource TEXT NOT NULL, action TEXT NOT NULL,
                 load_balancer_id INTEGER NOT NULL, changes TEXT NOT NULL, notes TEXT NOT NULL, outcome TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS audit_log_account ON audit_log(account_id, id);
-            """);
+            """ + UsageSchema);
         if (!HasColumn(connection, transaction, "tokens", "role"))
         {
             // A database from before roles: every token it holds was an admin token.

@@ -49,6 +49,21 @@ internal sealed class TcpProxyHandler : ConnectionHandler
     /// after the shutdown timeout). Never throws for network errors.</summary>
     public async Task HandleAsync(ConnectionContext connection, CancellationToken aborted)
     {
+        // Usage reports: the client connection is open from accept to close, whatever happens to it.
+        var usage = _runtime.Usage;
+        usage.ConnectionOpened();
+        try
+        {
+            await HandleCoreAsync(connection, aborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            usage.ConnectionClosed();
+        }
+    }
+
+    private async Task HandleCoreAsync(ConnectionContext connection, CancellationToken aborted)
+    {
         var remote = connection.RemoteEndPoint as IPEndPoint;
         var clientKey = ClientAddress.ToKey(remote?.Address);
         var policy = _access?.Policy;
@@ -97,7 +112,7 @@ internal sealed class TcpProxyHandler : ConnectionHandler
         TcpProxySession? session = null;
         try
         {
-            session = new TcpProxySession(connection, socket, config.HalfClosed, config.TimeoutSeconds, _runtime.Time);
+            session = new TcpProxySession(connection, socket, config.HalfClosed, config.TimeoutSeconds, _runtime.Time, _runtime.Usage);
             await session.RunAsync(aborted).ConfigureAwait(false);
             if (session.TimedOut)
             {

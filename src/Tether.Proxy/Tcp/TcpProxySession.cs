@@ -39,9 +39,11 @@ internal sealed class TcpProxySession
     private int _timedOut;
     private long _bytesIn;
     private long _bytesOut;
+    private readonly Core.Runtime.UsageCounters? _usage;
 
-    public TcpProxySession(ConnectionContext client, Socket node, bool halfClosed, int idleTimeoutSeconds, TimeProvider time)
+    public TcpProxySession(ConnectionContext client, Socket node, bool halfClosed, int idleTimeoutSeconds, TimeProvider time, Core.Runtime.UsageCounters? usage = null)
     {
+        _usage = usage;
         _client = client;
         _clientSocket = client.Features.Get<IConnectionSocketFeature>()?.Socket;
         _node = node;
@@ -132,6 +134,7 @@ internal sealed class TcpProxySession
                 }
 
                 _bytesIn += buffer.Length;
+                _usage?.AddIncoming(buffer.Length);
                 input.AdvanceTo(buffer.End);
                 if (result.IsCompleted)
                 {
@@ -179,6 +182,7 @@ internal sealed class TcpProxySession
 
                 Touch();
                 _bytesOut += received;
+                _usage?.AddOutgoing(received);
                 if (_clientSocket is not null)
                 {
                     var data = new ReadOnlyMemory<byte>(buffer, 0, received);

@@ -137,6 +137,8 @@ internal sealed class UdpProxyListener : IListener
                 return;
             }
 
+            // Usage reports: every datagram the client sent counts, whether or not a node takes it.
+            _runtime.Usage.AddIncoming(length);
             var now = _runtime.Time.GetTimestamp();
             var flow = FindOrOpen(address, now);
             if (flow is null)
@@ -212,6 +214,7 @@ internal sealed class UdpProxyListener : IListener
         flow = new UdpFlow(key, client, node, socket, now, endsWithReplies: _runtime.Snapshot.Config.Protocol == DnsUdp);
         _flows[key] = flow;
         Interlocked.Increment(ref _flowCount);
+        _runtime.Usage.ConnectionOpened();
         _ = RelayRepliesAsync(flow);
         return flow;
     }
@@ -230,6 +233,7 @@ internal sealed class UdpProxyListener : IListener
                     var length = await flow.Socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
                     flow.Touch(_runtime.Time.GetTimestamp());
                     await _socket.SendToAsync(buffer.AsMemory(0, length), SocketFlags.None, flow.ClientAddress).ConfigureAwait(false);
+                    _runtime.Usage.AddOutgoing(length);
                 }
                 finally
                 {
@@ -281,6 +285,7 @@ internal sealed class UdpProxyListener : IListener
 
         _flows.TryRemove(new KeyValuePair<SocketAddress, UdpFlow>(flow.ClientAddress, flow));
         Interlocked.Decrement(ref _flowCount);
+        _runtime.Usage.ConnectionClosed();
         flow.Node.Counters.OnEnd();
         flow.Socket.Dispose();
     }

@@ -72,7 +72,7 @@ public sealed class TetherStoreTests : IDisposable
             }
         }
 
-        Assert.Equal(["audit_log", "cookie_keys", "load_balancers", "schema_version", "sequences", "sqlite_sequence", "stick_entries", "tokens"], tables);
+        Assert.Equal(["audit_log", "cookie_keys", "load_balancers", "schema_version", "sequences", "sqlite_sequence", "stick_entries", "tokens", "usage_load_balancers", "usage_records"], tables);
     }
 
     [Fact]
