@@ -56,7 +56,8 @@ public sealed class PkgcloudRun : IAsyncLifetime
             }
 
             var modules = await InstallAsync(npm, source);
-            tether = await TetherInstance.StartAsync();
+            // usage polled every second, so that the usage and billable calls see this run's traffic
+            tether = await TetherInstance.StartAsync(configuration: new Dictionary<string, string?> { ["Management:UsagePollSeconds"] = "1" });
             _tlsDirectory = WriteCertificates();
             await RunScriptAsync(node, Path.Combine(source, "pkgcloud-compat.js"), modules, tether);
         }

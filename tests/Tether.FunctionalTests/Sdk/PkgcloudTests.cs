@@ -88,11 +88,6 @@ public sealed class PkgcloudTests(PkgcloudRun run, ITestOutputHelper output) : I
     /// </summary>
     public static readonly HashSet<string> NotYetBuilt = new(StringComparer.Ordinal)
     {
-        "updateContentCaching",             // PUT /contentcaching: 405 (pkgcloud reports no error); GET stays false
-        "getCurrentUsage",                  // GET /usage/current: 404, empty body
-        "getHistoricalUsage",               // GET /{id}/usage?startTime=&endTime=: 404, empty body
-        "getAccountUsage",                  // GET /loadbalancers/usage: 404, empty body
-        "getBillableLoadBalancers",         // GET /loadbalancers/billable: 404; pkgcloud then throws reading body.loadBalancers
     };
 
     public static TheoryData<string> Calls => new(Scenarios);
