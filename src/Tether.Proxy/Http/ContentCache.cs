@@ -36,9 +36,11 @@ namespace Tether.Proxy.Http;
 /// an answer (200, no <c>private</c>/<c>no-store</c>/<c>no-cache</c>/<c>Set-Cookie</c>) Tether appends the
 /// <c>Cache-Control</c> value <see cref="StorableMarker"/> before the middleware sees the head, and removes it again
 /// from every answer the client gets (miss, hit or 304), so clients see the node's header unchanged.</item>
-/// <item>Persistence cookies: the HTTP_COOKIE cookie is added to the answer before it is forwarded, and answers with
-/// <c>Set-Cookie</c> (Tether's or a node's, which APP_COOKIE learns from) are never stored, so no client gets another
-/// client's cookie from the cache; a hit carries no Set-Cookie.</item>
+/// <item>Persistence cookies: the HTTP_COOKIE cookie of a request that came through the cache is added when the answer
+/// starts, after the middleware has copied the node's head (<see cref="TryDeferPersistenceCookie"/>), so a cacheable
+/// answer is stored without it and the client that caused the miss still gets it; answers with a node's own
+/// <c>Set-Cookie</c> (which APP_COOKIE learns from) are never stored. No client gets another client's cookie from the
+/// cache; a hit carries no Set-Cookie (no node was chosen).</item>
 /// <item>Bounds: <see cref="ProxyOptions.ContentCacheSizeMegabytes"/> for the whole cache (a
 /// <see cref="Microsoft.Extensions.Caching.Memory.MemoryCache"/> size limit, least recently used evicted first) and
 /// <see cref="ProxyOptions.ContentCacheMaxAnswerKilobytes"/> per answer.</item>
@@ -89,7 +91,7 @@ internal sealed class ContentCache
     public async Task ServeAsync(HttpContext context, HttpProxyHandler handler, int loadBalancerId)
     {
         var request = context.Request;
-        var state = new CachedRequest(handler, request.Path);
+        var state = new CachedRequest(context, handler, request.Path);
         var policy = handler.LoggingPolicy;
         var logStarted = policy is not null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         var counter = policy is not null ? Access.BodyCounter.Attach(context) : null;
@@ -206,6 +208,50 @@ internal sealed class ContentCache
     /// <see cref="HttpRequest.Path"/> until the middleware is done (it computes the key again when it stores an answer
     /// it did not look up, for a request with <c>no-cache</c>), and the forwarder takes the real path from
     /// <see cref="TryGetRealPath"/>.</summary>
+    /// <summary>Defers the HTTP_COOKIE persistence cookie <paramref name="setCookie"/> (a <c>Set-Cookie</c> value) of a
+    /// request that came through the cache until the answer starts, after the middleware has decided on and copied the
+    /// node's answer head: so an answer the node lets a shared cache store is stored without this client's cookie, and
+    /// this client still gets it. Returns false (nothing deferred) for a request that did not come through the cache.
+    /// </summary>
+    public static bool TryDeferPersistenceCookie(HttpContext context, string setCookie)
+    {
+        if (context.Features.Get<CachedRequest>() is not { } state)
+        {
+            return false;
+        }
+
+        if (!state.CookieCallbackRegistered)
+        {
+            // once per request: a retry on another node replaces the cookie, it does not add a second one
+            state.CookieCallbackRegistered = true;
+            context.Response.OnStarting(AppendCookieCallback, state);
+        }
+
+        state.PersistenceCookie = setCookie;
+        return true;
+    }
+
+    /// <summary>Drops a cookie deferred by <see cref="TryDeferPersistenceCookie"/>: Tether's own 502/503/504 answer must
+    /// not pin the client to the node that just failed.</summary>
+    public static void CancelPersistenceCookie(HttpContext context)
+    {
+        if (context.Features.Get<CachedRequest>() is { } state)
+        {
+            state.PersistenceCookie = null;
+        }
+    }
+
+    private static readonly Func<object, Task> AppendCookieCallback = static value =>
+    {
+        var state = (CachedRequest)value;
+        if (state.PersistenceCookie is { } cookie)
+        {
+            state.Context.Response.Headers.Append(HeaderNames.SetCookie, cookie);
+        }
+
+        return Task.CompletedTask;
+    };
+
     private static Task ForwardAsync(HttpContext context)
     {
         var state = context.Features.Get<CachedRequest>()!;
@@ -214,9 +260,16 @@ internal sealed class ContentCache
     }
 
     /// <summary>The per-request state of a request that came through the cache (an HTTP feature).</summary>
-    private sealed class CachedRequest(HttpProxyHandler handler, PathString path)
+    private sealed class CachedRequest(HttpContext context, HttpProxyHandler handler, PathString path)
     {
+        public HttpContext Context { get; } = context;
+
         public HttpProxyHandler Handler { get; } = handler;
+
+        /// <summary>The persistence cookie to add when the answer starts (<see cref="TryDeferPersistenceCookie"/>).</summary>
+        public string? PersistenceCookie { get; set; }
+
+        public bool CookieCallbackRegistered { get; set; }
 
         public PathString Path { get; } = path;
 

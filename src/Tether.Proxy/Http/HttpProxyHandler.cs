@@ -174,7 +174,12 @@ internal sealed class HttpProxyHandler
                     if (selection.IssueCookie)
                     {
                         // Set before forwarding: YARP appends the node's own Set-Cookie lines to it; removed again on error.
-                        context.Response.Headers.Append(HeaderNames.SetCookie, _runtime.BuildSetCookie(snapshot, node, selection.SessionId));
+                        // Through the content cache it is added when the answer starts, after the cache copied the head.
+                        var setCookie = _runtime.BuildSetCookie(snapshot, node, selection.SessionId);
+                        if (!ContentCache.TryDeferPersistenceCookie(context, setCookie))
+                        {
+                            context.Response.Headers.Append(HeaderNames.SetCookie, setCookie);
+                        }
                     }
 
                     var transformer = snapshot.PersistenceType == PersistenceType.AppCookie
@@ -212,6 +217,7 @@ internal sealed class HttpProxyHandler
                 {
                     // Tether's own 502/504 answer must not pin the client to the node that just failed.
                     context.Response.Headers.Remove(HeaderNames.SetCookie);
+                    ContentCache.CancelPersistenceCookie(context);
                 }
 
                 // A request that failed to connect is retried once on another node, when persistence allows it
