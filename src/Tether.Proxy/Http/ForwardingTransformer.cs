@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Tether.Proxy.Http;
@@ -15,6 +16,8 @@ internal sealed class ForwardingTransformer : HttpTransformer
 {
     public static readonly ForwardingTransformer Instance = new();
 
+    private static readonly UriCreationOptions RawTargetUri = new() { DangerousDisablePathAndQueryCanonicalization = true };
+
     private const string ForwardedFor = "X-Forwarded-For";
     private const string ForwardedProto = "X-Forwarded-Proto";
     private const string ForwardedPort = "X-Forwarded-Port";
@@ -23,9 +26,15 @@ internal sealed class ForwardingTransformer : HttpTransformer
         HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
-        if (ContentCache.TryGetRealPath(httpContext, out var realPath))
+        // The node gets the request target exactly as the client sent it, as on the fast path (and HAProxy): Kestrel's
+        // Request.Path is decoded and has its dot segments removed ("/a/%2e%2e/b" is "/b"), and content caching keeps
+        // its key there while its middleware runs. Kestrel has already refused targets with invalid characters.
+        if (httpContext.Features.Get<IHttpRequestFeature>()?.RawTarget is { Length: > 0 } rawTarget && rawTarget[0] == '/')
         {
-            // Content caching keeps its key in Request.Path while its middleware runs: the node gets the real path.
+            proxyRequest.RequestUri = new Uri(string.Concat(destinationPrefix.AsSpan(0, destinationPrefix.Length - (destinationPrefix.EndsWith('/') ? 1 : 0)), rawTarget), RawTargetUri);
+        }
+        else if (ContentCache.TryGetRealPath(httpContext, out var realPath))
+        {
             proxyRequest.RequestUri = RequestUtilities.MakeDestinationAddress(destinationPrefix, realPath, httpContext.Request.QueryString);
         }
 
