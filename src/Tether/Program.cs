@@ -142,4 +142,9 @@ var root = new RootCommand("Tether: a self-hosted load balancer with session per
 {
     serve, demoBackend, AdminCommands.Token(), AdminCommands.Keys(),
 };
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
+var parsed = root.Parse(args);
+var exitCode = await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
+// A command line System.CommandLine refuses (an unknown option, a value not among an option's choices, a required
+// option missing) exits 2, as a refused setting does (sysexits' usage convention, as nginx and HAProxy exit on a bad
+// command line); System.CommandLine has already printed what is wrong and the usage.
+return parsed.Errors.Count > 0 ? 2 : exitCode;

@@ -182,15 +182,7 @@ public sealed partial class TetherStore
         command.Parameters.AddWithValue("$end", end.ToUnixTimeSeconds());
         command.Parameters.AddWithValue("$limit", limit);
         command.Parameters.AddWithValue("$offset", offset);
-        using var reader = command.ExecuteReader();
-        var result = new List<UsageLoadBalancer>();
-        while (reader.Read())
-        {
-            result.Add(new UsageLoadBalancer(reader.GetInt32(0), reader.GetInt32(1), reader.GetString(2),
-                reader.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(3))));
-        }
-
-        return result;
+        return ReadUsageLoadBalancerRows(command);
     }
 
     /// <summary>The stored descriptions of <paramref name="accountId"/>'s load balancers with usage.</summary>
@@ -200,15 +192,7 @@ public sealed partial class TetherStore
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT id, account_id, json, deleted FROM usage_load_balancers WHERE account_id = $account;";
         command.Parameters.AddWithValue("$account", accountId);
-        using var reader = command.ExecuteReader();
-        var result = new List<UsageLoadBalancer>();
-        while (reader.Read())
-        {
-            result.Add(new UsageLoadBalancer(reader.GetInt32(0), reader.GetInt32(1), reader.GetString(2),
-                reader.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(3))));
-        }
-
-        return result;
+        return ReadUsageLoadBalancerRows(command);
     }
 
     /// <summary>The load balancers with usage that are not marked deleted.</summary>
@@ -269,4 +253,18 @@ public sealed partial class TetherStore
         SslMode = reader.GetString(14),
         EventType = reader.IsDBNull(15) ? null : reader.GetString(15),
     };
+
+    /// <summary>The rows of a query that selects <c>id, account_id, json, deleted</c> of <c>usage_load_balancers</c>.</summary>
+    private static List<UsageLoadBalancer> ReadUsageLoadBalancerRows(Microsoft.Data.Sqlite.SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        var result = new List<UsageLoadBalancer>();
+        while (reader.Read())
+        {
+            result.Add(new UsageLoadBalancer(reader.GetInt32(0), reader.GetInt32(1), reader.GetString(2),
+                reader.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(3))));
+        }
+
+        return result;
+    }
 }
