@@ -37,6 +37,10 @@ public sealed partial class LoadBalancerService : IDisposable
         _configs = store.LoadAll().ToImmutableSortedDictionary(c => c.Id, c => c);
     }
 
+    /// <summary>The management settings (for representations that show configuration, such as
+    /// <c>sourceAddresses</c>).</summary>
+    internal ManagementOptions Options => _options;
+
     /// <summary>
     /// Start-up: applies every stored load balancer whose status is ACTIVE or ERROR to the data plane. One whose
     /// listener cannot be bound (or that the data plane otherwise rejects) gets status ERROR, which is logged and

@@ -31,7 +31,7 @@ internal static class LoadBalancerEndpoints
             var request = LoadBalancerRequest.Read(reader.Value!, create: true);
             var outcome = await service.CreateAsync(account, request, http.RequestAborted);
             return EndpointHelpers.Respond(outcome, created =>
-                JsonNodeResult.Accepted(new JsonObject { ["loadBalancer"] = Representations.LoadBalancer(created) }));
+                JsonNodeResult.Accepted(new JsonObject { ["loadBalancer"] = Representations.LoadBalancer(created, Representations.SourceAddresses(service.Options)) }));
         });
 
         group.MapDelete("/loadbalancers", async (int account, HttpContext http) =>
@@ -48,7 +48,7 @@ internal static class LoadBalancerEndpoints
 
         group.MapGet("/loadbalancers/{id:int}", (int account, int id, HttpContext http) =>
             service.Find(account, id) is { } config
-                ? JsonNodeResult.Ok(new JsonObject { ["loadBalancer"] = Representations.LoadBalancer(LiveStatus.Apply(config, http)) })
+                ? JsonNodeResult.Ok(new JsonObject { ["loadBalancer"] = Representations.LoadBalancer(LiveStatus.Apply(config, http), Representations.SourceAddresses(service.Options)) })
                 : JsonNodeResult.Error(ApiError.LoadBalancerNotFound));
 
         // Rackspace v1.0 "List Virtual IPs": {"virtualIps":[{"id","address","type","ipVersion"}]} (pkgcloud's getVirtualIps).
