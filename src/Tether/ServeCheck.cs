@@ -10,7 +10,7 @@ namespace Tether;
 
 /// <summary>
 /// <c>tether serve --check</c>, as <c>haproxy -c</c> and <c>nginx -t</c>: checks what <c>tether serve</c> would start
-/// without binding a port, creating a file or changing the store. Checks the data directory (exists or can be created,
+/// without listening on a port (an IPv4 port a [::] listener holds is bound for a moment to tell a dual-stack socket), creating a file or changing the store. Checks the data directory (exists or can be created,
 /// writable, the store opens read-only, its schema version and SQLite's <c>quick_check</c>), the management API's port
 /// and every load balancer that would be started (status ACTIVE or ERROR): each of its ports is free (no listener of
 /// this machine holds it), its virtual IP addresses belong to this machine, its SSL termination certificate and key
