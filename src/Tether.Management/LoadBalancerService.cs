@@ -266,9 +266,7 @@ public sealed partial class LoadBalancerService : IDisposable
 
             if (missing.Count > 0)
             {
-                return ids.Count == 1
-                    ? ApiError.LoadBalancerNotFound
-                    : ApiError.LoadBalancerNotFound with { Details = $"Not found: {string.Join(", ", missing)}; nothing was deleted." };
+                return BulkIds.NotFound(ids.Count, missing, ApiError.LoadBalancerNotFound);
             }
 
             if (targets.FirstOrDefault(t => !IsMutable(t)) is { } immutable)
@@ -382,12 +380,9 @@ public sealed partial class LoadBalancerService : IDisposable
         MutateAsync(accountId, id, existing =>
         {
             var wanted = nodeIds.ToHashSet();
-            var missing = wanted.Where(n => !existing.Nodes.Any(node => node.Id == n)).ToList();
-            if (missing.Count > 0)
+            if (BulkIds.Check(nodeIds, n => existing.Nodes.Any(node => node.Id == n), ApiError.NodeNotFound) is { } missing)
             {
-                return nodeIds.Count == 1
-                    ? ApiError.NodeNotFound
-                    : ApiError.NodeNotFound with { Details = $"Not found: {string.Join(", ", missing)}; nothing was deleted." };
+                return missing;
             }
 
             var remaining = existing.Nodes.RemoveAll(n => wanted.Contains(n.Id));

@@ -83,12 +83,7 @@ internal static class LoadBalancerEndpoints
         // {"virtualIp":{...}} is read too), 202 with the new virtual IP {"id","address","type","ipVersion"}.
         group.MapPost("/loadbalancers/{id:int}/virtualips", async (int account, int id, HttpContext http) =>
         {
-            if (service.Find(account, id) is null)
-            {
-                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
-            }
-
-            var reader = await EndpointHelpers.ReadRootObjectAsync(http, "virtualIp");
+            var reader = await EndpointHelpers.FindThenReadAsync(service, account, id, http, "virtualIp");
             if (reader.Error is { } bad)
             {
                 return JsonNodeResult.Error(bad);
@@ -134,12 +129,7 @@ internal static class LoadBalancerEndpoints
 
         group.MapPut("/loadbalancers/{id:int}", async (int account, int id, HttpContext http) =>
         {
-            if (service.Find(account, id) is null)
-            {
-                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
-            }
-
-            var reader = await EndpointHelpers.ReadRootObjectAsync(http, "loadBalancer");
+            var reader = await EndpointHelpers.FindThenReadAsync(service, account, id, http, "loadBalancer");
             if (reader.Error is { } bad)
             {
                 return JsonNodeResult.Error(bad);
