@@ -50,6 +50,9 @@ public sealed class LoadBalancerRuntime
     /// <summary>The stick table of SOURCE_IP persistence.</summary>
     public IStickTable StickTable => _stickTable;
 
+    /// <summary>HTTP_COOKIE: the record of moved sessions (<see cref="MoveSessions"/>), for tests.</summary>
+    internal SessionMoves Moves => _moves;
+
     /// <summary>Counters of persistence decisions.</summary>
     public PersistenceStatistics Statistics => _statistics;
 
