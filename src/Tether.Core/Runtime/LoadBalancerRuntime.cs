@@ -544,7 +544,10 @@ public sealed class LoadBalancerRuntime
     /// <param name="fraction">The share of the node's sessions to move, 0 &lt; fraction &lt;= 1 (1: all). Which ones
     /// is deterministic: the sessions ranked by <see cref="StableHash.Of(UInt128)"/> of their key (then by key), the
     /// first round(fraction × sessions) of them (half away from zero).</param>
-    /// <returns>How many sessions moved, and how many known sessions the old node keeps.</returns>
+    /// <returns>How many sessions moved, and how many known sessions the old node keeps (both 0 without
+    /// persistence).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fraction"/> is not in (0, 1] (the API answers 400
+    /// before).</exception>
     public SessionMoveResult MoveSessions(int fromNodeId, int toNodeId, double fraction)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(fraction, 0);
