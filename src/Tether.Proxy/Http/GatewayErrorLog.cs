@@ -91,6 +91,17 @@ internal sealed class GatewayErrorLog
         }
     }
 
+    /// <summary>The connection log's termination state of a failure reason (both HTTP data paths).</summary>
+    public static Access.AccessLogTermination TerminationOf(GatewayErrorReason reason) => reason switch
+    {
+        GatewayErrorReason.NoNodeAvailable => Access.AccessLogTermination.NodeConnect,
+        GatewayErrorReason.PersistenceRejected or GatewayErrorReason.ConnectionThrottled => Access.AccessLogTermination.ProxyRefused,
+        GatewayErrorReason.ConnectRefused or GatewayErrorReason.ConnectFailed => Access.AccessLogTermination.NodeConnect,
+        GatewayErrorReason.ConnectTimeout => Access.AccessLogTermination.NodeConnectTimeout,
+        GatewayErrorReason.NodeTimeout => Access.AccessLogTermination.NodeHeadTimeout,
+        _ => Access.AccessLogTermination.NodeHead,
+    };
+
     /// <summary>The reason as the log line says it.</summary>
     public static string Describe(GatewayErrorReason reason) => reason switch
     {

@@ -21,31 +21,29 @@ internal sealed class HttpProxyHandler
     private readonly IHttpForwarder _forwarder;
     private readonly ProxyOptions _options;
     private volatile ForwardingClient _client;
-    private readonly Metrics.TetherMetrics? _metrics;
-    private volatile DurationCache? _durations;
+    private readonly TimeProvider _clock;
     private readonly Access.AccessControl? _access;
     private readonly ContentCache? _cache;
 
     public HttpProxyHandler(LoadBalancerRuntime runtime, IHttpForwarder forwarder, ProxyOptions options, Metrics.TetherMetrics? metrics = null,
-        Access.AccessControl? access = null, Microsoft.Extensions.Logging.ILogger? logger = null, ContentCache? cache = null)
+        Access.AccessControl? access = null, Microsoft.Extensions.Logging.ILogger? logger = null, ContentCache? cache = null, TimeProvider? clock = null)
     {
         _cache = cache;
         _access = access;
-        _metrics = metrics;
+        _clock = clock ?? TimeProvider.System;
+        Answers = new AnswerCounter(runtime, metrics);
         _runtime = runtime;
         _forwarder = forwarder;
         _options = options;
         _client = new ForwardingClient(runtime.Snapshot.Config.TimeoutSeconds, options);
         Errors = new GatewayErrorLog(runtime, logger);
-        FastPath = new FastPath.Http1Forwarder(this, runtime, options, access, logger);
     }
 
     /// <summary>The rate-limited log of Tether's own 502/503/504 answers on both data paths (events 1010-1012).</summary>
     public GatewayErrorLog Errors { get; }
 
-    /// <summary>The HTTP/1.1 fast path of this load balancer (issue 4); requests it hands over come to
-    /// <see cref="HandleAsync"/>.</summary>
-    public FastPath.Http1Forwarder FastPath { get; }
+    /// <summary>Counts answers (status code, latency) on both data paths.</summary>
+    public AnswerCounter Answers { get; }
 
     /// <summary>The load balancer's runtime (its snapshot and counters).</summary>
     public LoadBalancerRuntime Runtime => _runtime;
@@ -94,7 +92,7 @@ internal sealed class HttpProxyHandler
     public async Task HandleAsync(HttpContext context)
     {
         var policy = _access?.Policy;
-        var logStarted = policy is { LoggingEnabled: true } ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        var logStarted = policy is { LoggingEnabled: true } ? _clock.GetTimestamp() : 0;
         var counter = logStarted != 0 ? Access.BodyCounter.Attach(context) : null;
         Selection selection = default;
         var decided = false;
@@ -151,7 +149,7 @@ internal sealed class HttpProxyHandler
                     if (attempt > 0)
                     {
                         Errors.Report(status, failedReason, failedNode);
-                        termination = TerminationOf(failedReason);
+                        termination = GatewayErrorLog.TerminationOf(failedReason);
                     }
                     else
                     {
@@ -186,7 +184,7 @@ internal sealed class HttpProxyHandler
                         ? _appCookieTransformers.For(snapshot, node, _runtime)
                         : ForwardingTransformer.Instance;
                     started = _runtime.Time.GetTimestamp();
-                    forwardStarted = counter is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+                    forwardStarted = counter is null ? 0 : _clock.GetTimestamp();
                     error = await _forwarder.SendAsync(context, node.DestinationPrefix, client.Invoker, client.RequestConfig, transformer).ConfigureAwait(false);
                 }
                 finally
@@ -211,7 +209,7 @@ internal sealed class HttpProxyHandler
                         or ForwarderError.ResponseBodyCanceled or ForwarderError.ResponseBodyClient => Access.AccessLogTermination.ClientAborted,
                     _ when context.Response.HasStarted => error == ForwarderError.RequestTimedOut
                         ? Access.AccessLogTermination.NodeDataTimeout : Access.AccessLogTermination.NodeData,
-                    _ => TerminationOf(failedReason),
+                    _ => GatewayErrorLog.TerminationOf(failedReason),
                 };
                 if (!context.Response.HasStarted)
                 {
@@ -265,7 +263,7 @@ internal sealed class HttpProxyHandler
         var target = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
         var query = target.IndexOf('?', StringComparison.Ordinal);
         var responseMs = forwardStarted != 0 && counter.HeadSent >= forwardStarted
-            ? (int)System.Diagnostics.Stopwatch.GetElapsedTime(forwardStarted, counter.HeadSent).TotalMilliseconds
+            ? _clock.ElapsedMilliseconds(forwardStarted, counter.HeadSent)
             : -1;
         var connection = context.Connection;
         var client = connection.RemoteIpAddress is { } address ? new System.Net.IPEndPoint(address, connection.RemotePort) : null;
@@ -274,17 +272,6 @@ internal sealed class HttpProxyHandler
             decision, context.RequestAborted.IsCancellationRequested && termination == Access.AccessLogTermination.Normal
                 ? Access.AccessLogTermination.ClientAborted : termination, logStarted);
     }
-
-    /// <summary>The connection log's termination state of a failure reason.</summary>
-    internal static Access.AccessLogTermination TerminationOf(GatewayErrorReason reason) => reason switch
-    {
-        GatewayErrorReason.NoNodeAvailable => Access.AccessLogTermination.NodeConnect,
-        GatewayErrorReason.PersistenceRejected or GatewayErrorReason.ConnectionThrottled => Access.AccessLogTermination.ProxyRefused,
-        GatewayErrorReason.ConnectRefused or GatewayErrorReason.ConnectFailed => Access.AccessLogTermination.NodeConnect,
-        GatewayErrorReason.ConnectTimeout => Access.AccessLogTermination.NodeConnectTimeout,
-        GatewayErrorReason.NodeTimeout => Access.AccessLogTermination.NodeHeadTimeout,
-        _ => Access.AccessLogTermination.NodeHead,
-    };
 
     /// <summary>What a reverse proxy answers 501 to itself (RFC 9110 section 15.6.2), as the fast path does: CONNECT
     /// (Tether is no forward proxy), a request transfer coding other than chunked alone (RFC 9112 section 6.1; Kestrel
@@ -334,7 +321,7 @@ internal sealed class HttpProxyHandler
                 clientKey = ClientAddress.ToKey(context.Connection.RemoteIpAddress);
                 break;
             case PersistenceType.AppCookie:
-                clientKey = AppCookieKey(context.Request.Headers.Cookie, snapshot.CookieName!);
+                clientKey = AppCookieKeyOf(context.Request.Headers.Cookie, snapshot.CookieName!);
                 break;
         }
 
@@ -346,80 +333,11 @@ internal sealed class HttpProxyHandler
     /// <summary>Counts the answer the client got from (or because of) <paramref name="node"/>: its status code and
     /// its latency. A connect failure that is retried elsewhere is not an answer and is not counted here.</summary>
     private void CountAnswer(HttpContext context, LoadBalancerSnapshot snapshot, NodeState node, long started) =>
-        CountAnswer(snapshot, node, context.Response.StatusCode, started);
+        Answers.Count(snapshot, node, context.Response.StatusCode, started);
 
-    /// <summary>Counts an answer of <paramref name="statusCode"/> from (or because of) <paramref name="node"/> and its
-    /// latency since <paramref name="started"/> (a <see cref="TimeProvider"/> timestamp).</summary>
-    internal void CountAnswer(LoadBalancerSnapshot snapshot, NodeState node, int statusCode, long started)
-    {
-        node.Counters.OnResponse(statusCode);
-        Durations(snapshot)?.Observe(node.Id, (double)(_runtime.Time.GetTimestamp() - started) / _runtime.Time.TimestampFrequency);
-    }
-
-    /// <summary>The latency histogram children of the snapshot's nodes, built once per configuration change.</summary>
-    private DurationCache? Durations(LoadBalancerSnapshot snapshot)
-    {
-        if (_metrics is null)
-        {
-            return null;
-        }
-
-        var current = _durations;
-        if (current is null || !ReferenceEquals(current.Snapshot, snapshot))
-        {
-            var map = new Dictionary<int, Prometheus.Histogram.Child>();
-            foreach (var n in snapshot.Nodes)
-            {
-                map[n.Id] = _metrics.DurationFor(snapshot, n);
-            }
-
-            current = new DurationCache(snapshot, map);
-            _durations = current;
-        }
-
-        return current;
-    }
-
-    private sealed record DurationCache(LoadBalancerSnapshot Snapshot, Dictionary<int, Prometheus.Histogram.Child> ByNode)
-    {
-        public void Observe(int nodeId, double seconds)
-        {
-            if (ByNode.TryGetValue(nodeId, out var child))
-            {
-                child.Observe(seconds);
-            }
-        }
-    }
-
-    /// <summary>APP_COOKIE: the key of the application cookie that decides. A named cookie: its value. <c>*</c>: the
-    /// first cookie of the request that is pinned now.</summary>
-    private UInt128 AppCookieKey(Microsoft.Extensions.Primitives.StringValues headers, string cookieName) =>
-        AppCookieKey(_runtime, new CookieHeader.PairEnumerator(headers), cookieName);
-
-    /// <summary>APP_COOKIE: the key of the application cookie among <paramref name="pairs"/> (the request's cookies)
-    /// that decides: the first named <paramref name="cookieName"/>, or for <c>*</c> the first one pinned now;
-    /// <see cref="UInt128.Zero"/> when none.</summary>
-    internal static UInt128 AppCookieKey(LoadBalancerRuntime runtime, CookieHeader.PairEnumerator pairs, string cookieName)
-    {
-        var any = cookieName == "*";
-        while (pairs.MoveNext())
-        {
-            if (any)
-            {
-                var key = StableHash.OfCookie(pairs.Name, pairs.Value);
-                if (runtime.IsPinned(key))
-                {
-                    return key;
-                }
-            }
-            else if (pairs.Name.SequenceEqual(cookieName))
-            {
-                return StableHash.OfCookie(cookieName, pairs.Value);
-            }
-        }
-
-        return UInt128.Zero;
-    }
+    /// <summary>APP_COOKIE: the key of the application cookie that decides (<see cref="AppCookieKey.Of"/>).</summary>
+    private UInt128 AppCookieKeyOf(Microsoft.Extensions.Primitives.StringValues headers, string cookieName) =>
+        AppCookieKey.Of(_runtime, new CookieHeader.PairEnumerator(headers), cookieName);
 
     private static bool HasBody(HttpRequest request) =>
         request.ContentLength > 0 || (request.ContentLength is null && request.Headers.ContainsKey(HeaderNames.TransferEncoding));
