@@ -11,9 +11,11 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Tether.Proxy.Http;
 
 /// <summary>
-/// The L7 request pipeline of one HTTP load balancer (docs/architecture.md): read the current snapshot → persistence
-/// lookup → algorithm pick → forward with <see cref="IHttpForwarder"/> → persist the answer (Set-Cookie) and report
-/// passive health. 503 when no node can take the request, 502 when persistence forbids fallback or the node fails.
+/// The L7 request pipeline of one HTTP load balancer on Kestrel's HTTP stack (docs/architecture.md): read the current
+/// snapshot → persistence lookup → algorithm pick → forward with <see cref="IHttpForwarder"/> → persist the answer
+/// (Set-Cookie); availability, passive health, the retry and Tether's own status come from the
+/// <see cref="AttemptPipeline"/> (503 when no node can take the request, 502 when persistence forbids fallback or
+/// the node fails), as on the fast path and at layer 4.
 /// </summary>
 internal sealed class HttpProxyHandler
 {
@@ -130,36 +132,18 @@ internal sealed class HttpProxyHandler
 
             selection = Select(context, snapshot);
             decided = true;
-            var attempt = 0;
-            var failedReason = GatewayErrorReason.NoNodeAvailable;
+            var pipeline = AttemptPipeline.Begin(_runtime, snapshot, _options.PassiveFailureHoldSeconds);
             while (true)
             {
                 var node = selection.Node;
-                if (node is null)
+                if (pipeline.OnSelected(selection) == AttemptStep.Fail || node is null)
                 {
-                    // No node after a failed attempt: the failure is the answer (502), not "no node" (503).
-                    if (attempt > 0 && selection.Outcome == SelectionOutcome.NoNodeAvailable)
-                    {
-                        _runtime.Statistics.CountFailedRetry();
-                    }
-
-                    var status = selection.Outcome == SelectionOutcome.RejectedNoFallback || attempt > 0
-                        ? StatusCodes.Status502BadGateway
-                        : StatusCodes.Status503ServiceUnavailable;
-                    if (attempt > 0)
-                    {
-                        Errors.Report(status, failedReason, failedNode);
-                        termination = GatewayErrorLog.TerminationOf(failedReason);
-                    }
-                    else
-                    {
-                        termination = selection.Outcome == SelectionOutcome.RejectedNoFallback
-                            ? Access.AccessLogTermination.ProxyRefused : Access.AccessLogTermination.NodeConnect;
-                        Errors.Report(status, selection.Outcome == SelectionOutcome.RejectedNoFallback
-                            ? GatewayErrorReason.PersistenceRejected : GatewayErrorReason.NoNodeAvailable, null);
-                    }
-
-                    await WriteErrorAsync(context, status).ConfigureAwait(false);
+                    // No node, persistence forbids fallback, or no other node after a failed attempt (502, not 503).
+                    var reason = GatewayErrorLog.ReasonOf(pipeline.Failure);
+                    failedNode = pipeline.FailedNode;
+                    termination = GatewayErrorLog.TerminationOf(reason);
+                    Errors.Report(pipeline.Status, reason, pipeline.FailedNode);
+                    await WriteErrorAsync(context, pipeline.Status).ConfigureAwait(false);
                     return;
                 }
 
@@ -195,12 +179,13 @@ internal sealed class HttpProxyHandler
                 if (error == ForwarderError.None)
                 {
                     nodeAnswered = true;
-                    node.Counters.MarkAvailable();
+                    pipeline.OnSuccess(node);
                     CountAnswer(context, snapshot, node, started);
                     return;
                 }
 
-                var connectFailed = OnForwardError(context, node, error, out failedReason);
+                var failure = FailureOf(context, error);
+                var failedReason = GatewayErrorLog.ReasonOf(failure);
                 failedNode = node;
                 nodeAnswered = context.Response.HasStarted;
                 termination = error switch
@@ -220,27 +205,27 @@ internal sealed class HttpProxyHandler
 
                 // A request that failed to connect is retried once on another node, when persistence allows it
                 // (fallback enabled), the client has not seen a byte of the answer, and no request body was sent.
-                if (!connectFailed || attempt > 0 || !snapshot.FallbackEnabled || context.Response.HasStarted || HasBody(context.Request))
+                if (pipeline.OnFailure(node, failure, mayRetry: !context.Response.HasStarted && !HasBody(context.Request)) == AttemptStep.SelectAgain)
                 {
-                    CountAnswer(context, snapshot, node, started);
-                    if (!context.Response.HasStarted && context.Response.StatusCode is >= 502 and <= 504)
-                    {
-                        Errors.Report(context.Response.StatusCode, failedReason, node);
-                    }
-
-                    if (_access is not null && !context.Response.HasStarted && context.Response.StatusCode >= 500)
-                    {
-                        // The forwarder set 502/504 without a body: Tether's own answer carries the error page.
-                        await WriteErrorAsync(context, context.Response.StatusCode).ConfigureAwait(false);
-                    }
-
-                    return;
+                    context.Response.Clear();
+                    context.Features.Set<IForwarderErrorFeature>(null);
+                    selection = Select(context, snapshot);
+                    continue;
                 }
 
-                attempt++;
-                context.Response.Clear();
-                context.Features.Set<IForwarderErrorFeature>(null);
-                selection = Select(context, snapshot);
+                CountAnswer(context, snapshot, node, started);
+                if (!context.Response.HasStarted && context.Response.StatusCode is >= 502 and <= 504)
+                {
+                    Errors.Report(context.Response.StatusCode, failedReason, node);
+                }
+
+                if (_access is not null && !context.Response.HasStarted && context.Response.StatusCode >= 500)
+                {
+                    // The forwarder set 502/504 without a body: Tether's own answer carries the error page.
+                    await WriteErrorAsync(context, context.Response.StatusCode).ConfigureAwait(false);
+                }
+
+                return;
             }
         }
         finally
@@ -342,33 +327,20 @@ internal sealed class HttpProxyHandler
     private static bool HasBody(HttpRequest request) =>
         request.ContentLength > 0 || (request.ContentLength is null && request.Headers.ContainsKey(HeaderNames.TransferEncoding));
 
-    /// <returns>True when the node failed to accept the connection (the request never reached it).</returns>
-    /// <param name="context">The request.</param>
-    /// <param name="node">The node that failed.</param>
-    /// <param name="error">YARP's error.</param>
-    /// <param name="reason">What the failure says about the node, for Tether's 502/504 log line.</param>
-    private bool OnForwardError(HttpContext context, NodeState node, ForwarderError error, out GatewayErrorReason reason)
+    /// <summary>What YARP's <paramref name="error"/> says about the node, for the <see cref="AttemptPipeline"/>: a
+    /// failed connect (refused, timed out, or otherwise), a data timeout (<see cref="ForwarderError.RequestTimedOut"/>,
+    /// 504), else a broken exchange (502; client-side aborts too, which the pipeline holds nothing against).</summary>
+    private static AttemptFailure FailureOf(HttpContext context, ForwarderError error)
     {
-        // Passive health (issue 3): a node that refuses connections or does not accept them in time is held out of rotation for a while,
-        // so that persistence falls back on a real failure. Client-side aborts say nothing about the node.
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
         // Only a failed connect holds the node out: one slow answer (a data timeout, 504) says the request was slow,
         // not that the node is gone, and holding the node out for it would turn one slow report into 503s for all.
-        var connectFailed = error == ForwarderError.Request && IsConnectFailure(exception);
-        reason = connectFailed
-            ? IsTimeout(exception) ? GatewayErrorReason.ConnectTimeout : IsRefused(exception) ? GatewayErrorReason.ConnectRefused : GatewayErrorReason.ConnectFailed
-            : error == ForwarderError.RequestTimedOut ? GatewayErrorReason.NodeTimeout : GatewayErrorReason.NodeBroken;
-        if (connectFailed)
+        if (error == ForwarderError.Request && IsConnectFailure(exception))
         {
-            node.Counters.CountFailure(IsTimeout(exception) ? NodeFailure.ConnectTimeout : NodeFailure.ConnectError);
-            node.Counters.MarkUnavailable(_runtime.Time.GetTimestamp() + (_options.PassiveFailureHoldSeconds * _runtime.Time.TimestampFrequency));
-        }
-        else if (error == ForwarderError.RequestTimedOut)
-        {
-            node.Counters.CountFailure(NodeFailure.DataTimeout);
+            return IsTimeout(exception) ? AttemptFailure.ConnectTimeout : IsRefused(exception) ? AttemptFailure.ConnectRefused : AttemptFailure.ConnectFailed;
         }
 
-        return connectFailed;
+        return error == ForwarderError.RequestTimedOut ? AttemptFailure.NodeTimeout : AttemptFailure.NodeBroken;
     }
 
     private static bool IsTimeout(Exception? exception)

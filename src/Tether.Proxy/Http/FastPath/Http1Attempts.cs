@@ -3,7 +3,6 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Connections;
-using Tether.Core.LoadBalancing;
 using Tether.Core.Runtime;
 
 namespace Tether.Proxy.Http.FastPath;
@@ -39,38 +38,28 @@ internal sealed class Http1Attempts
         _log = log;
     }
 
-    /// <summary>Forwards one request (with one retry elsewhere after a failed connect, as the Kestrel path does) and
-    /// its answer.</summary>
+    /// <summary>Forwards one request and its answer, driving the <see cref="AttemptPipeline"/> (one retry elsewhere
+    /// after a failed connect, as the Kestrel path does).</summary>
     /// <returns>False when the client connection must close.</returns>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> ForwardAsync(LoadBalancerSnapshot snapshot, Selection selection)
     {
         var runtime = _owner.Runtime;
         var hasBody = _request.ContentLength > 0 || _request.Chunked;
-        var attempt = 0;
-        var failedReason = GatewayErrorReason.NoNodeAvailable;
-        NodeState? failedNode = null;
+        var pipeline = AttemptPipeline.Begin(runtime, snapshot, _owner.Options.PassiveFailureHoldSeconds);
         while (true)
         {
             var node = selection.Node;
             _log.AnsweredBy = node;
             _log.AnsweredOutcome = selection.Outcome;
             _log.AnsweredStatus = -1;
-            if (node is null)
+            if (pipeline.OnSelected(selection) == AttemptStep.Fail || node is null)
             {
-                if (attempt > 0 && selection.Outcome == SelectionOutcome.NoNodeAvailable)
-                {
-                    runtime.Statistics.CountFailedRetry();
-                }
-
-                var code = selection.Outcome == SelectionOutcome.RejectedNoFallback || attempt > 0 ? 502 : 503;
-                _log.AnsweredBy = attempt > 0 ? failedNode : null;
-                _log.Termination = attempt > 0 ? GatewayErrorLog.TerminationOf(failedReason)
-                    : selection.Outcome == SelectionOutcome.RejectedNoFallback ? Access.AccessLogTermination.ProxyRefused : Access.AccessLogTermination.NodeConnect;
-                _owner.ReportError(code, attempt > 0 ? failedReason
-                    : selection.Outcome == SelectionOutcome.RejectedNoFallback ? GatewayErrorReason.PersistenceRejected : GatewayErrorReason.NoNodeAvailable,
-                    attempt > 0 ? failedNode : null);
-                return await WriteErrorAsync(code, closeAfter: hasBody).ConfigureAwait(false);
+                var reason = GatewayErrorLog.ReasonOf(pipeline.Failure);
+                _log.AnsweredBy = pipeline.FailedNode;
+                _log.Termination = GatewayErrorLog.TerminationOf(reason);
+                _owner.ReportError(pipeline.Status, reason, pipeline.FailedNode);
+                return await WriteErrorAsync(pipeline.Status, closeAfter: hasBody).ConfigureAwait(false);
             }
 
             var started = runtime.Time.GetTimestamp();
@@ -90,44 +79,42 @@ internal sealed class Http1Attempts
                 case Http1ExchangeResult.Done:
                     _log.Termination = Access.AccessLogTermination.Normal;
                     _log.AnsweredStatus = _response.StatusCode;
-                    node.Counters.MarkAvailable();
+                    pipeline.OnSuccess(node);
                     _owner.CountAnswer(snapshot, node, _response.StatusCode, started);
                     return !_exchange.CloseAfterResponse;
-                case Http1ExchangeResult.ConnectFailed:
-                    var timedOut = _timeouts.TimedOut;
-                    node.Counters.CountFailure(timedOut ? NodeFailure.ConnectTimeout : NodeFailure.ConnectError);
-                    node.Counters.MarkUnavailable(runtime.Time.GetTimestamp() + (_owner.Options.PassiveFailureHoldSeconds * runtime.Time.TimestampFrequency));
-                    failedReason = timedOut ? GatewayErrorReason.ConnectTimeout
-                        : _exchange.ConnectError == SocketError.ConnectionRefused ? GatewayErrorReason.ConnectRefused : GatewayErrorReason.ConnectFailed;
-                    failedNode = node;
-                    _timeouts.TimedOut = false;
-                    if (attempt == 0 && snapshot.FallbackEnabled && !hasBody)
+                case Http1ExchangeResult.ConnectFailed or Http1ExchangeResult.TimedOut or Http1ExchangeResult.BadGateway or Http1ExchangeResult.NoConnection:
+                    var failure = outcome switch
                     {
-                        attempt++;
+                        Http1ExchangeResult.ConnectFailed => _timeouts.TimedOut ? AttemptFailure.ConnectTimeout
+                            : _exchange.ConnectError == SocketError.ConnectionRefused ? AttemptFailure.ConnectRefused : AttemptFailure.ConnectFailed,
+                        Http1ExchangeResult.TimedOut => AttemptFailure.NodeTimeout,
+                        Http1ExchangeResult.BadGateway => AttemptFailure.NodeBroken,
+                        // Tether's own limit (or the process's), not the node's failure: 503, and the node stays in rotation.
+                        _ => AttemptFailure.NoConnection,
+                    };
+                    if (outcome == Http1ExchangeResult.ConnectFailed)
+                    {
+                        _timeouts.TimedOut = false;
+                    }
+
+                    // Retried only without a request body: nothing of it has been read from the client yet.
+                    if (pipeline.OnFailure(node, failure, mayRetry: !hasBody) == AttemptStep.SelectAgain)
+                    {
                         selection = _connection.Select(snapshot);
                         continue;
                     }
 
-                    _owner.CountAnswer(snapshot, node, 502, started);
-                    _owner.ReportError(502, failedReason, node);
-                    _log.Termination = GatewayErrorLog.TerminationOf(failedReason);
-                    return await WriteErrorAsync(502, closeAfter: hasBody).ConfigureAwait(false);
-                case Http1ExchangeResult.TimedOut:
-                    node.Counters.CountFailure(NodeFailure.DataTimeout);
-                    _owner.CountAnswer(snapshot, node, 504, started);
-                    _owner.ReportError(504, GatewayErrorReason.NodeTimeout, node);
-                    _log.Termination = Access.AccessLogTermination.NodeHeadTimeout;
-                    return await WriteErrorAsync(504, closeAfter: true).ConfigureAwait(false);
-                case Http1ExchangeResult.BadGateway:
-                    _owner.CountAnswer(snapshot, node, 502, started);
-                    _owner.ReportError(502, GatewayErrorReason.NodeBroken, node);
-                    _log.Termination = Access.AccessLogTermination.NodeHead;
-                    return await WriteErrorAsync(502, closeAfter: true).ConfigureAwait(false);
-                case Http1ExchangeResult.NoConnection:
-                    // Tether's own limit (or the process's), not the node's failure: 503, and the node stays in rotation.
-                    _owner.CountAnswer(snapshot, node, 503, started);
-                    _log.Termination = Access.AccessLogTermination.Resource;
-                    return await WriteErrorAsync(503, closeAfter: hasBody).ConfigureAwait(false);
+                    var status = pipeline.Status;
+                    _owner.CountAnswer(snapshot, node, status, started);
+                    var failedReason = GatewayErrorLog.ReasonOf(failure);
+                    if (failure != AttemptFailure.NoConnection)
+                    {
+                        _owner.ReportError(status, failedReason, node);
+                    }
+
+                    _log.Termination = failure == AttemptFailure.NoConnection ? Access.AccessLogTermination.Resource : GatewayErrorLog.TerminationOf(failedReason);
+                    // After a timeout or a broken answer the node connection's state is unknown: the client's ends too.
+                    return await WriteErrorAsync(status, closeAfter: hasBody || failure is AttemptFailure.NodeTimeout or AttemptFailure.NodeBroken).ConfigureAwait(false);
                 case Http1ExchangeResult.BadRequestBody:
                     // Broken chunked framing from the client: 400, and the connection (and the node's) ends.
                     _log.AnsweredStatus = 400;
