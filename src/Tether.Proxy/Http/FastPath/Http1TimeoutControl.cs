@@ -68,7 +68,8 @@ internal sealed class Http1TimeoutControl
     public void SetPhase(Http1Phase phase)
     {
         // The time first, the phase last (a volatile write, a release): a heartbeat that sees the new phase sees its time too.
-        Volatile.Write(ref _phaseSince, _clock.Milliseconds());
+        // A raw timestamp: the conversion to milliseconds is the heartbeat's, once a second, not once per phase.
+        Volatile.Write(ref _phaseSince, _clock.GetTimestamp());
         _phase = (int)phase;
     }
 
@@ -79,7 +80,7 @@ internal sealed class Http1TimeoutControl
         // The phase first, its time after (SetPhase writes them the other way round): reading the time first could
         // pair a new phase with the previous phase's start and close a client that was idle for a moment only.
         var phase = (Http1Phase)_phase;
-        var elapsed = _clock.Milliseconds() - Volatile.Read(ref _phaseSince);
+        var elapsed = (long)_clock.GetElapsedTime(Volatile.Read(ref _phaseSince)).TotalMilliseconds;
         var options = _owner.Options;
         switch (phase)
         {
