@@ -170,6 +170,7 @@ public sealed partial class LoadBalancerService : IDisposable
                 Algorithm = plan.Algorithm,
                 TimeoutSeconds = plan.TimeoutSeconds,
                 HalfClosed = plan.HalfClosed,
+                SlowStartSeconds = plan.SlowStartSeconds,
                 HttpsRedirect = plan.HttpsRedirect,
                 Status = LoadBalancerStatus.Active,
                 Created = now,

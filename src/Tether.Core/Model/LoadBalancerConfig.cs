@@ -80,6 +80,12 @@ public sealed record LoadBalancerConfig
     /// balancer keeps cacheable answers of its nodes in memory and serves them again without reaching a node
     /// (docs/api.md "Content caching"). Off by default.</summary>
     public bool ContentCaching { get; init; }
+
+    /// <summary>Slow start, in seconds (0 = off, the default; at most 3600): a node that comes ONLINE (health
+    /// monitoring) or ENABLED (condition change, or added) ramps its effective weight from 5 % to 100 % over this
+    /// many seconds, as nginx's <c>slow_start</c> and HAProxy's <c>slowstart</c> do, so that new clients do not flood
+    /// it (docs/operations.md "Slow start"). Additive to the Rackspace API: <c>slowStartSeconds</c>.</summary>
+    public int SlowStartSeconds { get; init; }
 }
 
 /// <summary>A load balancer status value (Rackspace names).</summary>

@@ -26,6 +26,7 @@ public sealed class LoadBalancerRuntime
     private readonly Lock _changes = new();
     private readonly Dictionary<int, NodeStatus> _health = [];
     private readonly NodeEventLog _events = new();
+    private readonly SlowStart _slowStart;
     private LoadBalancerConfig _config;
 
     /// <summary>Creates the runtime of <paramref name="config"/>.</summary>
@@ -41,7 +42,11 @@ public sealed class LoadBalancerRuntime
         _stickTable = new StickTable();
         _config = config;
         _snapshot = Build(config);
+        _slowStart = new SlowStart(time, () => _snapshot);
     }
+
+    /// <summary>Slow start: the effective weights of nodes that ramp up (see <see cref="Runtime.SlowStart"/>).</summary>
+    public SlowStart SlowStart => _slowStart;
 
     /// <summary>The current runtime model.</summary>
     public LoadBalancerSnapshot Snapshot => _snapshot;
@@ -125,6 +130,7 @@ public sealed class LoadBalancerRuntime
                 }
             }
 
+            _slowStart.OnPublish(previous, next);
             _snapshot = next;
             return changes;
         }
@@ -164,7 +170,9 @@ public sealed class LoadBalancerRuntime
                 _health[nodeId] = status;
             }
 
-            _snapshot = Build(WithHealth(_config));
+            var next = Build(WithHealth(_config));
+            _slowStart.OnPublish(_snapshot, next);
+            _snapshot = next;
             return _events.Add(nodeId, status, detailedMessage, _time.GetUtcNow());
         }
     }

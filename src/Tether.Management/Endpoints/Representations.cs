@@ -12,7 +12,7 @@ internal static class Representations
     public const string ClusterName = "tether";
 
     /// <summary><c>{"id","name","protocol","port","algorithm","status","timeout","halfClosed","httpsRedirect",
-    /// "cluster","virtualIps","nodes","nodeCount","sessionPersistence"? (absent when disabled),"healthMonitor"? (absent
+    /// "slowStartSeconds"? (Tether's, issue 13; absent when 0, off),"cluster","virtualIps","nodes","nodeCount","sessionPersistence"? (absent when disabled),"healthMonitor"? (absent
     /// when none),"accessList"? (absent when empty),"connectionThrottle"? (absent when none),"connectionLogging",
     /// "contentCaching","metadata","created","updated"}</c></summary>
     public static JsonObject LoadBalancer(LoadBalancerConfig c)
@@ -33,6 +33,12 @@ internal static class Representations
             ["nodes"] = Nodes(c.Nodes),
             ["nodeCount"] = c.Nodes.Length,
         };
+        if (c.SlowStartSeconds > 0)
+        {
+            // After httpsRedirect, so that a load balancer without slow start has the Rackspace shape exactly.
+            body.Insert(body.IndexOf("httpsRedirect") + 1, "slowStartSeconds", c.SlowStartSeconds);
+        }
+
         if (c.SessionPersistence is { } persistence)
         {
             body["sessionPersistence"] = SessionPersistence(persistence);

@@ -40,6 +40,9 @@ internal sealed class StoredLoadBalancer
     // Added by issue 12; absent in older documents (read as off).
     public bool? ContentCaching { get; set; }
 
+    // Added by issue 13 (slow start); absent in older documents (read as 0, off).
+    public int? SlowStartSeconds { get; set; }
+
     public static string Serialize(LoadBalancerConfig config) =>
         JsonSerializer.Serialize(FromConfig(config), StoreJsonContext.Default.StoredLoadBalancer);
 
@@ -152,6 +155,7 @@ internal sealed class StoredLoadBalancer
         ConnectionLogging = c.ConnectionLogging ? true : null,
         ErrorPage = c.ErrorPage,
         ContentCaching = c.ContentCaching ? true : null,
+        SlowStartSeconds = c.SlowStartSeconds > 0 ? c.SlowStartSeconds : null,
     };
 
     private LoadBalancerConfig ToConfig()
@@ -255,6 +259,7 @@ internal sealed class StoredLoadBalancer
             ConnectionLogging = ConnectionLogging ?? false,
             ErrorPage = ErrorPage,
             ContentCaching = ContentCaching ?? false,
+            SlowStartSeconds = SlowStartSeconds ?? 0,
         };
     }
 
