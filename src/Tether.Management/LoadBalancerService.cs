@@ -502,6 +502,7 @@ public sealed partial class LoadBalancerService : IDisposable
     /// the data plane when the store write fails.</summary>
     private async Task<ApiError?> CommitAsync(LoadBalancerConfig? previous, LoadBalancerConfig next)
     {
+        next = DrainingStamp.Apply(previous, next, Now());
         // Once started, a change runs to its end: a client that goes away must not leave it half done.
         try
         {

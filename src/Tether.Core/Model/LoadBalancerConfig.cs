@@ -134,6 +134,11 @@ public sealed record NodeConfig
     /// <summary>Free-form metadata items of the node (at most 25, Rackspace NODE_META_LIMIT; keys unique per node).
     /// Not used by the data plane.</summary>
     public ImmutableArray<MetadataItem> Metadata { get; init; } = [];
+
+    /// <summary>When the node became DRAINING (UTC), while it is; <c>null</c> otherwise. Set by the management
+    /// service when a change makes the condition DRAINING (issue 13, drain progress); read-only in the API
+    /// (<c>drainingSince</c>).</summary>
+    public DateTimeOffset? DrainingSince { get; init; }
 }
 
 /// <summary>Node condition, set by the operator (Rackspace v1.0).</summary>

@@ -27,6 +27,7 @@ public sealed class LoadBalancerRuntime
     private readonly Dictionary<int, NodeStatus> _health = [];
     private readonly NodeEventLog _events = new();
     private readonly SlowStart _slowStart;
+    private readonly DrainProgress _drain;
     private LoadBalancerConfig _config;
 
     /// <summary>Creates the runtime of <paramref name="config"/>.</summary>
@@ -43,7 +44,12 @@ public sealed class LoadBalancerRuntime
         _config = config;
         _snapshot = Build(config);
         _slowStart = new SlowStart(time, () => _snapshot);
+        _drain = new DrainProgress(time, () => _snapshot, CountSessionsByNode, _events);
+        _drain.OnPublish(_snapshot);
     }
+
+    /// <summary>Drain progress: the <c>drained</c> events of DRAINING nodes (see <see cref="Runtime.DrainProgress"/>).</summary>
+    public DrainProgress Drain => _drain;
 
     /// <summary>Slow start: the effective weights of nodes that ramp up (see <see cref="Runtime.SlowStart"/>).</summary>
     public SlowStart SlowStart => _slowStart;
@@ -132,6 +138,7 @@ public sealed class LoadBalancerRuntime
 
             _slowStart.OnPublish(previous, next);
             _snapshot = next;
+            _drain.OnPublish(next);
             return changes;
         }
     }

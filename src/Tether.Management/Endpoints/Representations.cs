@@ -128,8 +128,9 @@ internal static class Representations
 
     public static JsonArray Nodes(IEnumerable<NodeConfig> nodes) => new([.. nodes.Select(n => (JsonNode)Node(n))]);
 
-    /// <summary><c>{"id","address","port","condition","status","weight","type","metadata"?}</c>; weight always
-    /// shown; <c>metadata</c> (<c>[{"id","key","value"}]</c>) only when the node has items.</summary>
+    /// <summary><c>{"id","address","port","condition","status","weight","type","drainingSince"?,"metadata"?}</c>;
+    /// weight always shown; <c>drainingSince</c> (Tether's, issue 13: ISO 8601 UTC) only while the node is DRAINING;
+    /// <c>metadata</c> (<c>[{"id","key","value"}]</c>) only when the node has items.</summary>
     public static JsonObject Node(NodeConfig n)
     {
         var body = new JsonObject
@@ -142,6 +143,12 @@ internal static class Representations
             ["weight"] = n.Weight,
             ["type"] = ApiNames.NodeType(n.Type),
         };
+        if (n.DrainingSince is { } since)
+        {
+            // Tether's (issue 13): when the node became DRAINING, ISO 8601 UTC.
+            body["drainingSince"] = since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        }
+
         if (!n.Metadata.IsEmpty)
         {
             body["metadata"] = Metadata(n.Metadata);

@@ -90,6 +90,7 @@ internal sealed class StoredLoadBalancer
             Weight = n.Weight,
             Status = ApiNames.NodeStatus(n.Status),
             Metadata = n.Metadata.IsEmpty ? null : [.. n.Metadata.Select(m => new StoredMetadataItem { Id = m.Id, Key = m.Key, Value = m.Value })],
+            DrainingSince = n.DrainingSince?.ToString("O", CultureInfo.InvariantCulture),
         })],
         SessionPersistence = c.SessionPersistence is { } p
             ? new StoredSessionPersistence
@@ -191,6 +192,7 @@ internal sealed class StoredLoadBalancer
                 Weight = n.Weight,
                 Status = ApiNames.TryParseNodeStatus(n.Status, out var s) ? s : throw Invalid("node status", n.Status),
                 Metadata = n.Metadata is null ? [] : [.. n.Metadata.Select(m => new MetadataItem(m.Id, m.Key, m.Value))],
+                DrainingSince = n.DrainingSince is { } since ? ParseTime(since) : null,
             })],
             SessionPersistence = SessionPersistence is { } p
                 ? new SessionPersistenceConfig
@@ -292,6 +294,9 @@ internal sealed class StoredNode
 
     // Added by issue 12 (node metadata); absent in older documents and when the node has none (read as empty).
     public StoredMetadataItem[]? Metadata { get; set; }
+
+    // Added by issue 13 (drain progress): when the node became DRAINING; absent otherwise and in older documents.
+    public string? DrainingSince { get; set; }
 }
 
 internal sealed class StoredSslTermination
