@@ -1,5 +1,6 @@
 using Tether.Core.LoadBalancing;
 using Tether.Core.Model;
+using Tether.Core.SessionPersistence;
 
 namespace Tether.Core.Runtime;
 
@@ -156,6 +157,7 @@ public sealed class SlowStart
         var weighted = snapshot.Algorithm.Name is AlgorithmNames.WeightedRoundRobin or AlgorithmNames.WeightedLeastConnections;
         InstallPool(snapshot.Primary, weighted, now, ramp);
         InstallPool(snapshot.Secondary, weighted, now, ramp);
+        InstallMaglev(snapshot, now, ramp);
 
         if (_since.Count == 0)
         {
@@ -172,6 +174,41 @@ public sealed class SlowStart
             _period = period;
             _timer = _time.CreateTimer(OnTimer, null, period, period);
         }
+    }
+
+    /// <summary>SOURCE_IP places a new client by consistent hashing: while a node of the hashed pool ramps, the Maglev
+    /// table is rebuilt with the effective weights (each node's weight × its step), so that the ramping node holds
+    /// k/20 of its entries. Clients already pinned stay where the stick table says.</summary>
+    private void InstallMaglev(LoadBalancerSnapshot snapshot, long now, long ramp)
+    {
+        if (snapshot.MaglevPool is not { } pool)
+        {
+            return;
+        }
+
+        var nodes = pool.Nodes;
+        int[]? weights = null;
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            if (_since.TryGetValue(nodes[i].Id, out var since))
+            {
+                weights ??= new int[nodes.Length];
+                weights[i] = nodes[i].Weight * Step(now - since, ramp);
+            }
+        }
+
+        if (weights is not null)
+        {
+            for (var i = 0; i < nodes.Length; i++)
+            {
+                if (weights[i] == 0)
+                {
+                    weights[i] = nodes[i].Weight * SlowStartWeights.Steps;
+                }
+            }
+        }
+
+        snapshot.SetSlowStartMaglev(weights is null ? null : MaglevTable.Build(nodes, weights));
     }
 
     private void InstallPool(NodePool pool, bool weighted, long now, long ramp)

@@ -178,6 +178,30 @@ public sealed class SlowStartTests
         Assert.InRange(toNew, 1_800, 2_200);
     }
 
+    [Fact]
+    public void Select_SourceIpDuringTheRamp_MaglevEntriesAndNewClientsFollowTheStepAndPinsStay()
+    {
+        var config = LoadBalancer(Node(1), Node(2)).WithSourceIp(timeoutSeconds: 3600) with { SlowStartSeconds = 20 };
+        var runtime = Create(config);
+        var pinned = Enumerable.Range(0, 300).ToDictionary(i => i, i => runtime.Select([], ClientKey(i)).Node!.Id);
+
+        runtime.Apply(config with { Nodes = [.. config.Nodes, Node(3)] });
+        var atStart = runtime.Snapshot.Maglev!.CountEntries().GetValueOrDefault(3);
+        var newAtStart = Enumerable.Range(1000, 4000).Count(i => runtime.Select([], ClientKey(i)).Node!.Id == 3);
+        _clock.Advance(TimeSpan.FromSeconds(9)); // step 10: 10 / (40 + 10) = 20 %
+        var midway = runtime.Snapshot.Maglev!.CountEntries().GetValueOrDefault(3);
+        var newMidway = Enumerable.Range(10_000, 4000).Count(i => runtime.Select([], ClientKey(i)).Node!.Id == 3);
+        _clock.Advance(TimeSpan.FromSeconds(11));
+        var after = runtime.Snapshot.Maglev!.CountEntries().GetValueOrDefault(3);
+
+        Assert.InRange(atStart / (double)MaglevTable.DefaultSize, 0.02, 0.03);   // 1/41
+        Assert.InRange(newAtStart / 4000.0, 0.01, 0.04);
+        Assert.InRange(midway / (double)MaglevTable.DefaultSize, 0.19, 0.21);
+        Assert.InRange(newMidway / 4000.0, 0.17, 0.23);
+        Assert.InRange(after / (double)MaglevTable.DefaultSize, 0.32, 0.34);
+        Assert.All(pinned, p => Assert.Equal(p.Value, runtime.Select([], ClientKey(p.Key)).Node!.Id));
+    }
+
     private static LoadBalancerConfig Enable(LoadBalancerConfig config, int nodeId) =>
         config with { Nodes = [.. config.Nodes.Select(n => n.Id == nodeId ? n with { Condition = NodeCondition.Enabled } : n)] };
 
