@@ -26,6 +26,7 @@ public sealed class DrainProgress
     private readonly Lock _lock = new();
     private readonly Dictionary<int, DateTimeOffset?> _drained = [];
     private ITimer? _timer;
+    private bool _stopped;
 
     /// <summary>Creates the drain progress of one load balancer.</summary>
     /// <param name="time">The clock and the timers (a fake one in tests).</param>
@@ -49,13 +50,24 @@ public sealed class DrainProgress
         }
     }
 
+    /// <summary>Stops the check timer for good (the load balancer is gone); later snapshots start none.</summary>
+    public void Stop()
+    {
+        lock (_lock)
+        {
+            _stopped = true;
+            _timer?.Dispose();
+            _timer = null;
+        }
+    }
+
     /// <summary>Called after a snapshot is published: runs the check timer while a DRAINING node has not drained.</summary>
     public void OnPublish(LoadBalancerSnapshot snapshot)
     {
         lock (_lock)
         {
             Forget(snapshot);
-            if (Pending(snapshot) > 0 && _timer is null)
+            if (Pending(snapshot) > 0 && _timer is null && !_stopped)
             {
                 _timer = _time.CreateTimer(_ => Check(), null, CheckInterval, CheckInterval);
             }

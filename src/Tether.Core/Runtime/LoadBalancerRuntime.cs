@@ -48,6 +48,14 @@ public sealed class LoadBalancerRuntime
         _drain.OnPublish(_snapshot);
     }
 
+    /// <summary>Stops the slow-start and drain-progress timers for good (the load balancer is deleted or Tether
+    /// stops); later changes start none.</summary>
+    public void StopTimers()
+    {
+        _slowStart.Stop();
+        _drain.Stop();
+    }
+
     /// <summary>Drain progress: the <c>drained</c> events of DRAINING nodes (see <see cref="Runtime.DrainProgress"/>).</summary>
     public DrainProgress Drain => _drain;
 

@@ -26,6 +26,7 @@ public sealed class SlowStart
     private readonly Dictionary<int, long> _since = [];
     private ITimer? _timer;
     private TimeSpan _period;
+    private bool _stopped;
 
     /// <summary>Creates the slow start of one load balancer.</summary>
     /// <param name="time">The clock and the timers (a fake one in tests).</param>
@@ -34,6 +35,17 @@ public sealed class SlowStart
     {
         _time = time;
         _current = current;
+    }
+
+    /// <summary>Stops the step timer for good (the load balancer is gone); later snapshots start none.</summary>
+    public void Stop()
+    {
+        lock (_lock)
+        {
+            _stopped = true;
+            _timer?.Dispose();
+            _timer = null;
+        }
     }
 
     /// <summary>True while at least one node ramps up.</summary>
@@ -159,7 +171,7 @@ public sealed class SlowStart
         InstallPool(snapshot.Secondary, weighted, now, ramp);
         InstallMaglev(snapshot, now, ramp);
 
-        if (_since.Count == 0)
+        if (_since.Count == 0 || _stopped)
         {
             _timer?.Dispose();
             _timer = null;

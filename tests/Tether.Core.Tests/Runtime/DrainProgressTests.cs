@@ -83,6 +83,19 @@ public sealed class DrainProgressTests
         Assert.Empty(runtime.NodeEvents.Snapshot());
     }
 
+    [Fact]
+    public void StopTimers_ThenDraining_NoCheckRuns()
+    {
+        var config = LoadBalancer(Node(1), Node(2));
+        var runtime = Create(config);
+
+        runtime.StopTimers();
+        runtime.Apply(Condition(config, 2, NodeCondition.Draining, Start));
+        _clock.Advance(TimeSpan.FromSeconds(5));
+
+        Assert.Empty(Drained(runtime));
+    }
+
     private static List<NodeStatusEvent> Drained(LoadBalancerRuntime runtime) =>
         [.. runtime.NodeEvents.Snapshot().Where(e => e.Kind == NodeEventKind.Drained)];
 

@@ -202,6 +202,19 @@ public sealed class SlowStartTests
         Assert.All(pinned, p => Assert.Equal(p.Value, runtime.Select([], ClientKey(p.Key)).Node!.Id));
     }
 
+    [Fact]
+    public void StopTimers_MidRamp_NoMoreSteps()
+    {
+        var config = LoadBalancer(Node(1), Node(2, condition: NodeCondition.Disabled)) with { SlowStartSeconds = 20 };
+        var runtime = Create(config);
+        runtime.Apply(Enable(config, 2));
+
+        runtime.StopTimers();
+        _clock.Advance(TimeSpan.FromSeconds(5));
+
+        Assert.Equal([20, 1], runtime.Snapshot.Primary.SlowStart!.Weights);
+    }
+
     private static LoadBalancerConfig Enable(LoadBalancerConfig config, int nodeId) =>
         config with { Nodes = [.. config.Nodes.Select(n => n.Id == nodeId ? n with { Condition = NodeCondition.Enabled } : n)] };
 
