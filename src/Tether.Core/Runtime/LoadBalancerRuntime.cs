@@ -80,13 +80,22 @@ public sealed class LoadBalancerRuntime
     public UsageCounters Usage { get; } = new();
 
     private long _keepAliveTimeouts;
+    private long _keepAliveTimeoutsSsl;
 
-    /// <summary>Client connections closed because they stayed idle between requests longer than the keep-alive
+    /// <summary>Plain client connections closed because they stayed idle between requests longer than the keep-alive
     /// timeout (Rackspace's <c>keepAliveTimedOut</c>; counted by the HTTP/1.1 fast path).</summary>
     public long KeepAliveTimeouts => Volatile.Read(ref _keepAliveTimeouts);
 
-    /// <summary>Counts one client connection closed idle (see <see cref="KeepAliveTimeouts"/>).</summary>
+    /// <summary>The same for client connections of the SSL termination listener (Rackspace's
+    /// <c>keepAliveTimedOutSsl</c>).</summary>
+    public long KeepAliveTimeoutsSsl => Volatile.Read(ref _keepAliveTimeoutsSsl);
+
+    /// <summary>Counts one plain client connection closed idle (see <see cref="KeepAliveTimeouts"/>).</summary>
     public void CountKeepAliveTimeout() => Interlocked.Increment(ref _keepAliveTimeouts);
+
+    /// <summary>Counts one client connection closed idle; <paramref name="ssl"/>: on the SSL termination listener
+    /// (<see cref="KeepAliveTimeoutsSsl"/>).</summary>
+    public void CountKeepAliveTimeout(bool ssl) => Interlocked.Increment(ref ssl ? ref _keepAliveTimeoutsSsl : ref _keepAliveTimeouts);
 
     private long _contentCacheHits;
     private long _contentCacheMisses;
