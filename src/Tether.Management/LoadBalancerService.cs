@@ -174,6 +174,7 @@ public sealed partial class LoadBalancerService : IDisposable
                 Algorithm = plan.Algorithm,
                 TimeoutSeconds = plan.TimeoutSeconds,
                 HalfClosed = plan.HalfClosed,
+                SlowStartSeconds = plan.SlowStartSeconds,
                 HttpsRedirect = plan.HttpsRedirect,
                 Status = LoadBalancerStatus.Active,
                 Created = now,
@@ -500,6 +501,7 @@ public sealed partial class LoadBalancerService : IDisposable
     /// the data plane when the store write fails.</summary>
     private async Task<ApiError?> CommitAsync(LoadBalancerConfig? previous, LoadBalancerConfig next)
     {
+        next = DrainingStamp.Apply(previous, next, Now());
         // Once started, a change runs to its end: a client that goes away must not leave it half done.
         try
         {

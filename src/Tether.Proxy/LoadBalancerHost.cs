@@ -186,6 +186,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         await Task.WhenAll(stops).ConfigureAwait(false);
         await _access.DisposeAsync().ConfigureAwait(false);
         _fastPath.Dispose();
+        Runtime.StopTimers();
     }
 
     private Task<IListener> StartAsync(ProtocolLayer layer, IPEndPoint endPoint, CancellationToken cancellationToken) => layer switch

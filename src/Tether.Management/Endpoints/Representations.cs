@@ -12,7 +12,7 @@ internal static class Representations
     public const string ClusterName = "tether";
 
     /// <summary><c>{"id","name","protocol","port","algorithm","status","timeout","halfClosed","httpsRedirect",
-    /// "cluster","virtualIps","nodes","nodeCount","sessionPersistence"? (absent when disabled),"healthMonitor"? (absent
+    /// "slowStartSeconds"? (Tether's, issue 13; absent when 0, off),"cluster","virtualIps","nodes","nodeCount","sessionPersistence"? (absent when disabled),"healthMonitor"? (absent
     /// when none),"accessList"? (absent when empty),"connectionThrottle"? (absent when none),"connectionLogging",
     /// "contentCaching","metadata","created","updated"}</c></summary>
     /// <param name="c">The load balancer.</param>
@@ -40,6 +40,12 @@ internal static class Representations
         if (sourceAddresses is null)
         {
             body.Remove("sourceAddresses");
+        }
+
+        if (c.SlowStartSeconds > 0)
+        {
+            // After httpsRedirect, so that a load balancer without slow start has the Rackspace shape exactly.
+            body.Insert(body.IndexOf("httpsRedirect") + 1, "slowStartSeconds", c.SlowStartSeconds);
         }
 
         if (c.SessionPersistence is { } persistence)
@@ -156,8 +162,9 @@ internal static class Representations
 
     public static JsonArray Nodes(IEnumerable<NodeConfig> nodes) => new([.. nodes.Select(n => (JsonNode)Node(n))]);
 
-    /// <summary><c>{"id","address","port","condition","status","weight","type","metadata"?}</c>; weight always
-    /// shown; <c>metadata</c> (<c>[{"id","key","value"}]</c>) only when the node has items.</summary>
+    /// <summary><c>{"id","address","port","condition","status","weight","type","drainingSince"?,"metadata"?}</c>;
+    /// weight always shown; <c>drainingSince</c> (Tether's, issue 13: ISO 8601 UTC) only while the node is DRAINING;
+    /// <c>metadata</c> (<c>[{"id","key","value"}]</c>) only when the node has items.</summary>
     public static JsonObject Node(NodeConfig n)
     {
         var body = new JsonObject
@@ -170,6 +177,12 @@ internal static class Representations
             ["weight"] = n.Weight,
             ["type"] = ApiNames.NodeType(n.Type),
         };
+        if (n.DrainingSince is { } since)
+        {
+            // Tether's (issue 13): when the node became DRAINING, ISO 8601 UTC.
+            body["drainingSince"] = since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        }
+
         if (!n.Metadata.IsEmpty)
         {
             body["metadata"] = Metadata(n.Metadata);

@@ -23,7 +23,8 @@ internal sealed record LoadBalancerPlan(
     IReadOnlyList<NodeConfig> Nodes,
     SessionPersistenceConfig? SessionPersistence,
     IReadOnlyList<(string Key, string Value)> Metadata,
-    HealthMonitorConfig? HealthMonitor = null);
+    HealthMonitorConfig? HealthMonitor = null,
+    int SlowStartSeconds = 0);
 
 /// <summary>
 /// Validates load balancers (docs/api.md; Rackspace v1.0). Create: <c>name</c> 1..128 characters,
@@ -34,7 +35,8 @@ internal sealed record LoadBalancerPlan(
 /// take no <c>healthMonitor</c>, <c>sslTermination</c> or enabled <c>connectionLogging</c> (Rackspace protocols
 /// reference: UDP load balancers cannot use health monitoring or SSL termination; issue 5 adds connection logging).
 /// <c>halfClosed</c> is accepted on every protocol and only used by TCP-based ones. Update: only name, algorithm,
-/// protocol, port, timeout, halfClosed and httpsRedirect. Every error is collected.
+/// protocol, port, timeout, halfClosed, httpsRedirect and slowStartSeconds (Tether's, 0..3600 seconds, default 0 =
+/// off; issue 13). Every error is collected.
 /// </summary>
 internal static class LoadBalancerValidator
 {
@@ -42,9 +44,13 @@ internal static class LoadBalancerValidator
     public const int MaxTimeoutSeconds = 120;
     public const int DefaultTimeoutSeconds = 30;
 
+    /// <summary>The longest slow start, in seconds (one hour; nginx and HAProxy set no bound, an hour-long ramp is
+    /// already longer than any warm-up a node needs).</summary>
+    public const int MaxSlowStartSeconds = 3600;
+
     /// <summary>The fields PUT <c>/loadbalancers/{id}</c> may change.</summary>
     public static readonly IReadOnlyList<string> UpdatableFields =
-        ["name", "algorithm", "protocol", "port", "timeout", "halfClosed", "httpsRedirect"];
+        ["name", "algorithm", "protocol", "port", "timeout", "halfClosed", "httpsRedirect", "slowStartSeconds"];
 
     /// <summary>Known load balancer fields that PUT rejects (each has its own resource, or is read-only).</summary>
     private static readonly HashSet<string> NotUpdatableFields = new(StringComparer.Ordinal)
@@ -82,6 +88,7 @@ internal static class LoadBalancerValidator
 
         var algorithm = ValidateAlgorithm(request, errors) ?? AlgorithmNames.Random;
         var timeout = ValidateTimeout(request, errors) ?? DefaultTimeoutSeconds;
+        var slowStart = ValidateSlowStart(request, errors) ?? 0;
         if (protocol is not null && Protocols.TryGet(protocol, out var layerInfo) && layerInfo.Layer == ProtocolLayer.Udp)
         {
             ValidateUdpFeatures(request, protocol, errors);
@@ -134,7 +141,7 @@ internal static class LoadBalancerValidator
         }
 
         return new LoadBalancerPlan(name!, protocol!, port!.Value, algorithm, timeout, request.HalfClosed ?? false,
-            request.HttpsRedirect ?? false, vips!, nodes!, persistence, metadata, monitor);
+            request.HttpsRedirect ?? false, vips!, nodes!, persistence, metadata, monitor, slowStart);
     }
 
     /// <summary>Validates a PUT and returns the changed configuration (timestamps untouched), or null when any error
@@ -165,6 +172,7 @@ internal static class LoadBalancerValidator
 
         var algorithm = ValidateAlgorithm(request, errors);
         var timeout = ValidateTimeout(request, errors);
+        var slowStart = ValidateSlowStart(request, errors);
 
         var newProtocol = protocol ?? existing.Protocol;
         var newPort = port ?? existing.Port;
@@ -225,6 +233,7 @@ internal static class LoadBalancerValidator
             TimeoutSeconds = timeout ?? existing.TimeoutSeconds,
             HalfClosed = request.HalfClosed ?? existing.HalfClosed,
             HttpsRedirect = request.HttpsRedirect ?? existing.HttpsRedirect,
+            SlowStartSeconds = slowStart ?? existing.SlowStartSeconds,
             SessionPersistence = listenerChanged ? null : existing.SessionPersistence,
             // Rackspace: a load balancer changed to a non-HTTP protocol gets the default error page back.
             ErrorPage = newProtocol == Protocols.Http ? existing.ErrorPage : null,
@@ -329,6 +338,23 @@ internal static class LoadBalancerValidator
         }
 
         return timeout;
+    }
+
+    /// <summary><c>slowStartSeconds</c>: 0 (off) to <see cref="MaxSlowStartSeconds"/>; null when absent.</summary>
+    private static int? ValidateSlowStart(LoadBalancerRequest request, List<string> errors)
+    {
+        if (request.SlowStartSeconds is not { } seconds)
+        {
+            return null;
+        }
+
+        if (seconds is < 0 or > MaxSlowStartSeconds)
+        {
+            errors.Add($"slowStartSeconds: must be from 0 (off) to {MaxSlowStartSeconds} seconds (got {seconds})");
+            return null;
+        }
+
+        return seconds;
     }
 
     /// <summary>The load balancer's metadata at creation (<see cref="MetadataValidator"/>); the item count limit is a
