@@ -16,6 +16,10 @@ public sealed record SessionPersistenceConfig
     /// application's cookie name or <c>*</c>.</summary>
     public string? CookieName { get; init; }
 
+    /// <summary>The request header whose value a policy reads (<see cref="SessionPersistence.PersistenceInputs.Header"/>),
+    /// or <c>null</c>. HTTP only.</summary>
+    public string? HeaderName { get; init; }
+
     /// <summary>Stickiness duration in seconds: an idle timeout that each request refreshes.</summary>
     public int? PersistenceTimeoutSeconds { get; init; }
 
@@ -55,33 +59,25 @@ public enum PersistenceType
     SourceIp,
 }
 
-/// <summary>Converts between <see cref="PersistenceType"/> and the API's names.</summary>
+/// <summary>Converts between <see cref="PersistenceType"/> and the API's names (through the policy registry,
+/// <see cref="SessionPersistence.PersistencePolicies"/>).</summary>
 public static class PersistenceTypeNames
 {
-    /// <summary>API name of <see cref="PersistenceType.HttpCookie"/>.</summary>
+    /// <summary>API name of the inserted-cookie type.</summary>
     public const string HttpCookie = "HTTP_COOKIE";
-    /// <summary>API name of <see cref="PersistenceType.AppCookie"/>.</summary>
+    /// <summary>API name of the application-cookie type.</summary>
     public const string AppCookie = "APP_COOKIE";
-    /// <summary>API name of <see cref="PersistenceType.SourceIp"/>.</summary>
+    /// <summary>API name of the client-address type.</summary>
     public const string SourceIp = "SOURCE_IP";
 
     /// <summary>The API name of a type.</summary>
-    public static string ToName(PersistenceType type) => type switch
-    {
-        PersistenceType.HttpCookie => HttpCookie,
-        PersistenceType.AppCookie => AppCookie,
-        _ => SourceIp,
-    };
+    public static string ToName(PersistenceType type) => SessionPersistence.PersistencePolicies.For(type).Name;
 
     /// <summary>Parses an API name (exact, upper case); false for an unknown name.</summary>
     public static bool TryParse(string? name, out PersistenceType type)
     {
-        switch (name)
-        {
-            case HttpCookie: type = PersistenceType.HttpCookie; return true;
-            case AppCookie: type = PersistenceType.AppCookie; return true;
-            case SourceIp: type = PersistenceType.SourceIp; return true;
-            default: type = default; return false;
-        }
+        var found = SessionPersistence.PersistencePolicies.TryFind(name, out var policy);
+        type = found ? policy.Type!.Value : default;
+        return found;
     }
 }

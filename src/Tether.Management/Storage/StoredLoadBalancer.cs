@@ -100,6 +100,7 @@ internal sealed class StoredLoadBalancer
                 CookieSecure = p.CookieSecure,
                 CookieHttpOnly = p.CookieHttpOnly,
                 CookieSameSite = p.CookieSameSite,
+                HeaderName = p.HeaderName,
             }
             : null,
         SslTermination = c.SslTermination is { } ssl
@@ -202,6 +203,7 @@ internal sealed class StoredLoadBalancer
                     CookieSecure = p.CookieSecure,
                     CookieHttpOnly = p.CookieHttpOnly,
                     CookieSameSite = p.CookieSameSite,
+                    HeaderName = p.HeaderName,
                 }
                 : null,
             SslTermination = SslTermination is { } ssl
@@ -323,6 +325,7 @@ internal sealed class StoredSessionPersistence
     public bool? CookieSecure { get; set; }
     public bool? CookieHttpOnly { get; set; }
     public string? CookieSameSite { get; set; }
+    public string? HeaderName { get; set; }
 }
 
 /// <summary>The health monitor (absent from documents written before health monitoring, which load as none).</summary>

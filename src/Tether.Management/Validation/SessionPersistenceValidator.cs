@@ -1,4 +1,5 @@
 using Tether.Core.Model;
+using Tether.Core.SessionPersistence;
 using Tether.Management.Requests;
 
 namespace Tether.Management.Validation;
@@ -48,10 +49,10 @@ internal static class SessionPersistenceValidator
             errors.Add($"{request.PathOf("persistenceType")}: must be one of HTTP_COOKIE, APP_COOKIE, SOURCE_IP (got '{request.PersistenceType}')");
         }
 
-        var isCookieType = type is PersistenceType.HttpCookie or PersistenceType.AppCookie;
-        if (isCookieType && protocol is not null && protocol != Protocols.Http)
+        var policy = PersistencePolicies.For(type);
+        if (policy.HttpOnly && protocol is not null && protocol != Protocols.Http)
         {
-            var name = PersistenceTypeNames.ToName(type!.Value);
+            var name = policy.Name;
             errors.Add(protocol == Protocols.Https
                 ? $"{request.PathOf("persistenceType")}: {name} is supported on HTTP load balancers only; an HTTPS load balancer passes TLS through and cannot see cookies: use SOURCE_IP, or an HTTP load balancer with SSL termination"
                 : $"{request.PathOf("persistenceType")}: {name} is supported on HTTP load balancers only (this one is {protocol}); use SOURCE_IP");
@@ -136,7 +137,7 @@ internal static class SessionPersistenceValidator
         if (request.CookieHttpOnly is not null) present.Add("cookieHttpOnly");
         if (request.CookieSameSite is not null) present.Add("cookieSameSite");
 
-        if (type is not null && type != PersistenceType.HttpCookie)
+        if (type is not null && (PersistencePolicies.For(type).Inputs & PersistenceInputs.PersistenceCookie) == 0)
         {
             foreach (var field in present)
             {

@@ -182,7 +182,7 @@ internal sealed class HttpProxyHandler
                         }
                     }
 
-                    var transformer = snapshot.PersistenceType == PersistenceType.AppCookie
+                    var transformer = snapshot.Persistence.LearnsFromAnswer
                         ? _appCookieTransformers.For(snapshot, node, _runtime)
                         : ForwardingTransformer.Instance;
                     started = _runtime.Time.GetTimestamp();
@@ -320,26 +320,9 @@ internal sealed class HttpProxyHandler
         context.Response.Headers.Location = string.Concat("https://", authority, request.PathBase.ToUriComponent(), request.Path.ToUriComponent(), request.QueryString.ToUriComponent());
     }
 
-    /// <summary>Persistence lookup and pick: reads the request's persistence key for the snapshot's type.</summary>
-    private Selection Select(HttpContext context, LoadBalancerSnapshot snapshot)
-    {
-        ReadOnlySpan<char> cookie = default;
-        var clientKey = UInt128.Zero;
-        switch (snapshot.PersistenceType)
-        {
-            case PersistenceType.HttpCookie:
-                CookieHeader.TryFind(context.Request.Headers.Cookie, snapshot.CookieName!, out cookie);
-                break;
-            case PersistenceType.SourceIp:
-                clientKey = ClientAddress.ToKey(context.Connection.RemoteIpAddress);
-                break;
-            case PersistenceType.AppCookie:
-                clientKey = AppCookieKey(context.Request.Headers.Cookie, snapshot.CookieName!);
-                break;
-        }
-
-        return _runtime.Select(cookie, clientKey);
-    }
+    /// <summary>Persistence lookup and pick: reads the request's persistence inputs for the snapshot's policy.</summary>
+    private Selection Select(HttpContext context, LoadBalancerSnapshot snapshot) =>
+        _runtime.Select(snapshot, PersistenceView.Read(snapshot, _runtime, context));
 
     private readonly AppCookieTransformers _appCookieTransformers = new();
 
@@ -390,11 +373,6 @@ internal sealed class HttpProxyHandler
             }
         }
     }
-
-    /// <summary>APP_COOKIE: the key of the application cookie that decides. A named cookie: its value. <c>*</c>: the
-    /// first cookie of the request that is pinned now.</summary>
-    private UInt128 AppCookieKey(Microsoft.Extensions.Primitives.StringValues headers, string cookieName) =>
-        AppCookieKey(_runtime, new CookieHeader.PairEnumerator(headers), cookieName);
 
     /// <summary>APP_COOKIE: the key of the application cookie among <paramref name="pairs"/> (the request's cookies)
     /// that decides: the first named <paramref name="cookieName"/>, or for <c>*</c> the first one pinned now;

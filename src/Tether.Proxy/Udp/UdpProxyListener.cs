@@ -12,7 +12,7 @@ namespace Tether.Proxy.Udp;
 
 /// <summary>
 /// A UDP virtual IP and port of a UDP load balancer (UDP, UDP_STREAM, DNS_UDP; issue 5). Datagrams from one client
-/// address and port form a <see cref="UdpFlow"/>: the first one asks <see cref="LoadBalancerRuntime.Select"/> for a node
+/// address and port form a <see cref="UdpFlow"/>: the first one asks <see cref="LoadBalancerRuntime.Select(LoadBalancerSnapshot, in PersistenceRequest)"/> for a node
 /// (the client address is the SOURCE_IP key, so persistence keeps a client's flows on one node) and opens a socket
 /// connected to it; the node's replies go back to the client from the virtual IP's socket. A flow expires when no
 /// datagram moved either way for the load balancer's <c>timeout</c> (seconds; checked every quarter of it, at least
@@ -181,7 +181,7 @@ internal sealed class UdpProxyListener : IListener
         address.Buffer.Span[..address.Size].CopyTo(key.Buffer.Span);
         var client = (IPEndPoint)_endPointFactory.Create(key);
 
-        var selection = _runtime.Select(default, ClientAddress.ToKey(client.Address));
+        var selection = _runtime.Select(PersistenceRequest.ForClient(ClientAddress.ToKey(client.Address)));
         if (selection.Node is not { } node)
         {
             ProxyLog.UdpNoNode(_logger, LoadBalancerId, client, selection.Outcome);

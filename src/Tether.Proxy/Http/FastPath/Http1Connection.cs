@@ -59,6 +59,8 @@ internal sealed class Http1Connection
     private byte[]? _scratch;
     private char[] _cookies = new char[256];
     private int _cookiesLength;
+    private char[] _persistenceHeader = new char[64];
+    private int _persistenceHeaderLength;
     private volatile BackendConnection? _active;
     private volatile int _phase;
     private long _phaseSince;
@@ -293,6 +295,7 @@ internal sealed class Http1Connection
         }
 
         ReadCookies(head);
+        _persistenceHeaderLength = snapshot.PersistenceHeaderName is { } header ? PersistenceView.CopyHeader(head, _request.Fields, header, ref _persistenceHeader) : 0;
         selection = Select(snapshot);
         BuildRequestHead(head);
         return HeadStatus.Ok;
@@ -321,23 +324,8 @@ internal sealed class Http1Connection
         _logPath = Encoding.Latin1.GetString(end < 0 ? target : target[..end]);
     }
 
-    private Selection Select(LoadBalancerSnapshot snapshot)
-    {
-        var runtime = _owner.Runtime;
-        var cookies = _cookies.AsSpan(0, _cookiesLength);
-        switch (snapshot.PersistenceType)
-        {
-            case PersistenceType.HttpCookie:
-                CookieHeader.TryFind(cookies, snapshot.CookieName!, out var cookie);
-                return runtime.Select(cookie, UInt128.Zero);
-            case PersistenceType.SourceIp:
-                return runtime.Select(default, _clientKey);
-            case PersistenceType.AppCookie:
-                return runtime.Select(default, HttpProxyHandler.AppCookieKey(runtime, new CookieHeader.PairEnumerator(cookies), snapshot.CookieName!));
-            default:
-                return runtime.Select(default, UInt128.Zero);
-        }
-    }
+    private Selection Select(LoadBalancerSnapshot snapshot) =>
+        _owner.Runtime.Select(snapshot, PersistenceView.Read(snapshot, _owner.Runtime, _clientKey, _cookies.AsSpan(0, _cookiesLength), _persistenceHeader.AsSpan(0, _persistenceHeaderLength)));
 
     /// <summary>Forwards one request (with one retry elsewhere after a failed connect, as the Kestrel path does) and
     /// its answer.</summary>
@@ -1038,7 +1026,7 @@ internal sealed class Http1Connection
                 case FieldKind.Other or FieldKind.Cookie or FieldKind.ForwardedFor or FieldKind.ForwardedProto or FieldKind.ForwardedPort or FieldKind.Expect
                     when response.HasConnectionOptions && response.IsListedInConnection(head, field):
                     continue;
-                case FieldKind.SetCookie when snapshot.PersistenceType == PersistenceType.AppCookie && !interim:
+                case FieldKind.SetCookie when snapshot.Persistence.LearnsFromAnswer && !interim:
                     _owner.LearnAppCookie(snapshot, node, Encoding.Latin1.GetString(head.Slice(field.ValueStart, field.ValueLength)),
                         new CookieHeader.PairEnumerator(_cookies.AsSpan(0, _cookiesLength)));
                     break;
