@@ -40,6 +40,9 @@ public sealed class PersistenceAgreementTests : IAsyncLifetime
         { """{"persistenceType":"SOURCE_IP"}""", true },
         { """{"persistenceType":"SOURCE_IP"}""", false },
         { """{"persistenceType":"SOURCE_IP","disableFallback":true}""", false },
+        { """{"persistenceType":"HEADER","headerName":"X-Session-Id"}""", true },
+        { """{"persistenceType":"HEADER","headerName":"X-Session-Id"}""", false },
+        { """{"persistenceType":"HEADER","headerName":"X-Session-Id","disableFallback":true}""", true },
     };
 
     [Theory]
@@ -48,7 +51,9 @@ public sealed class PersistenceAgreementTests : IAsyncLifetime
     {
         await using var tether = await TetherInstance.StartAsync(proxyOptions: new ProxyOptions { Http1FastPath = fastPath, ShutdownTimeoutSeconds = 5 });
         var (id, port) = await tether.CreateLoadBalancerAsync("ROUND_ROBIN", _backends.Select(b => b.Port), persistence);
-        var agreement = new Agreement(tether, id, port, await NodeNamesAsync(tether, id), JsonNode.Parse(persistence)!["persistenceType"]!.GetValue<string>());
+        var settings = JsonNode.Parse(persistence)!;
+        var agreement = new Agreement(tether, id, port, await NodeNamesAsync(tether, id), settings["persistenceType"]!.GetValue<string>(),
+            settings["headerName"]?.GetValue<string>());
         var clients = Enumerable.Range(0, ClientCount).Select(i => new Client(i)).ToArray();
 
         // Round 1: new clients (balanced or hashed), then round 2: the same clients, now pinned.

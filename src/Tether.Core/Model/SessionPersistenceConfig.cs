@@ -48,7 +48,7 @@ public sealed record SessionPersistenceConfig
     public bool FallbackEnabled => DisableFallback != true;
 }
 
-/// <summary>Session persistence type (API names: HTTP_COOKIE, APP_COOKIE, SOURCE_IP).</summary>
+/// <summary>Session persistence type (API names: HTTP_COOKIE, APP_COOKIE, SOURCE_IP, HEADER).</summary>
 public enum PersistenceType
 {
     /// <summary>Tether inserts a signed cookie naming the node (HTTP load balancers only).</summary>
@@ -57,6 +57,8 @@ public enum PersistenceType
     AppCookie,
     /// <summary>Consistent hashing of the client address plus a stick table (every protocol).</summary>
     SourceIp,
+    /// <summary>Consistent hashing of one request header's value plus a stick table (HTTP load balancers only).</summary>
+    Header,
 }
 
 /// <summary>Converts between <see cref="PersistenceType"/> and the API's names (through the policy registry,
@@ -69,6 +71,8 @@ public static class PersistenceTypeNames
     public const string AppCookie = "APP_COOKIE";
     /// <summary>API name of the client-address type.</summary>
     public const string SourceIp = "SOURCE_IP";
+    /// <summary>API name of the request-header type.</summary>
+    public const string Header = "HEADER";
 
     /// <summary>The API name of a type.</summary>
     public static string ToName(PersistenceType type) => SessionPersistence.PersistencePolicies.For(type).Name;

@@ -19,6 +19,7 @@ public static class PersistencePolicies
         new HttpCookiePolicy(),
         new AppCookiePolicy(),
         new SourceIpPolicy(),
+        new HeaderPolicy(),
     ];
 
     private static readonly IPersistencePolicy[] ByType = Index();
