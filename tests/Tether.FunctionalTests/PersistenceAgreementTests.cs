@@ -181,11 +181,11 @@ public sealed class PersistenceAgreementTests : IAsyncLifetime
     /// with the connection).</summary>
     internal sealed record Response(int Status, Dictionary<string, string> Headers, List<string> SetCookies)
     {
-        public static async Task<Response> GetAsync(IPAddress address, int port, string request)
+        public static async Task<Response> GetAsync(IPAddress address, int port, string request, TimeSpan? wait = null)
         {
             using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             socket.Bind(new IPEndPoint(address, 0));
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            using var timeout = new CancellationTokenSource(wait ?? TimeSpan.FromSeconds(10));
             await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), timeout.Token);
             await socket.SendAsync(Encoding.Latin1.GetBytes(request), SocketFlags.None, timeout.Token);
             var received = new MemoryStream();

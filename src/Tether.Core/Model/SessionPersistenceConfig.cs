@@ -20,6 +20,11 @@ public sealed record SessionPersistenceConfig
     /// or <c>null</c>. HTTP only.</summary>
     public string? HeaderName { get; init; }
 
+    /// <summary>Bounded-load consistent hashing for the policies that hash new clients (SOURCE_IP, HEADER), in
+    /// percent: 0 or <c>null</c> off, else 101 to 1000 (HAProxy's <c>hash-balance-factor</c>). See
+    /// <see cref="SessionPersistence.MaglevTable.Lookup(ulong, int)"/>.</summary>
+    public int? HashBalanceFactor { get; init; }
+
     /// <summary>Stickiness duration in seconds: an idle timeout that each request refreshes.</summary>
     public int? PersistenceTimeoutSeconds { get; init; }
 

@@ -55,6 +55,7 @@ public sealed class LoadBalancerSnapshot
             {
                 // Hash over the nodes that may take new clients; PRIMARY first, SECONDARY only without any PRIMARY.
                 Maglev = MaglevTable.Build(primary.Count > 0 ? primary : secondary);
+                HashBalanceFactor = persistence.HashBalanceFactor ?? 0;
             }
         }
 
@@ -121,6 +122,9 @@ public sealed class LoadBalancerSnapshot
 
     /// <summary>Policies that hash new clients (<see cref="IPersistencePolicy.HashesNewClients"/>): the consistent-hashing table, or <c>null</c> when no node can take new clients.</summary>
     public MaglevTable? Maglev { get; }
+
+    /// <summary>Bounded loads for a new client placed by hashing: the factor in percent (0: off).</summary>
+    public int HashBalanceFactor { get; }
 
     /// <summary>The default name of the inserted cookie of load balancer <paramref name="loadBalancerId"/>.</summary>
     public static string DefaultCookieName(int loadBalancerId) => $"tether-{loadBalancerId}";

@@ -86,7 +86,8 @@ public static class HashedStickiness
             repinned = true;
         }
 
-        var hashed = scope.Snapshot.Maglev?.Lookup(hash);
+        // A new (or re-pinned) client only: bounded loads never move a pinned one.
+        var hashed = scope.Snapshot.Maglev?.Lookup(hash, scope.Snapshot.HashBalanceFactor);
         if (hashed is not null && hashed.IsAvailable(scope.Now))
         {
             scope.Pin(key, hashed.Id);

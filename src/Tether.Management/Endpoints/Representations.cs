@@ -169,6 +169,7 @@ internal static class Representations
         if (p.CookieHttpOnly is not null) body["cookieHttpOnly"] = p.CookieHttpOnly;
         if (p.CookieSameSite is not null) body["cookieSameSite"] = p.CookieSameSite;
         if (p.HeaderName is not null) body["headerName"] = p.HeaderName;
+        if (p.HashBalanceFactor is not null) body["hashBalanceFactor"] = p.HashBalanceFactor;
         return body;
     }
 

@@ -21,6 +21,7 @@ internal sealed class SessionPersistenceRequest
     public bool? CookieHttpOnly { get; init; }
     public string? CookieSameSite { get; init; }
     public string? HeaderName { get; init; }
+    public int? HashBalanceFactor { get; init; }
 
     /// <summary>The field's path for messages.</summary>
     public string PathOf(string field) => Path.Length == 0 ? field : Path + "." + field;
@@ -46,5 +47,6 @@ internal sealed class SessionPersistenceRequest
         CookieHttpOnly = reader.Bool("cookieHttpOnly"),
         CookieSameSite = reader.String("cookieSameSite"),
         HeaderName = reader.String("headerName"),
+        HashBalanceFactor = reader.Int("hashBalanceFactor"),
     };
 }

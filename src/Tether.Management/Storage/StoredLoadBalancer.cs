@@ -101,6 +101,7 @@ internal sealed class StoredLoadBalancer
                 CookieHttpOnly = p.CookieHttpOnly,
                 CookieSameSite = p.CookieSameSite,
                 HeaderName = p.HeaderName,
+                HashBalanceFactor = p.HashBalanceFactor,
             }
             : null,
         SslTermination = c.SslTermination is { } ssl
@@ -204,6 +205,7 @@ internal sealed class StoredLoadBalancer
                     CookieHttpOnly = p.CookieHttpOnly,
                     CookieSameSite = p.CookieSameSite,
                     HeaderName = p.HeaderName,
+                    HashBalanceFactor = p.HashBalanceFactor,
                 }
                 : null,
             SslTermination = SslTermination is { } ssl
@@ -326,6 +328,7 @@ internal sealed class StoredSessionPersistence
     public bool? CookieHttpOnly { get; set; }
     public string? CookieSameSite { get; set; }
     public string? HeaderName { get; set; }
+    public int? HashBalanceFactor { get; set; }
 }
 
 /// <summary>The health monitor (absent from documents written before health monitoring, which load as none).</summary>

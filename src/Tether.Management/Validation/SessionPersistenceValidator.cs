@@ -11,6 +11,8 @@ namespace Tether.Management.Validation;
 /// <item>HTTP_COOKIE and APP_COOKIE only on HTTP load balancers (seed 000: HTTPS gets cookie persistence through SSL
 /// termination on an HTTP load balancer); HEADER too (issue 13: it reads a request header); SOURCE_IP on every
 /// protocol.</item>
+/// <item><c>hashBalanceFactor</c> (percent): 0 (off) or 101 to 1000, only for the types that hash new clients
+/// (SOURCE_IP, HEADER); HAProxy's <c>hash-balance-factor</c> range.</item>
 /// <item><c>headerName</c>: required for HEADER, an RFC 9110 field-name token (section 5.1) of at most
 /// <see cref="MaxHeaderNameLength"/> characters, not a hop-by-hop field (section 7.6.1); rejected for other
 /// types.</item>
@@ -72,6 +74,7 @@ internal static class SessionPersistenceValidator
 
         ValidateCookieName(request, type, errors);
         ValidateHeaderName(request, policy, errors);
+        ValidateHashBalanceFactor(request, policy, errors);
         ValidateTimeout(request, protocol, errors);
         ValidateCookieAttributes(request, type, errors);
 
@@ -94,6 +97,7 @@ internal static class SessionPersistenceValidator
                 ? null
                 : SameSiteValues.First(v => string.Equals(v, request.CookieSameSite, StringComparison.OrdinalIgnoreCase)),
             HeaderName = request.HeaderName,
+            HashBalanceFactor = request.HashBalanceFactor,
         };
     }
 
@@ -150,6 +154,30 @@ internal static class SessionPersistenceValidator
         else if (HopByHopFields.Contains(name, StringComparer.OrdinalIgnoreCase))
         {
             errors.Add($"{path}: must not be a hop-by-hop field ({string.Join(", ", HopByHopFields)}): it describes the connection, not the client's session (got '{name}')");
+        }
+    }
+
+    /// <summary>The smallest factor other than 0 (101 %: HAProxy's lower bound; 100 % would admit no imbalance).</summary>
+    public const int MinHashBalanceFactor = 101;
+
+    /// <summary>The largest factor (1000 %), as HAProxy.</summary>
+    public const int MaxHashBalanceFactor = 1000;
+
+    private static void ValidateHashBalanceFactor(SessionPersistenceRequest request, IPersistencePolicy policy, List<string> errors)
+    {
+        if (request.HashBalanceFactor is not { } factor || policy.Type is null)
+        {
+            return;
+        }
+
+        var path = request.PathOf("hashBalanceFactor");
+        if (!policy.HashesNewClients)
+        {
+            errors.Add($"{path}: is allowed only for SOURCE_IP and HEADER, the types that hash new clients (not for {policy.Name})");
+        }
+        else if (factor != 0 && factor is < MinHashBalanceFactor or > MaxHashBalanceFactor)
+        {
+            errors.Add($"{path}: must be 0 (off) or from {MinHashBalanceFactor} to {MaxHashBalanceFactor} percent (got {factor})");
         }
     }
 
