@@ -23,6 +23,7 @@ public sealed class LoadBalancerRuntime
     private IStickTable _stickTable;
     private readonly PersistenceStatistics _statistics = new();
     private readonly ValidatedCookieCache _cookieCache = new();
+    private readonly SessionMoves _moves = new();
     private readonly Lock _changes = new();
     private readonly Dictionary<int, NodeStatus> _health = [];
     private readonly NodeEventLog _events = new();
@@ -49,6 +50,10 @@ public sealed class LoadBalancerRuntime
     /// <summary>The stick table of the current snapshot (pins, and the HTTP_COOKIE session view).</summary>
     public IStickTable StickTable => _snapshot.StickTable;
 
+    /// <summary>HTTP_COOKIE: the record of moved sessions (<see cref="MoveSessions"/>), followed when a cookie is
+    /// validated.</summary>
+    internal SessionMoves Moves => _moves;
+
     /// <summary>HTTP_COOKIE: values already validated (a returning client skips the HMAC).</summary>
     internal ValidatedCookieCache CookieCache => _cookieCache;
 
@@ -60,13 +65,22 @@ public sealed class LoadBalancerRuntime
     public UsageCounters Usage { get; } = new();
 
     private long _keepAliveTimeouts;
+    private long _keepAliveTimeoutsSsl;
 
-    /// <summary>Client connections closed because they stayed idle between requests longer than the keep-alive
+    /// <summary>Plain client connections closed because they stayed idle between requests longer than the keep-alive
     /// timeout (Rackspace's <c>keepAliveTimedOut</c>; counted by the HTTP/1.1 fast path).</summary>
     public long KeepAliveTimeouts => Volatile.Read(ref _keepAliveTimeouts);
 
-    /// <summary>Counts one client connection closed idle (see <see cref="KeepAliveTimeouts"/>).</summary>
+    /// <summary>The same for client connections of the SSL termination listener (Rackspace's
+    /// <c>keepAliveTimedOutSsl</c>).</summary>
+    public long KeepAliveTimeoutsSsl => Volatile.Read(ref _keepAliveTimeoutsSsl);
+
+    /// <summary>Counts one plain client connection closed idle (see <see cref="KeepAliveTimeouts"/>).</summary>
     public void CountKeepAliveTimeout() => Interlocked.Increment(ref _keepAliveTimeouts);
+
+    /// <summary>Counts one client connection closed idle; <paramref name="ssl"/>: on the SSL termination listener
+    /// (<see cref="KeepAliveTimeoutsSsl"/>).</summary>
+    public void CountKeepAliveTimeout(bool ssl) => Interlocked.Increment(ref ssl ? ref _keepAliveTimeoutsSsl : ref _keepAliveTimeouts);
 
     private long _contentCacheHits;
     private long _contentCacheMisses;
@@ -115,6 +129,7 @@ public sealed class LoadBalancerRuntime
             if (previous.PersistenceType != config.SessionPersistence?.Type)
             {
                 _stickTable = new StickTable(0);
+                _moves.Clear();
             }
 
             var next = Build(WithHealth(config));
@@ -276,6 +291,11 @@ public sealed class LoadBalancerRuntime
     public int PurgeExpired()
     {
         var snapshot = _snapshot;
+        if (!_moves.IsEmpty)
+        {
+            _moves.Prune(_time.GetUtcNow().ToUnixTimeSeconds(), snapshot.TimeoutSeconds);
+        }
+
         // Every type keeps entries: SOURCE_IP and APP_COOKIE pins, and the HTTP_COOKIE session view.
         return snapshot.PersistenceType is not null
             ? snapshot.StickTable.Purge(_time.GetTimestamp())
@@ -339,6 +359,70 @@ public sealed class LoadBalancerRuntime
         var node = _snapshot.FindNode(nodeId);
         node?.Counters.UnpinCookiesBefore(_time.GetUtcNow().ToUnixTimeSeconds());
         return _snapshot.StickTable.RemoveNode(nodeId);
+    }
+
+    /// <summary>
+    /// Moves persisted sessions of node <paramref name="fromNodeId"/> to node <paramref name="toNodeId"/> (the
+    /// persistence API, <c>POST .../sessionpersistence/sessions/move</c>; docs/session-persistence.md): their clients
+    /// keep their session and reach the new node from their next request on. Every stick-table entry of the old node
+    /// (a SOURCE_IP address, an application cookie, a header value, an HTTP_COOKIE session) is re-pointed, keeping its
+    /// last use; HTTP_COOKIE cookies, which name the node and are signed, are followed when validated
+    /// (<see cref="SessionMoves.Follow"/>) and re-issued naming the new node. The caller checks that both nodes belong
+    /// to the load balancer, differ, and that the new one is ENABLED. Off the request path, serialized with
+    /// <see cref="Apply"/>.
+    /// </summary>
+    /// <param name="fromNodeId">The node whose sessions move.</param>
+    /// <param name="toNodeId">The node they move to.</param>
+    /// <param name="fraction">The share of the node's sessions to move, 0 &lt; fraction &lt;= 1 (1: all). Which ones
+    /// is deterministic: the sessions ranked by <see cref="StableHash.Of(UInt128)"/> of their key (then by key), the
+    /// first round(fraction × sessions) of them (half away from zero).</param>
+    /// <returns>How many sessions moved, and how many known sessions the old node keeps (both 0 without
+    /// persistence).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fraction"/> is not in (0, 1] (the API answers 400
+    /// before).</exception>
+    public SessionMoveResult MoveSessions(int fromNodeId, int toNodeId, double fraction)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(fraction, 0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(fraction, 1);
+        lock (_changes)
+        {
+            var snapshot = _snapshot;
+            if (snapshot.PersistenceType is null)
+            {
+                return new SessionMoveResult(0, 0);
+            }
+
+            var table = snapshot.StickTable;
+            var all = fraction >= 1;
+            var candidates = new List<(ulong Rank, UInt128 Key)>();
+            foreach (var entry in table.Snapshot(_time.GetTimestamp()))
+            {
+                if (entry.NodeId == fromNodeId)
+                {
+                    candidates.Add((StableHash.Of(entry.Key), entry.Key));
+                }
+            }
+
+            var take = candidates.Count;
+            if (!all)
+            {
+                take = (int)Math.Round(candidates.Count * fraction, MidpointRounding.AwayFromZero);
+                candidates.Sort();
+            }
+
+            var moved = 0;
+            for (var i = 0; i < take; i++)
+            {
+                if (table.TryMove(candidates[i].Key, fromNodeId, toNodeId))
+                {
+                    moved++;
+                }
+            }
+
+            // Cookies name their node: HTTP_COOKIE follows them on validation (a no-op record for the other types).
+            _moves.Record(fromNodeId, toNodeId, all, _time.GetUtcNow().ToUnixTimeSeconds());
+            return new SessionMoveResult(moved, candidates.Count - moved);
+        }
     }
 
     /// <summary>Counts the live persisted sessions per node id (for the API; walks the stick table).</summary>
@@ -442,6 +526,11 @@ public sealed class LoadBalancerRuntime
         }
     }
 }
+
+/// <summary>The answer of <see cref="LoadBalancerRuntime.MoveSessions"/>.</summary>
+/// <param name="Moved">Sessions re-pointed to the new node.</param>
+/// <param name="Remaining">Live sessions the old node still held when the move ran (0 after a move of all).</param>
+public readonly record struct SessionMoveResult(int Moved, int Remaining);
 
 /// <summary>The answer of <see cref="LoadBalancerRuntime.Explain(in PersistenceRequest)"/>.</summary>
 /// <param name="Node">The node the client would reach, or null when the algorithm will decide.</param>

@@ -42,6 +42,8 @@ public sealed class HttpCookiePolicy : IPersistencePolicy
         long repinnedSession = 0;
         if (!cookie.IsEmpty && Validate(scope, cookie, nowUnix, out var nodeId, out var sessionId, out var lastUse))
         {
+            // A moved session (the persistence API's move) is followed to its new node, read-only.
+            scope.Runtime.Moves.Follow(snapshot, scope.Table, sessionId, scope.Now, nowUnix, ref nodeId, ref lastUse);
             var pinned = snapshot.FindNode(nodeId);
             // Unpinned by the operator: the cookie is ignored and the client balanced afresh.
             if (pinned is null || !IsUnpinned(scope, pinned, lastUse, sessionId))

@@ -168,7 +168,7 @@ internal sealed class HttpProxyHandler
                 var client = _client;
                 ForwarderError error;
                 long started = 0;
-                node.Counters.OnStart();
+                node.Counters.OnStart(context.Request.IsHttps);
                 try
                 {
                     if (selection.IssueCookie)
@@ -191,7 +191,7 @@ internal sealed class HttpProxyHandler
                 }
                 finally
                 {
-                    node.Counters.OnEnd();
+                    node.Counters.OnEnd(context.Request.IsHttps);
                 }
 
                 if (error == ForwarderError.None)
@@ -420,12 +420,12 @@ internal sealed class HttpProxyHandler
             : error == ForwarderError.RequestTimedOut ? GatewayErrorReason.NodeTimeout : GatewayErrorReason.NodeBroken;
         if (connectFailed)
         {
-            node.Counters.CountFailure(IsTimeout(exception) ? NodeFailure.ConnectTimeout : NodeFailure.ConnectError);
+            node.Counters.CountFailure(IsTimeout(exception) ? NodeFailure.ConnectTimeout : NodeFailure.ConnectError, context.Request.IsHttps);
             node.Counters.MarkUnavailable(_runtime.Time.GetTimestamp() + (_options.PassiveFailureHoldSeconds * _runtime.Time.TimestampFrequency));
         }
         else if (error == ForwarderError.RequestTimedOut)
         {
-            node.Counters.CountFailure(NodeFailure.DataTimeout);
+            node.Counters.CountFailure(NodeFailure.DataTimeout, context.Request.IsHttps);
         }
 
         return connectFailed;

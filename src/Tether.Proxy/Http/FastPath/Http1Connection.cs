@@ -362,7 +362,7 @@ internal sealed class Http1Connection
             }
 
             var started = runtime.Time.GetTimestamp();
-            node.Counters.OnStart();
+            node.Counters.OnStart(_isHttps);
             Exchange outcome;
             try
             {
@@ -370,7 +370,7 @@ internal sealed class Http1Connection
             }
             finally
             {
-                node.Counters.OnEnd();
+                node.Counters.OnEnd(_isHttps);
             }
 
             switch (outcome)
@@ -382,7 +382,7 @@ internal sealed class Http1Connection
                     _owner.CountAnswer(snapshot, node, _response.StatusCode, started);
                     return !_closeAfterResponse;
                 case Exchange.ConnectFailed:
-                    node.Counters.CountFailure(_timedOut ? NodeFailure.ConnectTimeout : NodeFailure.ConnectError);
+                    node.Counters.CountFailure(_timedOut ? NodeFailure.ConnectTimeout : NodeFailure.ConnectError, _isHttps);
                     node.Counters.MarkUnavailable(runtime.Time.GetTimestamp() + (_owner.Options.PassiveFailureHoldSeconds * runtime.Time.TimestampFrequency));
                     failedReason = _timedOut ? GatewayErrorReason.ConnectTimeout
                         : _connectError == SocketError.ConnectionRefused ? GatewayErrorReason.ConnectRefused : GatewayErrorReason.ConnectFailed;
@@ -400,7 +400,7 @@ internal sealed class Http1Connection
                     _termination = HttpProxyHandler.TerminationOf(failedReason);
                     return await WriteErrorAsync(502, closeAfter: hasBody).ConfigureAwait(false);
                 case Exchange.TimedOut:
-                    node.Counters.CountFailure(NodeFailure.DataTimeout);
+                    node.Counters.CountFailure(NodeFailure.DataTimeout, _isHttps);
                     _owner.CountAnswer(snapshot, node, 504, started);
                     _owner.ReportError(504, GatewayErrorReason.NodeTimeout, node);
                     _termination = Access.AccessLogTermination.NodeHeadTimeout;
@@ -1159,7 +1159,7 @@ internal sealed class Http1Connection
         switch (phase)
         {
             case Phase.Idle when elapsed > options.KeepAliveTimeoutSeconds * 1000L:
-                _owner.CountKeepAliveTimeout();
+                _owner.CountKeepAliveTimeout(_isHttps);
                 _context.Abort(new ConnectionAbortedException("Keep-alive timeout."));
                 break;
             case Phase.Head when elapsed > options.RequestHeadersTimeoutSeconds * 1000L:

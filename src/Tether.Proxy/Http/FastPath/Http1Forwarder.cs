@@ -140,8 +140,9 @@ internal sealed class Http1Forwarder : IDisposable
     /// <paramref name="reason"/> about <paramref name="node"/> (null: none); see <see cref="GatewayErrorLog"/>.</summary>
     public void ReportError(int status, GatewayErrorReason reason, NodeState? node) => _handler.Errors.Report(status, reason, node);
 
-    /// <summary>A client connection was closed after <see cref="ProxyOptions.KeepAliveTimeoutSeconds"/> idle.</summary>
-    public void CountKeepAliveTimeout() => Runtime.CountKeepAliveTimeout();
+    /// <summary>A client connection was closed after <see cref="ProxyOptions.KeepAliveTimeoutSeconds"/> idle;
+    /// <paramref name="ssl"/>: on the SSL termination listener.</summary>
+    public void CountKeepAliveTimeout(bool ssl) => Runtime.CountKeepAliveTimeout(ssl);
 
     public void Dispose()
     {
