@@ -55,8 +55,9 @@ public class SelectionBenchmarks
     private LoadBalancerRuntime _runtime = null!;
     private string _cookie = string.Empty;
     private UInt128 _client;
+    private string _header = string.Empty;
 
-    [Params("none", "HTTP_COOKIE", "APP_COOKIE", "SOURCE_IP")]
+    [Params("none", "HTTP_COOKIE", "APP_COOKIE", "SOURCE_IP", "SOURCE_IP+125%", "HEADER", "HEADER+125%")]
     public string Persistence { get; set; } = "none";
 
     [GlobalSetup]
@@ -67,6 +68,9 @@ public class SelectionBenchmarks
             "HTTP_COOKIE" => new SessionPersistenceConfig { Type = PersistenceType.HttpCookie },
             "SOURCE_IP" => new SessionPersistenceConfig { Type = PersistenceType.SourceIp },
             "APP_COOKIE" => new SessionPersistenceConfig { Type = PersistenceType.AppCookie, CookieName = "JSESSIONID" },
+            "SOURCE_IP+125%" => new SessionPersistenceConfig { Type = PersistenceType.SourceIp, HashBalanceFactor = 125 },
+            "HEADER" => new SessionPersistenceConfig { Type = PersistenceType.Header, HeaderName = "X-Session-Id" },
+            "HEADER+125%" => new SessionPersistenceConfig { Type = PersistenceType.Header, HeaderName = "X-Session-Id", HashBalanceFactor = 125 },
             _ => null,
         };
         _runtime = new LoadBalancerRuntime(Fixtures.LoadBalancer(3, AlgorithmNames.RoundRobin, persistence), Fixtures.Keys, TimeProvider.System, SharedRandomSource.Instance);
@@ -82,7 +86,12 @@ public class SelectionBenchmarks
             _runtime.LearnAppCookie(_client, 2);
         }
 
-        _runtime.Select(_cookie, _client);
+        if (Persistence.StartsWith("HEADER", StringComparison.Ordinal))
+        {
+            _header = "user-4242";
+        }
+
+        _runtime.Select(new PersistenceRequest(_client, _cookie, _client, _header));
     }
 
     /// <summary>The request path: the view (as a data path builds it) and the policy's decision.</summary>
@@ -90,10 +99,21 @@ public class SelectionBenchmarks
     public Selection Select()
     {
         var snapshot = _runtime.Snapshot;
-        return _runtime.Select(snapshot, new PersistenceRequest(_client, _cookie, _client, default));
+        return _runtime.Select(snapshot, new PersistenceRequest(_client, _cookie, _client, _header));
     }
 
     /// <summary>The lookup API's read-only run of the same decision.</summary>
     [Benchmark]
-    public PersistenceExplanation Explain() => _runtime.Explain(new PersistenceRequest(_client, _cookie, _client, default));
+    public PersistenceExplanation Explain() => _runtime.Explain(new PersistenceRequest(_client, _cookie, _client, _header));
+
+    /// <summary>A new client placed by hashing (bounded loads walk the nodes' in-flight counts): a fresh key each
+    /// call, so the stick table grows during the run; SOURCE_IP and HEADER only.</summary>
+    [Benchmark]
+    public Selection PlaceNewClient()
+    {
+        _next++;
+        return _runtime.Select(PersistenceRequest.ForClient(_client + _next));
+    }
+
+    private ulong _next;
 }
