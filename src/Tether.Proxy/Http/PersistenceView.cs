@@ -1,8 +1,6 @@
-using System.Text;
 using Microsoft.AspNetCore.Http;
 using Tether.Core.Runtime;
 using Tether.Core.SessionPersistence;
-using Tether.Proxy.Http.FastPath;
 
 namespace Tether.Proxy.Http;
 
@@ -14,7 +12,7 @@ namespace Tether.Proxy.Http;
 internal static class PersistenceView
 {
     /// <summary>The view of a fast-path request: its Cookie lines joined by <c>"; "</c> and the persistence header's
-    /// value (<see cref="CopyHeader"/>).</summary>
+    /// value (read by the fast path's <c>Http1PersistenceHeader</c>).</summary>
     public static PersistenceRequest Read(LoadBalancerSnapshot snapshot, LoadBalancerRuntime runtime, UInt128 clientKey, ReadOnlySpan<char> cookies, ReadOnlySpan<char> header)
     {
         var inputs = snapshot.Persistence.Inputs;
@@ -58,30 +56,5 @@ internal static class PersistenceView
         }
 
         return new PersistenceRequest(clientKey, cookie, appCookieKey, header);
-    }
-
-    /// <summary>Fast path: copies the value of the first field named <paramref name="name"/> (ASCII case-insensitive,
-    /// RFC 9110 section 5.1) into <paramref name="buffer"/> (grown when needed, kept by the connection so that a retry
-    /// can read it after the head is gone).</summary>
-    /// <returns>The value's length; 0 when absent.</returns>
-    public static int CopyHeader(ReadOnlySpan<byte> head, ReadOnlySpan<HeaderField> fields, string name, ref char[] buffer)
-    {
-        foreach (ref readonly var field in fields)
-        {
-            if (field.NameLength != name.Length || !Ascii.EqualsIgnoreCase(head.Slice(field.NameStart, field.NameLength), name))
-            {
-                continue;
-            }
-
-            var value = head.Slice(field.ValueStart, field.ValueLength);
-            if (value.Length > buffer.Length)
-            {
-                buffer = new char[Math.Max(value.Length, buffer.Length * 2)];
-            }
-
-            return Encoding.Latin1.GetChars(value, buffer);
-        }
-
-        return 0;
     }
 }

@@ -45,8 +45,7 @@ internal sealed class Http1Connection
     private readonly PipeWriter _output;
     private readonly RequestHead _request = new();
     private readonly Http1RequestCookies _cookies = new();
-    private char[] _persistenceHeader = new char[64];
-    private int _persistenceHeaderLength;
+    private readonly Http1PersistenceHeader _persistenceHeader = new();
     private readonly Http1RequestLog _log = new();
     private readonly Http1TimeoutControl _timeouts;
     private readonly Http1RequestHeadWriter _requestHead;
@@ -205,7 +204,7 @@ internal sealed class Http1Connection
     /// <summary>The persistence lookup and the pick for the current request (the connection's client address, the
     /// request's cookies as read by <see cref="Prepare"/>).</summary>
     public Selection Select(LoadBalancerSnapshot snapshot) =>
-        _owner.Runtime.Select(snapshot, PersistenceView.Read(snapshot, _owner.Runtime, _clientKey, _cookies.Value, _persistenceHeader.AsSpan(0, _persistenceHeaderLength)));
+        _owner.Runtime.Select(snapshot, PersistenceView.Read(snapshot, _owner.Runtime, _clientKey, _cookies.Value, _persistenceHeader.Value));
 
     /// <summary>Parses the head, applies the per-request hand-over rules, picks the node and writes the head for it
     /// (<see cref="Http1RequestHeadWriter"/>): everything that needs the head's bytes, before the pipe lets them go.</summary>
@@ -257,7 +256,7 @@ internal sealed class Http1Connection
         }
 
         _cookies.Read(head, _request);
-        _persistenceHeaderLength = snapshot.PersistenceHeaderName is { } header ? PersistenceView.CopyHeader(head, _request.Fields, header, ref _persistenceHeader) : 0;
+        _persistenceHeader.Read(head, _request, snapshot.PersistenceHeaderName);
         selection = Select(snapshot);
         _requestHead.Write(head, _request);
         return HeadStatus.Ok;
