@@ -20,9 +20,9 @@ namespace Tether.Management.Endpoints;
 /// knows, paged (limit 1..1000, default 100; <c>marker</c> = the last <c>id</c> of the previous page);</item>
 /// <item><c>GET sessionpersistence/lookup?address=</c> or <c>?cookie=</c> (200): which node a client would reach and
 /// why (persisted, hashed, balanced, rejected);</item>
-/// <item><c>DELETE sessionpersistence/sessions?nodeId=N</c> (202): unpin every client of node N;</item>
-/// <item><c>GET stats</c> (200): Rackspace's connection statistics plus persistence quality and each node's share.</item>
+/// <item><c>DELETE sessionpersistence/sessions?nodeId=N</c> (202): unpin every client of node N.</item>
 /// </list>
+/// <c>GET stats</c> is <see cref="StatsEndpoints"/>.
 /// </summary>
 internal static class PersistenceInsightEndpoints
 {
@@ -188,16 +188,6 @@ internal static class PersistenceInsightEndpoints
             body["reason"] = explanation.Reason;
             return JsonNodeResult.Ok(new JsonObject { ["lookup"] = body });
         });
-
-        group.MapGet("/loadbalancers/{id:int}/stats", (int account, int id) =>
-        {
-            if (service.Find(account, id) is not { } config)
-            {
-                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
-            }
-
-            return JsonNodeResult.Ok(Stats(config, runtimes.FindRuntime(id)));
-        });
     }
 
     /// <summary>Node fields added to the nodes listing: <c>persistedSessions</c> (clients pinned to the node now) and,
@@ -214,76 +204,6 @@ internal static class PersistenceInsightEndpoints
         {
             node["lastPinnedRequest"] = Representations.Time(runtime.ToUtc(state.Counters.LastPersisted));
         }
-    }
-
-    private static JsonObject Stats(LoadBalancerConfig config, LoadBalancerRuntime? runtime)
-    {
-        long current = 0, failures = 0, total = 0, connectErrors = 0, connectTimeouts = 0, dataTimeouts = 0, noConnection = 0;
-        var maxConn = 0;
-        var nodes = new JsonArray();
-        if (runtime is not null)
-        {
-            var snapshot = runtime.Snapshot;
-            foreach (var node in snapshot.Nodes)
-            {
-                total += node.Counters.Requests;
-            }
-
-            var weightTotal = 0;
-            foreach (var node in snapshot.Nodes)
-            {
-                if (node.Condition == NodeCondition.Enabled)
-                {
-                    weightTotal += node.Weight;
-                }
-            }
-
-            foreach (var node in snapshot.Nodes)
-            {
-                current += node.Counters.Active;
-                failures += node.Counters.Failures;
-                connectErrors += node.Counters.ConnectErrors;
-                connectTimeouts += node.Counters.ConnectTimeouts;
-                dataTimeouts += node.Counters.DataTimeouts;
-                noConnection += node.Counters.NoConnection;
-                maxConn = Math.Max(maxConn, node.Counters.MaxActive);
-                nodes.Add(new JsonObject
-                {
-                    ["id"] = node.Id,
-                    ["requests"] = node.Counters.Requests,
-                    ["activeConnections"] = node.Counters.Active,
-                    ["failures"] = node.Counters.Failures,
-                    ["share"] = total == 0 ? 0.0 : Math.Round((double)node.Counters.Requests / total, 4),
-                    ["weightShare"] = weightTotal == 0 || node.Condition != NodeCondition.Enabled ? 0.0 : Math.Round((double)node.Weight / weightTotal, 4),
-                });
-            }
-        }
-
-        var statistics = runtime?.Statistics;
-        return new JsonObject
-        {
-            // Rackspace's fields. keepAliveTimedOut: client connections closed idle between requests (HTTP/1.1 fast path).
-            ["connectTimeOut"] = connectTimeouts,
-            ["connectError"] = connectErrors,
-            ["connectFailure"] = failures,
-            ["dataTimedOut"] = dataTimeouts,
-            ["keepAliveTimedOut"] = runtime?.KeepAliveTimeouts ?? 0,
-            ["maxConn"] = maxConn,
-            ["currentConn"] = current,
-            // Additive: requests answered 503 because Tether could open no connection to a node (its per-node
-            // connection limit and queue, or no file descriptor left).
-            ["noConnection"] = noConnection,
-            ["persistence"] = new JsonObject
-            {
-                ["hit"] = statistics?.Get(SelectionOutcome.Persisted) ?? 0,
-                ["hashed"] = statistics?.Get(SelectionOutcome.Hashed) ?? 0,
-                ["miss"] = statistics?.Get(SelectionOutcome.Balanced) ?? 0,
-                ["repinned"] = statistics?.Get(SelectionOutcome.Repinned) ?? 0,
-                ["rejected"] = statistics?.Get(SelectionOutcome.RejectedNoFallback) ?? 0,
-                ["noNodeAvailable"] = statistics?.Get(SelectionOutcome.NoNodeAvailable) ?? 0,
-            },
-            ["nodes"] = nodes,
-        };
     }
 
     private static int? ReadInt(HttpRequest request, string name, int min, int max, int? fallback, List<string> errors)
