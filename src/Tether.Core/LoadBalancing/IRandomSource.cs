@@ -1,6 +1,7 @@
 namespace Tether.Core.LoadBalancing;
 
-/// <summary>The randomness seam of the algorithms, so that tests are deterministic.</summary>
+/// <summary>The randomness seam of the algorithms, so that tests are deterministic (tests: SeededRandomSource in
+/// tests/Tether.Testing).</summary>
 public interface IRandomSource
 {
     /// <summary>A uniformly distributed integer in [0, <paramref name="maxExclusive"/>).</summary>
@@ -19,14 +20,4 @@ public sealed class SharedRandomSource : IRandomSource
 
     /// <inheritdoc />
     public int Next(int maxExclusive) => Random.Shared.Next(maxExclusive);
-}
-
-/// <summary>A seeded random source for tests. Not thread-safe.</summary>
-/// <param name="seed">The seed.</param>
-public sealed class SeededRandomSource(int seed) : IRandomSource
-{
-    private readonly Random _random = new(seed);
-
-    /// <inheritdoc />
-    public int Next(int maxExclusive) => _random.Next(maxExclusive);
 }

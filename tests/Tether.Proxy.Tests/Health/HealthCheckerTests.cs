@@ -8,7 +8,7 @@ using Tether.Core.Runtime;
 using Tether.Core.SessionPersistence;
 using Tether.Proxy.Health;
 
-namespace Tether.FunctionalTests.Health;
+namespace Tether.Proxy.Tests.Health;
 
 /// <summary>The checker's rules on a fake clock with a scripted probe: attempts in a row, one success, spreading across
 /// the delay, the shared bound on concurrent probes, timeouts, and stopping.</summary>
