@@ -48,7 +48,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<LoadBalancerHost>();
         _options = options;
-        _access = new Access.AccessControl(runtime.Snapshot.Config, options, loggerFactory.CreateLogger<Access.AccessControl>());
+        _access = new Access.AccessControl(runtime.Snapshot.Config, options, loggerFactory.CreateLogger<Access.AccessControl>(), runtime.Time);
         _handler = new HttpProxyHandler(runtime, forwarder, options, metrics, _access, _logger, cache);
         _tcpHandler = new TcpProxyHandler(runtime, options, loggerFactory.CreateLogger<TcpProxyHandler>(), _access);
     }
@@ -206,14 +206,15 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
     /// a moment (an HTTP listener unbinds shortly after its stop begins).</summary>
     private async Task<IListener> StartWhenReleasedAsync(ProtocolLayer layer, IPEndPoint endPoint, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + ReleaseWait;
+        // The operating system releases the port in real time: the system clock, whatever clock the runtime has.
+        var started = TimeProvider.System.GetTimestamp();
         while (true)
         {
             try
             {
                 return await StartAsync(layer, endPoint, cancellationToken).ConfigureAwait(false);
             }
-            catch (ListenerBindException e) when (IsAddressInUse(e) && DateTime.UtcNow < deadline)
+            catch (ListenerBindException e) when (IsAddressInUse(e) && TimeProvider.System.GetElapsedTime(started) < ReleaseWait)
             {
                 await Task.Delay(20, cancellationToken).ConfigureAwait(false);
             }

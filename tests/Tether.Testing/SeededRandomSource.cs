@@ -10,4 +10,7 @@ public sealed class SeededRandomSource(int seed) : IRandomSource
 
     /// <inheritdoc />
     public int Next(int maxExclusive) => _random.Next(maxExclusive);
+
+    /// <inheritdoc />
+    public long NextInt64() => _random.NextInt64();
 }

@@ -20,7 +20,7 @@ public sealed class LoadBalancerRuntime
     private readonly IRandomSource _random;
     private volatile LoadBalancerSnapshot _snapshot;
     private volatile CookieKeyRing _keys;
-    private volatile IStickTable _stickTable;
+    private volatile StickTable _stickTable;
     private readonly PersistenceStatistics _statistics = new();
     private readonly ValidatedCookieCache _cookieCache = new();
     private readonly Lock _changes = new();
@@ -362,7 +362,7 @@ public sealed class LoadBalancerRuntime
     /// one dated the very second of the unpin is only if its session is not (again) pinned to the node: the unpin
     /// dropped every session of the node, so a session the table holds for it was pinned after the unpin.
     /// </summary>
-    private static bool IsUnpinned(NodeState node, long lastUse, long sessionId, IStickTable table, long now, long ttl)
+    private static bool IsUnpinned(NodeState node, long lastUse, long sessionId, StickTable table, long now, long ttl)
     {
         var before = node.Counters.UnpinnedBefore;
         return lastUse < before
@@ -575,7 +575,7 @@ public sealed class LoadBalancerRuntime
         long id;
         do
         {
-            id = Random.Shared.NextInt64();
+            id = _random.NextInt64();
         }
         while (id == 0);
         return id;

@@ -66,14 +66,14 @@ public sealed partial class TetherStore
         return keys;
     }
 
-    private static void InsertCookieKey(SqliteConnection connection, SqliteTransaction transaction, CookieKey key)
+    private void InsertCookieKey(SqliteConnection connection, SqliteTransaction transaction, CookieKey key)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = "INSERT INTO cookie_keys(id, secret, created) VALUES ($id, $secret, $created);";
         command.Parameters.AddWithValue("$id", (int)key.Id);
         command.Parameters.Add("$secret", SqliteType.Blob).Value = key.Secret;
-        command.Parameters.AddWithValue("$created", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue("$created", _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
         command.ExecuteNonQuery();
     }
 }

@@ -36,8 +36,11 @@ public sealed partial class TetherStore : IDisposable, IStickTableStore
     // Whether tokens has its role column: always after Initialize; a database opened read-only may predate it.
     private bool _tokensHaveRole = true;
 
-    private TetherStore(string dataDirectory, bool readOnly = false)
+    private readonly TimeProvider _time;
+
+    private TetherStore(string dataDirectory, bool readOnly = false, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         DataDirectory = Path.GetFullPath(dataDirectory);
         DatabasePath = Path.Combine(DataDirectory, DatabaseFileName);
         // Read-only with no write-ahead log: nobody has the database open, so it is read as immutable, which creates
@@ -65,11 +68,13 @@ public sealed partial class TetherStore : IDisposable, IStickTableStore
     /// <param name="dataDirectory">The data directory; relative paths are resolved against the current directory.</param>
     /// <exception cref="ArgumentException"><paramref name="dataDirectory"/> is empty.</exception>
     /// <exception cref="InvalidOperationException">The database has a newer schema version than this build.</exception>
+    /// <param name="time">The clock of the times the store writes (a cookie key's creation); the system clock when
+    /// null.</param>
     /// <exception cref="SqliteException">The database cannot be opened (for example it is not a SQLite file).</exception>
-    public static TetherStore Open(string dataDirectory)
+    public static TetherStore Open(string dataDirectory, TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
-        var store = new TetherStore(dataDirectory);
+        var store = new TetherStore(dataDirectory, time: time);
         try
         {
             store.Initialize();
