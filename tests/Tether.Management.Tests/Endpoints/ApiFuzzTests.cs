@@ -236,7 +236,9 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
         {
             ["sslTermination"] = new JsonObject
             {
-                ["certificate"] = context.Certificate, ["privateKey"] = context.PrivateKey, ["securePort"] = ApiHost.NextPort(),
+                ["certificate"] = context.Certificate,
+                ["privateKey"] = context.PrivateKey,
+                ["securePort"] = ApiHost.NextPort(),
             },
         };
         Assert.Equal(200, (await context.Api.PutAsync($"/loadbalancers/{context.LoadBalancerId}/ssltermination", ssl.ToJsonString())).Status);
@@ -244,7 +246,9 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
         {
             ["certificateMapping"] = new JsonObject
             {
-                ["hostName"] = "fuzz.example.test", ["certificate"] = context.Certificate, ["privateKey"] = context.PrivateKey,
+                ["hostName"] = "fuzz.example.test",
+                ["certificate"] = context.Certificate,
+                ["privateKey"] = context.PrivateKey,
             },
         };
         var added = await context.Api.PostAsync($"/loadbalancers/{context.LoadBalancerId}/ssltermination/certificatemappings", mapping.ToJsonString());
