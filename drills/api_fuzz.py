@@ -55,6 +55,7 @@ BODY_ENDPOINTS = [
     ("PUT", "/loadbalancers/{id}/nodes/{nodeId}/metadata/{metaId}"),
     ("POST", "/loadbalancers/{id}/virtualips"),
     ("PUT", "/loadbalancers/{id}/contentcaching"),
+    ("POST", "/loadbalancers/{id}/sessionpersistence/sessions/move"),
 ]
 QUERY_ENDPOINTS = [
     ("DELETE", "/loadbalancers", "id"),
@@ -194,6 +195,9 @@ def valid_bodies(rng, ports, lb_port_pool):
             {"key": f"rack{rng.randint(0, 10**9)}", "value": "r1"}]},
         ("PUT", "/loadbalancers/{id}/nodes/{nodeId}/metadata/{metaId}"): {"meta": {"value": f"r{rng.randint(0, 999)}"}},
         ("POST", "/loadbalancers/{id}/virtualips"): {"ipVersion": "IPV6", "type": "PUBLIC"},
+        # node ids filled in by move_nodes() (the target's first node and another ENABLED one)
+        ("POST", "/loadbalancers/{id}/sessionpersistence/sessions/move"): {"sessionMove": {
+            "fromNodeId": 0, "toNodeId": 0, "fraction": rng.choice([0.25, 0.5, 1])}},
     }
 
 
@@ -438,6 +442,15 @@ def run(drill, a, seed):
         nodes = obj.get("nodes", []) if status == 200 and isinstance(obj, dict) else []
         return nodes[0]["id"] if nodes else 999999
 
+    def move_nodes(body):
+        """The move body with the target's first node as fromNodeId and another ENABLED node as toNodeId."""
+        status, obj = api.json("GET", f"/loadbalancers/{target}/nodes")
+        nodes = obj.get("nodes", []) if status == 200 and isinstance(obj, dict) else []
+        others = [n["id"] for n in nodes[1:] if n.get("condition") == "ENABLED"]
+        body["sessionMove"]["fromNodeId"] = nodes[0]["id"] if nodes else 999999
+        body["sessionMove"]["toNodeId"] = others[0] if others else 999998
+        return body
+
     def mapping_id():
         status, obj = api.json("GET", f"/loadbalancers/{target}/ssltermination/certificatemappings")
         mappings = obj.get("certificateMappings", []) if status == 200 and isinstance(obj, dict) else []
@@ -485,6 +498,8 @@ def run(drill, a, seed):
             method = endpoint[0]
             key = f"{method} {endpoint[1]}"
             valid = valid_bodies(rng, node_ports, lb_port_pool)[endpoint]
+            if endpoint[1].endswith("/sessions/move"):
+                valid = move_nodes(valid)
             r = rng.random()
             if r < 0.003:
                 desc, raw = huge_body(rng)

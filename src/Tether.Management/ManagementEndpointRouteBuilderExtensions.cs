@@ -58,6 +58,7 @@ public static class ManagementEndpointRouteBuilderExtensions
         if (runtimes is not null)
         {
             PersistenceInsightEndpoints.Map(group, service, runtimes, endpoints.ServiceProvider.GetRequiredService<ManagementOptions>());
+            SessionMoveEndpoints.Map(group, service, runtimes);
             StatsEndpoints.Map(group, service, runtimes);
         }
 

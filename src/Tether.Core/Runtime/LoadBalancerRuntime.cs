@@ -23,6 +23,7 @@ public sealed class LoadBalancerRuntime
     private volatile StickTable _stickTable;
     private readonly PersistenceStatistics _statistics = new();
     private readonly ValidatedCookieCache _cookieCache = new();
+    private readonly SessionMoves _moves = new();
     private readonly Lock _changes = new();
     private readonly Dictionary<int, NodeStatus> _health = [];
     private readonly NodeEventLog _events = new();
@@ -48,6 +49,9 @@ public sealed class LoadBalancerRuntime
 
     /// <summary>The stick table of SOURCE_IP persistence.</summary>
     public IStickTable StickTable => _stickTable;
+
+    /// <summary>HTTP_COOKIE: the record of moved sessions (<see cref="MoveSessions"/>), for tests.</summary>
+    internal SessionMoves Moves => _moves;
 
     /// <summary>Counters of persistence decisions.</summary>
     public PersistenceStatistics Statistics => _statistics;
@@ -113,6 +117,7 @@ public sealed class LoadBalancerRuntime
             if (previous.PersistenceType != next.PersistenceType)
             {
                 _stickTable = new StickTable();
+                _moves.Clear();
             }
             else
             {
@@ -283,6 +288,11 @@ public sealed class LoadBalancerRuntime
     public int PurgeExpired()
     {
         var snapshot = _snapshot;
+        if (!_moves.IsEmpty)
+        {
+            _moves.Prune(_time.GetUtcNow().ToUnixTimeSeconds(), snapshot.TimeoutSeconds);
+        }
+
         // Every type keeps entries: SOURCE_IP and APP_COOKIE pins, and the HTTP_COOKIE session view.
         return snapshot.PersistenceType is not null
             ? _stickTable.Purge(_time.GetTimestamp(), snapshot.TtlTicks)
@@ -303,6 +313,7 @@ public sealed class LoadBalancerRuntime
             var nowUnix = _time.GetUtcNow().ToUnixTimeSeconds();
             if (ValidateCookie(snapshot, cookie, nowUnix, out var nodeId, out var sessionId, out var lastUse))
             {
+                _moves.Follow(snapshot, table, sessionId, now, nowUnix, ref nodeId, ref lastUse);
                 var pinned = snapshot.FindNode(nodeId);
                 if (pinned is not null && IsUnpinned(pinned, lastUse, sessionId, table, now, snapshot.TtlTicks))
                 {
@@ -441,8 +452,15 @@ public sealed class LoadBalancerRuntime
         {
             case PersistenceType.HttpCookie:
                 var nowUnix = _time.GetUtcNow().ToUnixTimeSeconds();
+                long sessionId = 0, lastUse = 0;
                 havePin = !persistenceCookie.IsEmpty
-                    && PersistenceCookie.TryValidate(_keys, persistenceCookie, snapshot.Id, nowUnix, snapshot.TimeoutSeconds, out pinnedId, out var sessionId, out var lastUse)
+                    && PersistenceCookie.TryValidate(_keys, persistenceCookie, snapshot.Id, nowUnix, snapshot.TimeoutSeconds, out pinnedId, out sessionId, out lastUse);
+                if (havePin)
+                {
+                    _moves.Follow(snapshot, _stickTable, sessionId, now, nowUnix, ref pinnedId, ref lastUse);
+                }
+
+                havePin = havePin
                     && !(snapshot.FindNode(pinnedId) is { } n && IsUnpinned(n, lastUse, sessionId, _stickTable, now, snapshot.TtlTicks));
                 if (!havePin)
                 {
@@ -509,6 +527,70 @@ public sealed class LoadBalancerRuntime
         var node = _snapshot.FindNode(nodeId);
         node?.Counters.UnpinCookiesBefore(_time.GetUtcNow().ToUnixTimeSeconds());
         return _stickTable.RemoveNode(nodeId);
+    }
+
+    /// <summary>
+    /// Moves persisted sessions of node <paramref name="fromNodeId"/> to node <paramref name="toNodeId"/> (the
+    /// persistence API, <c>POST .../sessionpersistence/sessions/move</c>; docs/session-persistence.md): their clients
+    /// keep their session and reach the new node from their next request on. Every stick-table entry of the old node
+    /// (a SOURCE_IP address, an application cookie, a header value, an HTTP_COOKIE session) is re-pointed, keeping its
+    /// last use; HTTP_COOKIE cookies, which name the node and are signed, are followed when validated
+    /// (<see cref="SessionMoves.Follow"/>) and re-issued naming the new node. The caller checks that both nodes belong
+    /// to the load balancer, differ, and that the new one is ENABLED. Off the request path, serialized with
+    /// <see cref="Apply"/>.
+    /// </summary>
+    /// <param name="fromNodeId">The node whose sessions move.</param>
+    /// <param name="toNodeId">The node they move to.</param>
+    /// <param name="fraction">The share of the node's sessions to move, 0 &lt; fraction &lt;= 1 (1: all). Which ones
+    /// is deterministic: the sessions ranked by <see cref="StableHash.Of(UInt128)"/> of their key (then by key), the
+    /// first round(fraction × sessions) of them (half away from zero).</param>
+    /// <returns>How many sessions moved, and how many known sessions the old node keeps (both 0 without
+    /// persistence).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fraction"/> is not in (0, 1] (the API answers 400
+    /// before).</exception>
+    public SessionMoveResult MoveSessions(int fromNodeId, int toNodeId, double fraction)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(fraction, 0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(fraction, 1);
+        lock (_changes)
+        {
+            var snapshot = _snapshot;
+            if (snapshot.PersistenceType is null)
+            {
+                return new SessionMoveResult(0, 0);
+            }
+
+            var table = _stickTable;
+            var all = fraction >= 1;
+            var candidates = new List<(ulong Rank, UInt128 Key)>();
+            foreach (var entry in table.Snapshot(_time.GetTimestamp(), snapshot.TtlTicks))
+            {
+                if (entry.NodeId == fromNodeId)
+                {
+                    candidates.Add((StableHash.Of(entry.Key), entry.Key));
+                }
+            }
+
+            var take = candidates.Count;
+            if (!all)
+            {
+                take = (int)Math.Round(candidates.Count * fraction, MidpointRounding.AwayFromZero);
+                candidates.Sort();
+            }
+
+            var moved = 0;
+            for (var i = 0; i < take; i++)
+            {
+                if (table.TryMove(candidates[i].Key, fromNodeId, toNodeId))
+                {
+                    moved++;
+                }
+            }
+
+            // Cookies name their node: HTTP_COOKIE follows them on validation (a no-op record for the other types).
+            _moves.Record(fromNodeId, toNodeId, all, _time.GetUtcNow().ToUnixTimeSeconds());
+            return new SessionMoveResult(moved, candidates.Count - moved);
+        }
     }
 
     /// <summary>Counts the live persisted sessions per node id (for the API; walks the stick table).</summary>
@@ -651,6 +733,11 @@ public sealed class LoadBalancerRuntime
         }
     }
 }
+
+/// <summary>The answer of <see cref="LoadBalancerRuntime.MoveSessions"/>.</summary>
+/// <param name="Moved">Sessions re-pointed to the new node.</param>
+/// <param name="Remaining">Live sessions the old node still held when the move ran (0 after a move of all).</param>
+public readonly record struct SessionMoveResult(int Moved, int Remaining);
 
 /// <summary>The answer of <see cref="LoadBalancerRuntime.Explain"/>.</summary>
 /// <param name="Node">The node the client would reach, or null when the algorithm will decide.</param>

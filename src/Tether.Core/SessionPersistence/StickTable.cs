@@ -102,6 +102,14 @@ public sealed class StickTable : IStickTable
     }
 
     /// <inheritdoc />
+    public bool TryMove(UInt128 key, int fromNodeId, int toNodeId)
+    {
+        // Replaces only the entry seen naming fromNodeId: a request that re-pinned the key meanwhile wins.
+        return _entries.TryGetValue(key, out var entry) && entry.NodeId == fromNodeId
+            && _entries.TryUpdate(key, new Entry(toNodeId, Volatile.Read(ref entry.LastUse)), entry);
+    }
+
+    /// <inheritdoc />
     public int Purge(long now, long ttl)
     {
         var removed = 0;
@@ -179,6 +187,11 @@ public interface IStickTable
 
     /// <summary>Removes one entry; true when it existed.</summary>
     bool Remove(UInt128 key);
+
+    /// <summary>Re-points <paramref name="key"/> from <paramref name="fromNodeId"/> to <paramref name="toNodeId"/>,
+    /// keeping its last use (the persistence API's move: the session goes on as it was, on another node). False when
+    /// the key is absent or no longer pinned to <paramref name="fromNodeId"/>.</summary>
+    bool TryMove(UInt128 key, int fromNodeId, int toNodeId);
 
     /// <summary>Removes the entries idle for longer than <paramref name="ttl"/>; returns how many.</summary>
     int Purge(long now, long ttl);

@@ -11,7 +11,7 @@ namespace Tether.Management.Tests.Endpoints;
 /// (the GETs before and after are equal). Seeded: <c>TETHER_API_FUZZ_SEED</c> (default 11) and
 /// <c>TETHER_API_FUZZ_BODIES</c> (default 2000, about 15 s on a loaded 2-core machine).
 /// </summary>
-public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper output) : IClassFixture<ApiHostFixture>
+public sealed class ApiFuzzTests(RuntimeApiHostFixture fixture, ITestOutputHelper output) : IClassFixture<RuntimeApiHostFixture>
 {
     private const int DefaultBodies = 2000;
     private const int DefaultSeed = 11;
@@ -42,6 +42,9 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
         public int LoadBalancerId { get; set; }
 
         public int NodeId { get; set; }
+
+        /// <summary>A second ENABLED node, the target of the session move.</summary>
+        public int OtherNodeId { get; set; }
 
         public int MappingId { get; set; }
 
@@ -149,6 +152,8 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
         new("update node metadata", HttpMethod.Put, c => $"/loadbalancers/{c.LoadBalancerId}/nodes/{c.NodeId}/metadata/{c.NodeMetaId}", _ => """
             {"meta":{"value":"r2"}}
             """),
+        new("move sessions", HttpMethod.Post, c => $"/loadbalancers/{c.LoadBalancerId}/sessionpersistence/sessions/move", c =>
+            $$$"""{"sessionMove":{"fromNodeId":{{{c.NodeId}}},"toNodeId":{{{c.OtherNodeId}}},"fraction":0.5}}"""),
     ];
 
     [Fact]
@@ -230,6 +235,9 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
         context.LoadBalancerId = await context.Api.CreateLoadBalancerAsync();
         var nodes = await context.Api.GetAsync($"/loadbalancers/{context.LoadBalancerId}/nodes");
         context.NodeId = nodes.Body!["nodes"]![0]!["id"]!.GetValue<int>();
+        var other = await context.Api.PostAsync($"/loadbalancers/{context.LoadBalancerId}/nodes", """{"nodes":[{"address":"10.0.0.2","port":80,"condition":"ENABLED"}]}""");
+        Assert.True(other.Status == 202, other.ToString());
+        context.OtherNodeId = other.Body!["nodes"]![0]!["id"]!.GetValue<int>();
 
         // SSL termination with one certificate mapping, for the certificate mapping endpoints.
         var ssl = new JsonObject
