@@ -156,10 +156,10 @@ def valid_bodies(rng, ports, lb_port_pool):
             "sessionPersistence": {"persistenceType": "HTTP_COOKIE", "persistenceTimeout": 600},
             "healthMonitor": {"type": "CONNECT", "delay": 10, "timeout": 5, "attemptsBeforeDeactivation": 2},
             "metadata": [{"key": "k", "value": "v"}],
-            "contentCaching": {"enabled": True}}},
+            "contentCaching": {"enabled": True}, "slowStartSeconds": 30}},
         ("PUT", "/loadbalancers/{id}"): {"loadBalancer": {
             "name": "fuzz-put", "algorithm": "LEAST_CONNECTIONS", "protocol": "HTTP", "port": port, "timeout": 45,
-            "halfClosed": False, "httpsRedirect": False}},
+            "halfClosed": False, "httpsRedirect": False, "slowStartSeconds": 60}},
         ("POST", "/loadbalancers/{id}/nodes"): {"nodes": [
             {"address": "127.0.0.1", "port": rng.randint(20000, 29999), "condition": "DRAINING", "weight": 7,
              "type": "SECONDARY"}]},

@@ -50,11 +50,9 @@ public sealed partial class LoadBalancerService
                 return Change(cleared, cleared);
             }
 
-            var missing = itemIds.Where(n => !existing.AccessList.Any(item => item.Id == n)).ToList();
-            if (missing.Count > 0)
+            if (BulkIds.Check(itemIds, n => existing.AccessList.Any(item => item.Id == n), new ApiError(404, "Network item not found")) is { } missing)
             {
-                return new ApiError(404, "Network item not found",
-                    itemIds.Count == 1 ? null : $"Not found: {string.Join(", ", missing)}; nothing was deleted.");
+                return missing;
             }
 
             var next = existing with { AccessList = existing.AccessList.RemoveAll(item => itemIds.Contains(item.Id)) };

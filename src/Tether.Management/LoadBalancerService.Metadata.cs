@@ -111,12 +111,9 @@ public sealed partial class LoadBalancerService
             }
 
             var target = owner.Value!;
-            var missing = metaIds.Where(m => IndexOf(target.Items, m) < 0).ToList();
-            if (missing.Count > 0)
+            if (BulkIds.Check(metaIds, m => IndexOf(target.Items, m) >= 0, ApiError.MetadataNotFound) is { } missing)
             {
-                return metaIds.Count == 1
-                    ? ApiError.MetadataNotFound
-                    : ApiError.MetadataNotFound with { Details = $"Not found: {string.Join(", ", missing)}; nothing was deleted." };
+                return missing;
             }
 
             var next = target.With(target.Items.RemoveAll(m => metaIds.Contains(m.Id)));

@@ -59,13 +59,9 @@ public sealed partial class LoadBalancerService
         MutateAsync(accountId, id, existing =>
         {
             var wanted = vipIds.ToHashSet();
-            var missing = wanted.Where(v => !existing.VirtualIps.Any(vip => vip.Id == v)).ToList();
-            if (missing.Count > 0)
+            if (BulkIds.Check(vipIds, v => existing.VirtualIps.Any(vip => vip.Id == v), new ApiError(404, "Virtual IP not found"), $"Not on load balancer {id}") is { } missing)
             {
-                var notFound = new ApiError(404, "Virtual IP not found");
-                return vipIds.Count == 1
-                    ? notFound
-                    : notFound with { Details = $"Not on load balancer {id}: {string.Join(", ", missing)}; nothing was deleted." };
+                return missing;
             }
 
             var remaining = existing.VirtualIps.RemoveAll(v => wanted.Contains(v.Id));

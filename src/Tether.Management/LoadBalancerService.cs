@@ -37,6 +37,10 @@ public sealed partial class LoadBalancerService : IDisposable
         _configs = store.LoadAll().ToImmutableSortedDictionary(c => c.Id, c => c);
     }
 
+    /// <summary>The management settings (for representations that show configuration, such as
+    /// <c>sourceAddresses</c>).</summary>
+    internal ManagementOptions Options => _options;
+
     /// <summary>
     /// Start-up: applies every stored load balancer whose status is ACTIVE or ERROR to the data plane. One whose
     /// listener cannot be bound (or that the data plane otherwise rejects) gets status ERROR, which is logged and
@@ -170,6 +174,7 @@ public sealed partial class LoadBalancerService : IDisposable
                 Algorithm = plan.Algorithm,
                 TimeoutSeconds = plan.TimeoutSeconds,
                 HalfClosed = plan.HalfClosed,
+                SlowStartSeconds = plan.SlowStartSeconds,
                 HttpsRedirect = plan.HttpsRedirect,
                 Status = LoadBalancerStatus.Active,
                 Created = now,
@@ -262,9 +267,7 @@ public sealed partial class LoadBalancerService : IDisposable
 
             if (missing.Count > 0)
             {
-                return ids.Count == 1
-                    ? ApiError.LoadBalancerNotFound
-                    : ApiError.LoadBalancerNotFound with { Details = $"Not found: {string.Join(", ", missing)}; nothing was deleted." };
+                return BulkIds.NotFound(ids.Count, missing, ApiError.LoadBalancerNotFound);
             }
 
             if (targets.FirstOrDefault(t => !IsMutable(t)) is { } immutable)
@@ -378,12 +381,9 @@ public sealed partial class LoadBalancerService : IDisposable
         MutateAsync(accountId, id, existing =>
         {
             var wanted = nodeIds.ToHashSet();
-            var missing = wanted.Where(n => !existing.Nodes.Any(node => node.Id == n)).ToList();
-            if (missing.Count > 0)
+            if (BulkIds.Check(nodeIds, n => existing.Nodes.Any(node => node.Id == n), ApiError.NodeNotFound) is { } missing)
             {
-                return nodeIds.Count == 1
-                    ? ApiError.NodeNotFound
-                    : ApiError.NodeNotFound with { Details = $"Not found: {string.Join(", ", missing)}; nothing was deleted." };
+                return missing;
             }
 
             var remaining = existing.Nodes.RemoveAll(n => wanted.Contains(n.Id));
@@ -501,6 +501,7 @@ public sealed partial class LoadBalancerService : IDisposable
     /// the data plane when the store write fails.</summary>
     private async Task<ApiError?> CommitAsync(LoadBalancerConfig? previous, LoadBalancerConfig next)
     {
+        next = DrainingStamp.Apply(previous, next, Now());
         // Once started, a change runs to its end: a client that goes away must not leave it half done.
         try
         {

@@ -44,6 +44,15 @@ public sealed class ManagementOptions
     /// <c>Management:AllowedDomains</c>.</summary>
     public IList<string> AllowedDomains { get; } = new List<string>();
 
+    /// <summary>The <c>sourceAddresses</c> that <c>GET /loadbalancers/{id}</c> shows (Rackspace: "the addresses the load
+    /// balancer uses toward its nodes", for the nodes' firewalls). Settings <c>Management:SourceAddresses:Ipv4Public</c>,
+    /// <c>...:Ipv4Servicenet</c> (IPv4 literals) and <c>...:Ipv6Public</c> (an IPv6 literal). Tether does not bind its
+    /// node connections to an address: the system's routing picks their source. So an unset one defaults to the
+    /// matching virtual IP address (<see cref="PublicAddress"/>, <see cref="PrivateAddress"/>,
+    /// <see cref="PublicAddressV6"/>) when that is a specific address, the one a node sees on a one-interface host;
+    /// it is left out of the answer when that is the wildcard (0.0.0.0, ::) and nothing is set (docs/api.md).</summary>
+    public SourceAddressOptions SourceAddresses { get; } = new();
+
     /// <summary>Whether the persistence API masks client addresses (IPv4: the last octet; IPv6: all but the /64
     /// prefix) when it lists SOURCE_IP sessions (default true).</summary>
     public bool MaskClientAddresses { get; set; } = true;
@@ -85,4 +94,18 @@ public sealed class ManagementToken
     /// (every method; the default when empty), as Rackspace's roles (<see cref="Auth.TokenRole"/>). Another value is
     /// refused at start.</summary>
     public string? Role { get; set; }
+}
+
+/// <summary>The addresses nodes see Tether's connections come from, as the operator states them (see
+/// <see cref="ManagementOptions.SourceAddresses"/>); each optional.</summary>
+public sealed class SourceAddressOptions
+{
+    /// <summary>IPv4 literal; <c>ipv4Public</c>. Setting <c>Management:SourceAddresses:Ipv4Public</c>.</summary>
+    public string? Ipv4Public { get; set; }
+
+    /// <summary>IPv4 literal; <c>ipv4Servicenet</c>. Setting <c>Management:SourceAddresses:Ipv4Servicenet</c>.</summary>
+    public string? Ipv4Servicenet { get; set; }
+
+    /// <summary>IPv6 literal; <c>ipv6Public</c>. Setting <c>Management:SourceAddresses:Ipv6Public</c>.</summary>
+    public string? Ipv6Public { get; set; }
 }

@@ -103,6 +103,19 @@ public static class ManagementServiceCollectionExtensions
             }
         }
 
+        foreach (var (name, value, family) in new[]
+        {
+            ("Ipv4Public", options.SourceAddresses.Ipv4Public, AddressFamily.InterNetwork),
+            ("Ipv4Servicenet", options.SourceAddresses.Ipv4Servicenet, AddressFamily.InterNetwork),
+            ("Ipv6Public", options.SourceAddresses.Ipv6Public, AddressFamily.InterNetworkV6),
+        })
+        {
+            if (!string.IsNullOrEmpty(value) && (!IPAddress.TryParse(value, out var source) || source.AddressFamily != family))
+            {
+                throw new ArgumentException($"ManagementOptions.SourceAddresses.{name} must be an {(family == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} address literal (got '{value}').", nameof(options));
+            }
+        }
+
         if (MetricsEndpointExtensions.ValidateMetricsUrl(options) is { } metricsUrlError)
         {
             throw new ArgumentException(metricsUrlError, nameof(options));

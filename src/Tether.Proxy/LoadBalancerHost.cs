@@ -31,6 +31,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
 
     private readonly Dictionary<(IPEndPoint EndPoint, ProtocolLayer Layer), IListener> _listeners = [];
     private readonly HttpProxyHandler _handler;
+    private readonly Http.FastPath.Http1Forwarder _fastPath;
     private readonly TcpProxyHandler _tcpHandler;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
@@ -50,6 +51,9 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         _options = options;
         _access = new Access.AccessControl(runtime.Snapshot.Config, options, loggerFactory.CreateLogger<Access.AccessControl>(), runtime.Time);
         _handler = new HttpProxyHandler(runtime, forwarder, options, metrics, _access, _logger, cache);
+        // The HTTP/1.1 fast path (issue 4); requests it hands over go to the handler. Both share the error log and
+        // the answer counts.
+        _fastPath = new Http.FastPath.Http1Forwarder(runtime, options, _access, _handler.Errors, _handler.Answers, _logger);
         _tcpHandler = new TcpProxyHandler(runtime, options, loggerFactory.CreateLogger<TcpProxyHandler>(), _access);
     }
 
@@ -97,7 +101,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
                 }
                 else if (secure.Contains(endPoint))
                 {
-                    started.Add(await Listener.StartHttpAsync(endPoint, _handler.ServeAsync, _loggerFactory, _options, cancellationToken, _certificate, ConnectionMiddleware(ssl: true), _handler.FastPath).ConfigureAwait(false));
+                    started.Add(await Listener.StartHttpAsync(endPoint, _handler.ServeAsync, _loggerFactory, _options, cancellationToken, _certificate, ConnectionMiddleware(ssl: true), _fastPath).ConfigureAwait(false));
                 }
                 else
                 {
@@ -181,7 +185,8 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         _listeners.Clear();
         await Task.WhenAll(stops).ConfigureAwait(false);
         await _access.DisposeAsync().ConfigureAwait(false);
-        _handler.FastPath.Dispose();
+        _fastPath.Dispose();
+        Runtime.StopTimers();
     }
 
     private Task<IListener> StartAsync(ProtocolLayer layer, IPEndPoint endPoint, CancellationToken cancellationToken) => layer switch
@@ -195,7 +200,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         await TcpProxyListener.StartAsync(endPoint, _tcpHandler, Id, _options, _loggerFactory, cancellationToken).ConfigureAwait(false);
 
     private async Task<IListener> StartHttpAsync(IPEndPoint endPoint, CancellationToken cancellationToken) =>
-        await Listener.StartHttpAsync(endPoint, _handler.ServeAsync, _loggerFactory, _options, cancellationToken, connectionMiddleware: ConnectionMiddleware(ssl: false), fastPath: _handler.FastPath).ConfigureAwait(false);
+        await Listener.StartHttpAsync(endPoint, _handler.ServeAsync, _loggerFactory, _options, cancellationToken, connectionMiddleware: ConnectionMiddleware(ssl: false), fastPath: _fastPath).ConfigureAwait(false);
 
     /// <summary>The connection middleware of an HTTP listener: usage counting (bytes on the client socket, before TLS;
     /// <paramref name="ssl"/> on the secure port), then the access list and throttle.</summary>

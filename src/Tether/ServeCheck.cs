@@ -10,7 +10,7 @@ namespace Tether;
 
 /// <summary>
 /// <c>tether serve --check</c>, as <c>haproxy -c</c> and <c>nginx -t</c>: checks what <c>tether serve</c> would start
-/// without binding a port, creating a file or changing the store. Checks the data directory (exists or can be created,
+/// without listening on a port (an IPv4 port a [::] listener holds is bound for a moment to tell a dual-stack socket), creating a file or changing the store. Checks the data directory (exists or can be created,
 /// writable, the store opens read-only, its schema version and SQLite's <c>quick_check</c>), the management API's port
 /// and every load balancer that would be started (status ACTIVE or ERROR): each of its ports is free (no listener of
 /// this machine holds it), its virtual IP addresses belong to this machine, its SSL termination certificate and key
@@ -143,7 +143,7 @@ internal static class ServeCheck
                 {
                     problems.Add($"{where} is also used by another load balancer");
                 }
-                else if (Taken(isUdp ? udp : tcp, address, port))
+                else if (Taken(isUdp ? udp : tcp, address, port, isUdp))
                 {
                     problems.Add($"{where}: port {port} is in use (another program, or a running Tether)");
                 }
@@ -262,9 +262,19 @@ internal static class ServeCheck
         address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || IPAddress.IsLoopback(address) || local.Contains(address) || NonLocalBind();
 
     /// <summary>True when a listener of this machine holds <paramref name="port"/> on an address overlapping
-    /// <paramref name="address"/> (equal, or either one the wildcard).</summary>
-    private static bool Taken(IPEndPoint[] listeners, IPAddress address, int port)
+    /// <paramref name="address"/>: of the same family, equal or either one that family's wildcard. A <c>[::]</c>
+    /// listener holds the IPv4 port only when it is dual-stack (IPV6_V6ONLY off): Tether's own IPv6 listeners are
+    /// IPv6-only and leave <c>0.0.0.0:port</c> free, so a running Tether's IPv6 virtual IP does not make the IPv4 one's
+    /// port look taken; another program's dual-stack listener does, which the system's listener table cannot tell, so
+    /// <paramref name="canBind"/> (by default a bind of the IPv4 address for a moment, never a listen) decides.</summary>
+    /// <param name="listeners">The system's listeners (TCP or UDP).</param>
+    /// <param name="address">The address to be bound.</param>
+    /// <param name="port">Its port.</param>
+    /// <param name="udp">True for UDP listeners (the bind probe binds a datagram socket).</param>
+    /// <param name="canBind">Whether the IPv4 address and port can be bound now; null for the real bind.</param>
+    internal static bool Taken(IPEndPoint[] listeners, IPAddress address, int port, bool udp = false, Func<IPAddress, int, bool, bool>? canBind = null)
     {
+        var wanted = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
         foreach (var listener in listeners)
         {
             if (listener.Port != port)
@@ -273,13 +283,45 @@ internal static class ServeCheck
             }
 
             var held = listener.Address.IsIPv4MappedToIPv6 ? listener.Address.MapToIPv4() : listener.Address;
-            if (held.Equals(address) || held.Equals(IPAddress.Any) || held.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.Any))
+            if (held.AddressFamily == wanted.AddressFamily)
+            {
+                if (held.Equals(wanted) || IsWildcard(held) || IsWildcard(wanted))
+                {
+                    return true;
+                }
+            }
+            else if (held.Equals(IPAddress.IPv6Any) && !(canBind ?? CanBindNow)(wanted, port, udp))
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    private static bool IsWildcard(IPAddress address) => address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
+
+    /// <summary>Binds <paramref name="address"/>:<paramref name="port"/> for a moment (no listen, nothing accepted)
+    /// and releases it: false when the system refuses it as in use.</summary>
+    private static bool CanBindNow(IPAddress address, int port, bool udp)
+    {
+        try
+        {
+            using var socket = new System.Net.Sockets.Socket(address.AddressFamily,
+                udp ? System.Net.Sockets.SocketType.Dgram : System.Net.Sockets.SocketType.Stream,
+                udp ? System.Net.Sockets.ProtocolType.Udp : System.Net.Sockets.ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(address, port));
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+        {
+            return false;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            // Another reason (not this machine's address, permission): reported by the other checks, not as "in use".
+            return true;
+        }
     }
 
     /// <summary>The addresses of this machine's interfaces (and every address when Linux's

@@ -101,6 +101,9 @@ internal static class SettingsSchema
             [$"Management:Tokens:{TokenIndex}:Role"] = Kind.Role,
             ["Management:RateLimits"] = Kind.RateLimits,
             [$"Management:AllowedDomains:{TokenIndex}"] = Kind.DomainName,
+            ["Management:SourceAddresses:Ipv4Public"] = Kind.IPv4,
+            ["Management:SourceAddresses:Ipv4Servicenet"] = Kind.IPv4,
+            ["Management:SourceAddresses:Ipv6Public"] = Kind.IPv6,
         };
 
         // Every settable ProxyOptions property is a Proxy setting, except DataDirectory which the host sets.

@@ -54,6 +54,7 @@ public static class TetherHost
         };
         configuration.GetSection("Management:Tokens").Bind(managementOptions.Tokens);
         configuration.GetSection("Management:AllowedDomains").Bind(managementOptions.AllowedDomains);
+        configuration.GetSection("Management:SourceAddresses").Bind(managementOptions.SourceAddresses);
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(proxyOptions);

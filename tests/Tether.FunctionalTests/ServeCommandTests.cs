@@ -181,6 +181,57 @@ public sealed class ServeCommandTests
         Assert.Contains("tether serve --check: 1 problem;", result.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>An IPv6 listener on <c>[::]:port</c> is IPv6-only (as Tether's own are) and leaves the IPv4 port free;
+    /// a dual-stack one holds it too. ServeCheck once took every <c>[::]</c> listener as holding the IPv4 port.</summary>
+    [Theory]
+    [InlineData(false, 0)]
+    [InlineData(true, 2)]
+    public async Task ServeCheck_IPv6WildcardListenerOnThePort_IsInUseForIPv4OnlyWhenDualStack(bool dualStack, int expectedCode)
+    {
+        var dataDirectory = TetherCli.TempPath("tether-check-");
+        int id, port;
+        await using (var backend = await TestBackend.StartAsync("b1"))
+        {
+            await using var tether = await TetherInstance.StartAsync(dataDirectory);
+            (id, port) = await tether.CreateLoadBalancerAsync("ROUND_ROBIN", [backend]);
+        }
+
+        using var v6 = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetworkV6, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        v6.DualMode = dualStack;
+        v6.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
+        v6.Listen();
+
+        var result = await TetherCli.RunAsync(["serve", "--check", "--data-dir", dataDirectory, "--listen", "http://127.0.0.1:0"]);
+
+        Assert.True(expectedCode == result.Code, result.Output + result.Error);
+        if (dualStack)
+        {
+            Assert.Contains($"tether serve --check: load balancer {id} \"lb\": 127.0.0.1:{port}: port {port} is in use", result.Error, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.EndsWith("tether serve --check: ok\n", result.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("::", "0.0.0.0", true, false)]   // IPv6-only [::] leaves every IPv4 address free
+    [InlineData("::", "127.0.0.1", false, true)] // dual-stack [::] (the bind is refused) holds IPv4 too
+    [InlineData("::", "::1", true, true)]
+    [InlineData("::", "::", true, true)]
+    [InlineData("0.0.0.0", "::", true, false)]
+    [InlineData("0.0.0.0", "127.0.0.1", true, true)]
+    [InlineData("::1", "0.0.0.0", false, false)]  // a specific IPv6 address is never IPv4's
+    [InlineData("::ffff:127.0.0.1", "127.0.0.1", true, true)]
+    [InlineData("127.0.0.2", "127.0.0.1", true, false)]
+    public void Taken_ListenerOfEitherFamily_HoldsOnlyItsOwnFamilyUnlessDualStack(string held, string wanted, bool ipv4Free, bool expected)
+    {
+        IPEndPoint[] listeners = [new IPEndPoint(IPAddress.Parse(held), 18123)];
+
+        Assert.Equal(expected, ServeCheck.Taken(listeners, IPAddress.Parse(wanted), 18123, canBind: (_, _, _) => ipv4Free));
+        Assert.False(ServeCheck.Taken(listeners, IPAddress.Parse(wanted), 18124, canBind: (_, _, _) => false));
+    }
+
     [Fact]
     public async Task ServeCheck_NoDataDirectory_Exits0AndCreatesNothing()
     {

@@ -41,6 +41,22 @@ public sealed class SettingsTests
     }
 
     [Fact]
+    public async Task SourceAddressesSetting_IsShownInTheLoadBalancerDetails()
+    {
+        await using var tether = await TetherInstance.StartAsync(configuration: new Dictionary<string, string?>
+        {
+            ["Management:SourceAddresses:Ipv4Public"] = "192.0.2.7",
+        });
+        await using var backend = await TestBackend.StartAsync("b1");
+        var (id, _) = await tether.CreateLoadBalancerAsync("ROUND_ROBIN", [backend]);
+
+        var lb = await tether.GetJsonAsync($"loadbalancers/{id}");
+
+        // The test host binds PublicAddressV6 ::1 and PrivateAddress 127.0.0.1, specific addresses, so they are shown too.
+        Assert.Equal("""{"ipv6Public":"::1","ipv4Servicenet":"127.0.0.1","ipv4Public":"192.0.2.7"}""", lb["loadBalancer"]!["sourceAddresses"]!.ToJsonString());
+    }
+
+    [Fact]
     public void LoadSettings_FlagOverridesFileAndInvalidUrlIsRefused()
     {
         var settings = TetherHost.LoadSettings(null, new Dictionary<string, string?> { ["DataDirectory"] = "/tmp/x", ["Management:Url"] = "http://127.0.0.1:18099" }, NoEnvironment);
@@ -104,6 +120,9 @@ public sealed class SettingsTests
     [InlineData("""{ "Management": { "UsagePollSeconds": 0 } }""", "Management:UsagePollSeconds: is 0; it must be at least 1")]
     [InlineData("""{ "Management": { "UsagePollSeconds": 3601 } }""", "Management:UsagePollSeconds: is 3601; it must be from 1 to 3600 seconds")]
     [InlineData("""{ "Management": { "UsageRetentionDays": 3651 } }""", "Management:UsageRetentionDays: is 3651; it must be from 1 to 3650 days")]
+    [InlineData("""{ "Management": { "SourceAddresses": { "Ipv4Public": "::1" } } }""", "Management:SourceAddresses:Ipv4Public: \"::1\" is not an IPv4 address")]
+    [InlineData("""{ "Management": { "SourceAddresses": { "Ipv6Public": "10.0.0.1" } } }""", "Management:SourceAddresses:Ipv6Public: \"10.0.0.1\" is not an IPv6 address")]
+    [InlineData("""{ "Management": { "SourceAddresses": { "Ipv4Private": "10.0.0.1" } } }""", "Management:SourceAddresses:Ipv4Private")]
     public async Task LoadSettings_WrongTypeOrValueInJsonFile_NamesTheSettingTheValueAndWhatIsAllowed(string json, string expected)
     {
         var file = await WriteSettingsFileAsync(json);

@@ -127,6 +127,114 @@ public sealed class SslTerminationTests : TetherTestBase
         Assert.Equal(before + cases.Length, _backends[0].Requests);
     }
 
+    /// <summary>Rackspace's stats have an SSL counterpart of each connection field; Tether counts the traffic of the SSL
+    /// termination listener there and only there, on the fast path (HTTP/1.1) and on the Kestrel path (HTTP/2 by
+    /// ALPN) alike, while plain traffic keeps to the plain fields.</summary>
+    [Theory]
+    [InlineData("1.1")]
+    [InlineData("2.0")]
+    public async Task Stats_TrafficThroughTls_CountsInSslFieldsAndPlainTrafficInPlainOnes(string version)
+    {
+        var dead = await TestBackend.StartAsync("dead");
+        await dead.DisposeAsync();
+        var (id, port) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", [_backends[0], dead], extra: ""","timeout":1""");
+        var securePort = FreePort.Next();
+        using var cert = Certificate("CN=stats.test");
+        Assert.Equal(HttpStatusCode.OK, (await PutSslAsync(id, cert, securePort)).StatusCode);
+        using var https = Client($"https://127.0.0.1:{securePort}/", null, out _);
+        https.DefaultRequestVersion = Version.Parse(version);
+        https.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await https.GetAsync("/");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode); // a refused connect is retried on the live node
+            Assert.Equal(Version.Parse(version), response.Version);
+        }
+
+        using (var slow = await https.GetAsync("/slow?ms=2500"))
+        {
+            Assert.Equal(HttpStatusCode.GatewayTimeout, slow.StatusCode);
+        }
+
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => https.GetAsync("/slow?ms=300")));
+        foreach (var response in concurrent)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            response.Dispose();
+        }
+
+        var stats = await _tether.GetJsonAsync($"loadbalancers/{id}/stats");
+        Assert.True(stats["connectErrorSsl"]!.GetValue<long>() >= 1, stats.ToJsonString());
+        Assert.True(stats["connectFailureSsl"]!.GetValue<long>() >= 1, stats.ToJsonString());
+        Assert.Equal(1, stats["dataTimedOutSsl"]!.GetValue<long>());
+        Assert.True(stats["maxConnSsl"]!.GetValue<int>() >= 2, stats.ToJsonString());
+        Assert.Equal(0, stats["currentConnSsl"]!.GetValue<long>());
+        Assert.Equal(0, stats["connectTimeOutSsl"]!.GetValue<long>());
+        foreach (var plain in new[] { "connectError", "connectFailure", "dataTimedOut", "maxConn", "connectTimeOut", "currentConn" })
+        {
+            Assert.True(stats[plain]!.GetValue<long>() == 0, $"{plain} counted TLS traffic: {stats.ToJsonString()}");
+        }
+
+        using var http = Clients.WithoutCookies(port);
+        using (var slow = await http.GetAsync("/slow?ms=2500"))
+        {
+            Assert.Equal(HttpStatusCode.GatewayTimeout, slow.StatusCode);
+        }
+
+        var after = await _tether.GetJsonAsync($"loadbalancers/{id}/stats");
+        Assert.Equal(1, after["dataTimedOut"]!.GetValue<long>());
+        Assert.Equal(1, after["maxConn"]!.GetValue<long>());
+        Assert.Equal(1, after["dataTimedOutSsl"]!.GetValue<long>());
+        Assert.Equal(stats["connectErrorSsl"]!.GetValue<long>(), after["connectErrorSsl"]!.GetValue<long>());
+        Assert.Equal(stats["maxConnSsl"]!.GetValue<long>(), after["maxConnSsl"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task Stats_IdleTlsClientConnection_CountsKeepAliveTimedOutSsl()
+    {
+        await _tether.DisposeAsync();
+        _tether = await TetherInstance.StartAsync(proxyOptions: new Tether.Proxy.ProxyOptions { KeepAliveTimeoutSeconds = 1, ShutdownTimeoutSeconds = 5 });
+        var (id, _) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", _backends[..1]);
+        var securePort = FreePort.Next();
+        using var cert = Certificate("CN=idle.test");
+        Assert.Equal(HttpStatusCode.OK, (await PutSslAsync(id, cert, securePort)).StatusCode);
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, securePort);
+        await using var tls = new SslStream(tcp.GetStream());
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "idle.test",
+#pragma warning disable CA5359 // the test's certificate is self-signed on purpose
+            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+#pragma warning restore CA5359
+            ApplicationProtocols = [SslApplicationProtocol.Http11],
+        });
+        await tls.WriteAsync("GET / HTTP/1.1\r\nHost: idle.test\r\n\r\n"u8.ToArray());
+
+        // Read the answer and then on until the server closes the idle connection (read returns 0, or the reset).
+        var buffer = new byte[4096];
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var received = new System.Text.StringBuilder();
+        try
+        {
+            int read;
+            while ((read = await tls.ReadAsync(buffer, cancel.Token)) > 0)
+            {
+                received.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+            }
+        }
+        catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException)
+        {
+            // Closed by the server with a reset: closed all the same.
+        }
+
+        Assert.StartsWith("HTTP/1.1 200", received.ToString(), StringComparison.Ordinal);
+        var stats = await _tether.GetJsonAsync($"loadbalancers/{id}/stats");
+        Assert.Equal(1, stats["keepAliveTimedOutSsl"]!.GetValue<long>());
+        Assert.Equal(0, stats["keepAliveTimedOut"]!.GetValue<long>());
+    }
+
     /// <summary>One HTTP/1.1 request over an SslStream that sends <paramref name="sni"/> as its SNI host name (none
     /// when null: the target is the IP address); the certificate the server presented and the raw answer.</summary>
     private static async Task<(X509Certificate2 Presented, string Answer)> GetOverTlsAsync(int port, string? sni)

@@ -9,7 +9,20 @@ namespace Tether.Core.Health;
 /// <param name="DetailedMessage">Why: the probe's result (for example <c>Connection refused</c>, <c>Node is
 /// working</c>) or <c>Health monitor removed</c>.</param>
 /// <param name="Created">When the change happened (UTC).</param>
-public sealed record NodeStatusEvent(long Id, int NodeId, NodeStatus Status, string DetailedMessage, DateTimeOffset Created);
+/// <param name="Kind">What happened: a status change (health monitoring), or a DRAINING node drained (issue 13).</param>
+public sealed record NodeStatusEvent(long Id, int NodeId, NodeStatus Status, string DetailedMessage, DateTimeOffset Created,
+    NodeEventKind Kind = NodeEventKind.StatusChanged);
+
+/// <summary>The kinds of node event.</summary>
+public enum NodeEventKind
+{
+    /// <summary>Health monitoring changed the node's status (<see cref="NodeStatusEvent.Status"/> is the new one).</summary>
+    StatusChanged,
+
+    /// <summary>A DRAINING node has no persisted session and no active connection left: it can be taken away
+    /// (<see cref="NodeStatusEvent.Status"/> is its status then).</summary>
+    Drained,
+}
 
 /// <summary>
 /// The last <see cref="Capacity"/> node status changes of one load balancer, in memory (they do not survive a restart).
@@ -37,9 +50,10 @@ public sealed class NodeEventLog
     public int Capacity => _ring.Length;
 
     /// <summary>Records a change and returns the event.</summary>
-    public NodeStatusEvent Add(int nodeId, NodeStatus status, string detailedMessage, DateTimeOffset created)
+    public NodeStatusEvent Add(int nodeId, NodeStatus status, string detailedMessage, DateTimeOffset created,
+        NodeEventKind kind = NodeEventKind.StatusChanged)
     {
-        var entry = new NodeStatusEvent(Interlocked.Increment(ref s_nextId), nodeId, status, detailedMessage, created);
+        var entry = new NodeStatusEvent(Interlocked.Increment(ref s_nextId), nodeId, status, detailedMessage, created, kind);
         lock (_lock)
         {
             _ring[_next] = entry;

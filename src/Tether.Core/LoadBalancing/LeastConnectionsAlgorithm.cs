@@ -2,7 +2,8 @@ namespace Tether.Core.LoadBalancing;
 
 /// <summary>
 /// LEAST_CONNECTIONS: the available node with the fewest active requests (L7) or connections (L4). Equally loaded
-/// nodes take turns (as HAProxy's leastconn does).
+/// nodes take turns (as HAProxy's leastconn does). During a slow start each node weighs 1 and the ramping node's
+/// effective weight scales its load, as WEIGHTED_LEAST_CONNECTIONS does (<see cref="NodePool.SlowStart"/>).
 /// </summary>
 internal sealed class LeastConnectionsAlgorithm : ILoadBalancingAlgorithm
 {
@@ -14,6 +15,11 @@ internal sealed class LeastConnectionsAlgorithm : ILoadBalancingAlgorithm
         if (nodes.Length == 0)
         {
             return null;
+        }
+
+        if (pool.SlowStart is { } ramp)
+        {
+            return WeightedLeastConnectionsAlgorithm.PickWeighted(pool, ramp.Weights, now);
         }
 
         // First pass: the least load and how many available nodes share it.

@@ -8,6 +8,7 @@ namespace Tether.Core.LoadBalancing;
 public sealed class NodePool
 {
     private int _cursor = -1;
+    private SlowStartWeights? _slowStart;
 
     /// <summary>Builds the pool and its weighted schedule (off the hot path).</summary>
     /// <param name="nodes">The nodes of the tier, in configuration order.</param>
@@ -31,6 +32,14 @@ public sealed class NodePool
 
     /// <summary>Advances the shared cursor and returns its new value (non-negative, wraps safely).</summary>
     public int NextCursor() => Interlocked.Increment(ref _cursor) & int.MaxValue;
+
+    /// <summary>Slow start: the effective weights of the nodes while at least one of them ramps up, or <c>null</c>
+    /// (the usual case: the algorithms use <see cref="NodeState.Weight"/> and <see cref="WeightedSchedule"/>). One
+    /// volatile read per pick; replaced off the hot path by <see cref="Runtime.SlowStart"/> once per step.</summary>
+    public SlowStartWeights? SlowStart => Volatile.Read(ref _slowStart);
+
+    /// <summary>Publishes (or clears, with <c>null</c>) the slow-start weights of this pool. Off the hot path.</summary>
+    public void SetSlowStart(SlowStartWeights? weights) => Volatile.Write(ref _slowStart, weights);
 }
 
 /// <summary>Builds one period of nginx's smooth weighted round robin (ngx_http_upstream_round_robin.c).</summary>
@@ -39,31 +48,44 @@ internal static class SmoothWeightedSchedule
     /// <summary>Returns node indexes in the order smooth WRR picks them over one period.</summary>
     public static int[] Build(NodeState[] nodes)
     {
-        if (nodes.Length == 0)
+        var weights = new int[nodes.Length];
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            weights[i] = nodes[i].Weight;
+        }
+
+        return Build(weights);
+    }
+
+    /// <summary>Returns indexes into <paramref name="nodeWeights"/> (each at least 1) in the order smooth WRR picks
+    /// them over one period (length = sum of weights divided by their greatest common divisor).</summary>
+    public static int[] Build(int[] nodeWeights)
+    {
+        if (nodeWeights.Length == 0)
         {
             return [];
         }
 
         var g = 0;
-        foreach (var n in nodes)
+        foreach (var w in nodeWeights)
         {
-            g = Gcd(g, n.Weight);
+            g = Gcd(g, w);
         }
 
-        var weights = new int[nodes.Length];
+        var weights = new int[nodeWeights.Length];
         var total = 0;
-        for (var i = 0; i < nodes.Length; i++)
+        for (var i = 0; i < nodeWeights.Length; i++)
         {
-            weights[i] = nodes[i].Weight / g;
+            weights[i] = nodeWeights[i] / g;
             total += weights[i];
         }
 
-        var current = new int[nodes.Length];
+        var current = new int[weights.Length];
         var schedule = new int[total];
         for (var step = 0; step < total; step++)
         {
             var best = -1;
-            for (var i = 0; i < nodes.Length; i++)
+            for (var i = 0; i < weights.Length; i++)
             {
                 current[i] += weights[i];
                 if (best < 0 || current[i] > current[best])

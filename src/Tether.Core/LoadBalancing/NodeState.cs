@@ -10,6 +10,7 @@ namespace Tether.Core.LoadBalancing;
 public sealed class NodeCounters
 {
     private int _active;
+    private int _activeSsl;
     private long _requests;
     private long _failures;
     private long _unavailableUntil;
@@ -19,11 +20,21 @@ public sealed class NodeCounters
     private long _dataTimeouts;
     private long _noConnection;
     private int _maxActive;
+    private long _connectErrorsSsl;
+    private long _connectTimeoutsSsl;
+    private long _dataTimeoutsSsl;
+    private long _failuresSsl;
+    private int _maxActiveSsl;
     private readonly long[] _responses = new long[600];
     private long _unpinnedBefore = long.MinValue;
 
-    /// <summary>Requests (L7) or connections (L4) in flight to the node now.</summary>
-    public int Active => Volatile.Read(ref _active);
+    /// <summary>Requests (L7) or connections (L4) in flight to the node now, plain and SSL termination alike (what
+    /// LEAST_CONNECTIONS compares).</summary>
+    public int Active => Volatile.Read(ref _active) + Volatile.Read(ref _activeSsl);
+
+    /// <summary>Requests in flight to the node now that came through the SSL termination (TLS) listener (Rackspace
+    /// stats <c>currentConnSsl</c>); <see cref="Active"/> minus this is the plain traffic's <c>currentConn</c>.</summary>
+    public int ActiveSsl => Volatile.Read(ref _activeSsl);
 
     /// <summary>Requests or connections sent to the node since Tether started.</summary>
     public long Requests => Volatile.Read(ref _requests);
@@ -70,54 +81,96 @@ public sealed class NodeCounters
     public long Responses(int statusCode) =>
         (uint)statusCode < (uint)_responses.Length ? Volatile.Read(ref _responses[statusCode]) : 0;
 
-    /// <summary>Connections to the node that were refused or failed (Rackspace stats <c>connectError</c>).</summary>
+    /// <summary>Connections to the node that were refused or failed, for plain (not SSL termination) traffic
+    /// (Rackspace stats <c>connectError</c>).</summary>
     public long ConnectErrors => Volatile.Read(ref _connectErrors);
 
-    /// <summary>Connections to the node that did not complete in time (Rackspace stats <c>connectTimeOut</c>).</summary>
+    /// <summary>Connections to the node that did not complete in time, plain traffic (Rackspace stats
+    /// <c>connectTimeOut</c>).</summary>
     public long ConnectTimeouts => Volatile.Read(ref _connectTimeouts);
 
-    /// <summary>Requests whose answer stalled past the load balancer's timeout (Rackspace stats <c>dataTimedOut</c>).</summary>
+    /// <summary>Requests whose answer stalled past the load balancer's timeout, plain traffic (Rackspace stats
+    /// <c>dataTimedOut</c>).</summary>
     public long DataTimeouts => Volatile.Read(ref _dataTimeouts);
+
+    /// <summary><see cref="ConnectErrors"/> for requests that came through the SSL termination listener (Rackspace
+    /// stats <c>connectErrorSsl</c>).</summary>
+    public long ConnectErrorsSsl => Volatile.Read(ref _connectErrorsSsl);
+
+    /// <summary><see cref="ConnectTimeouts"/> for SSL termination traffic (Rackspace stats <c>connectTimeOutSsl</c>).</summary>
+    public long ConnectTimeoutsSsl => Volatile.Read(ref _connectTimeoutsSsl);
+
+    /// <summary><see cref="DataTimeouts"/> for SSL termination traffic (Rackspace stats <c>dataTimedOutSsl</c>).</summary>
+    public long DataTimeoutsSsl => Volatile.Read(ref _dataTimeoutsSsl);
+
+    /// <summary>Connect failures (refused or timed out) of SSL termination traffic: the part of <see cref="Failures"/>
+    /// that came through the TLS listener (Rackspace stats <c>connectFailureSsl</c>).</summary>
+    public long FailuresSsl => Volatile.Read(ref _failuresSsl);
+
+    /// <summary>The most SSL termination requests in flight to the node at once since Tether started (Rackspace stats
+    /// <c>maxConnSsl</c>).</summary>
+    public int MaxActiveSsl => Volatile.Read(ref _maxActiveSsl);
 
     /// <summary>Requests that got no connection to the node from Tether's side: the per-node connection limit and its
     /// queue, or no file descriptor left (a 503; the node stays in rotation). Additive stats field
     /// <c>noConnection</c>.</summary>
     public long NoConnection => Volatile.Read(ref _noConnection);
 
-    /// <summary>The most requests or connections in flight to the node at once since Tether started (Rackspace stats
-    /// <c>maxConn</c>).</summary>
+    /// <summary>The most plain (not SSL termination) requests or connections in flight to the node at once since
+    /// Tether started (Rackspace stats <c>maxConn</c>).</summary>
     public int MaxActive => Volatile.Read(ref _maxActive);
 
-    /// <summary>Counts a failure of <paramref name="kind"/> (for statistics; passive health is
+    /// <summary>Counts a failure of <paramref name="kind"/> of plain traffic (for statistics; passive health is
     /// <see cref="MarkUnavailable"/>).</summary>
-    public void CountFailure(NodeFailure kind)
+    public void CountFailure(NodeFailure kind) => CountFailure(kind, ssl: false);
+
+    /// <summary>Counts a failure of <paramref name="kind"/>; <paramref name="ssl"/>: the request came through the SSL
+    /// termination listener, so it counts in the <c>...Ssl</c> statistics instead of the plain ones (a connect error or
+    /// timeout also counts in <see cref="FailuresSsl"/>). Lock-free.</summary>
+    public void CountFailure(NodeFailure kind, bool ssl)
     {
         switch (kind)
         {
             case NodeFailure.ConnectError:
-                Interlocked.Increment(ref _connectErrors);
+                if (ssl)
+                {
+                    Interlocked.Increment(ref _failuresSsl);
+                }
+
+                Interlocked.Increment(ref ssl ? ref _connectErrorsSsl : ref _connectErrors);
                 break;
             case NodeFailure.ConnectTimeout:
-                Interlocked.Increment(ref _connectTimeouts);
+                if (ssl)
+                {
+                    Interlocked.Increment(ref _failuresSsl);
+                }
+
+                Interlocked.Increment(ref ssl ? ref _connectTimeoutsSsl : ref _connectTimeouts);
                 break;
             case NodeFailure.NoConnection:
                 Interlocked.Increment(ref _noConnection);
                 break;
             default:
-                Interlocked.Increment(ref _dataTimeouts);
+                Interlocked.Increment(ref ssl ? ref _dataTimeoutsSsl : ref _dataTimeouts);
                 break;
         }
     }
 
-    /// <summary>Counts a request or connection that starts on the node.</summary>
-    public void OnStart()
+    /// <summary>Counts a plain request or connection that starts on the node.</summary>
+    public void OnStart() => OnStart(ssl: false);
+
+    /// <summary>Counts a request or connection that starts on the node; <paramref name="ssl"/>: it came through the SSL
+    /// termination listener (<see cref="ActiveSsl"/>, <see cref="MaxActiveSsl"/>). End it with
+    /// <see cref="OnEnd(bool)"/> with the same flag.</summary>
+    public void OnStart(bool ssl)
     {
-        var active = Interlocked.Increment(ref _active);
+        var active = Interlocked.Increment(ref ssl ? ref _activeSsl : ref _active);
         Interlocked.Increment(ref _requests);
-        var max = Volatile.Read(ref _maxActive);
+        ref var maxField = ref ssl ? ref _maxActiveSsl : ref _maxActive;
+        var max = Volatile.Read(ref maxField);
         while (active > max)
         {
-            var seen = Interlocked.CompareExchange(ref _maxActive, active, max);
+            var seen = Interlocked.CompareExchange(ref maxField, active, max);
             if (seen == max)
             {
                 break;
@@ -127,8 +180,11 @@ public sealed class NodeCounters
         }
     }
 
-    /// <summary>Counts the end of a request or connection started with <see cref="OnStart"/>.</summary>
+    /// <summary>Counts the end of a plain request or connection started with <see cref="OnStart()"/>.</summary>
     public void OnEnd() => Interlocked.Decrement(ref _active);
+
+    /// <summary>Counts the end of a request or connection started with <see cref="OnStart(bool)"/>.</summary>
+    public void OnEnd(bool ssl) => Interlocked.Decrement(ref ssl ? ref _activeSsl : ref _active);
 
     /// <summary>Passive health: keeps the node out of rotation until the timestamp <paramref name="until"/>.</summary>
     public void MarkUnavailable(long until)

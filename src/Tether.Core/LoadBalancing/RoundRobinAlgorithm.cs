@@ -1,6 +1,7 @@
 namespace Tether.Core.LoadBalancing;
 
-/// <summary>ROUND_ROBIN: each available node in turn, ignoring weights.</summary>
+/// <summary>ROUND_ROBIN: each available node in turn, ignoring weights. During a slow start each node weighs 1 and
+/// the ramping node's share grows from 5 % of a turn (<see cref="NodePool.SlowStart"/>).</summary>
 internal sealed class RoundRobinAlgorithm : ILoadBalancingAlgorithm
 {
     public string Name => AlgorithmNames.RoundRobin;
@@ -11,6 +12,11 @@ internal sealed class RoundRobinAlgorithm : ILoadBalancingAlgorithm
         if (nodes.Length == 0)
         {
             return null;
+        }
+
+        if (pool.SlowStart is { } ramp)
+        {
+            return WeightedRoundRobinAlgorithm.PickScheduled(pool, ramp.Schedule, now);
         }
 
         // Count the available nodes, then take the cursor's turn among them only, so that a node held out of

@@ -3,13 +3,18 @@ namespace Tether.Core.LoadBalancing;
 /// <summary>
 /// WEIGHTED_LEAST_CONNECTIONS: the available node with the fewest active requests or connections per unit of weight
 /// (compares <c>active_a × weight_b</c> with <c>active_b × weight_a</c>, so no division). At equal load per weight the
-/// heavier node wins; nodes equal in both take turns.
+/// heavier node wins; nodes equal in both take turns. During a slow start the effective weights are used
+/// (<see cref="NodePool.SlowStart"/>).
 /// </summary>
 internal sealed class WeightedLeastConnectionsAlgorithm : ILoadBalancingAlgorithm
 {
     public string Name => AlgorithmNames.WeightedLeastConnections;
 
-    public NodeState? Pick(NodePool pool, long now)
+    public NodeState? Pick(NodePool pool, long now) => PickWeighted(pool, pool.SlowStart?.Weights, now);
+
+    /// <summary>The pick over <paramref name="weights"/> (per index of the pool's nodes), or over the nodes' own
+    /// weights when <c>null</c>.</summary>
+    internal static NodeState? PickWeighted(NodePool pool, int[]? weights, long now)
     {
         var nodes = pool.Nodes;
         if (nodes.Length == 0)
@@ -21,6 +26,7 @@ internal sealed class WeightedLeastConnectionsAlgorithm : ILoadBalancingAlgorith
         // heavier node wins; nodes equal in both take turns.
         NodeState? best = null;
         long bestActive = 0;
+        var bestWeight = 0;
         var ties = 0;
         for (var i = 0; i < nodes.Length; i++)
         {
@@ -31,11 +37,13 @@ internal sealed class WeightedLeastConnectionsAlgorithm : ILoadBalancingAlgorith
             }
 
             long active = node.Counters.Active + 1;
-            var order = best is null ? -1 : Compare(active, node.Weight, bestActive, best.Weight);
+            var weight = weights is null ? node.Weight : weights[i];
+            var order = best is null ? -1 : Compare(active, weight, bestActive, bestWeight);
             if (order < 0)
             {
                 best = node;
                 bestActive = active;
+                bestWeight = weight;
                 ties = 1;
             }
             else if (order == 0)
@@ -50,11 +58,11 @@ internal sealed class WeightedLeastConnectionsAlgorithm : ILoadBalancingAlgorith
         }
 
         var k = (int)((uint)pool.NextCursor() % (uint)ties);
-        var bestWeight = best.Weight;
         for (var i = 0; i < nodes.Length; i++)
         {
             var node = nodes[i];
-            if (node.IsAvailable(now) && node.Weight == bestWeight && (node.Counters.Active + 1) * bestWeight == bestActive * node.Weight && k-- == 0)
+            var weight = weights is null ? node.Weight : weights[i];
+            if (node.IsAvailable(now) && weight == bestWeight && (node.Counters.Active + 1) * bestWeight == bestActive * weight && k-- == 0)
             {
                 return node;
             }

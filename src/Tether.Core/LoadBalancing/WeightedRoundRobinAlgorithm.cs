@@ -5,15 +5,20 @@ namespace Tether.Core.LoadBalancing;
 /// configuration changes (<see cref="NodePool.WeightedSchedule"/>); a pick only advances a shared cursor, so it is
 /// lock-free. An unavailable node's slots are skipped, each one consuming a turn of the cursor, so the available nodes
 /// share the traffic by their weights while it is out, as nginx does when it skips a failed peer (a weight-5 node held
-/// out of 5, 1, 1 leaves the two weight-1 nodes 1:1, not 5:2 to whichever follows it in the schedule).
+/// out of 5, 1, 1 leaves the two weight-1 nodes 1:1, not 5:2 to whichever follows it in the schedule). During a slow
+/// start the schedule of the effective weights is used (<see cref="NodePool.SlowStart"/>).
 /// </summary>
 internal sealed class WeightedRoundRobinAlgorithm : ILoadBalancingAlgorithm
 {
     public string Name => AlgorithmNames.WeightedRoundRobin;
 
-    public NodeState? Pick(NodePool pool, long now)
+    public NodeState? Pick(NodePool pool, long now) =>
+        PickScheduled(pool, pool.SlowStart?.Schedule ?? pool.WeightedSchedule, now);
+
+    /// <summary>The next available node of <paramref name="schedule"/> (indexes into the pool's nodes) at the pool's
+    /// cursor; at most one period of turns.</summary>
+    internal static NodeState? PickScheduled(NodePool pool, int[] schedule, long now)
     {
-        var schedule = pool.WeightedSchedule;
         if (schedule.Length == 0)
         {
             return null;

@@ -85,6 +85,12 @@ public sealed record LoadBalancerConfig
     /// balancer keeps cacheable answers of its nodes in memory and serves them again without reaching a node
     /// (docs/api.md "Content caching"). Off by default.</summary>
     public bool ContentCaching { get; init; }
+
+    /// <summary>Slow start, in seconds (0 = off, the default; at most 3600): a node that comes ONLINE (health
+    /// monitoring) or ENABLED (condition change, or added) ramps its effective weight from 5 % to 100 % over this
+    /// many seconds, as nginx's <c>slow_start</c> and HAProxy's <c>slowstart</c> do, so that new clients do not flood
+    /// it (docs/operations.md "Slow start"). Additive to the Rackspace API: <c>slowStartSeconds</c>.</summary>
+    public int SlowStartSeconds { get; init; }
 }
 
 /// <summary>A load balancer status value (Rackspace names).</summary>
@@ -133,6 +139,11 @@ public sealed record NodeConfig
     /// <summary>Free-form metadata items of the node (at most 25, Rackspace NODE_META_LIMIT; keys unique per node).
     /// Not used by the data plane.</summary>
     public ImmutableArray<MetadataItem> Metadata { get; init; } = [];
+
+    /// <summary>When the node became DRAINING (UTC), while it is; <c>null</c> otherwise. Set by the management
+    /// service when a change makes the condition DRAINING (issue 13, drain progress); read-only in the API
+    /// (<c>drainingSince</c>).</summary>
+    public DateTimeOffset? DrainingSince { get; init; }
 }
 
 /// <summary>Node condition, set by the operator (Rackspace v1.0).</summary>

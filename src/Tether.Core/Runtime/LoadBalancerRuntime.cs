@@ -27,6 +27,8 @@ public sealed class LoadBalancerRuntime
     private readonly Lock _changes = new();
     private readonly Dictionary<int, NodeStatus> _health = [];
     private readonly NodeEventLog _events = new();
+    private readonly SlowStart _slowStart;
+    private readonly DrainProgress _drain;
     private LoadBalancerConfig _config;
 
     /// <summary>Creates the runtime of <paramref name="config"/>.</summary>
@@ -42,7 +44,24 @@ public sealed class LoadBalancerRuntime
         _stickTable = new StickTable();
         _config = config;
         _snapshot = Build(config);
+        _slowStart = new SlowStart(time, () => _snapshot);
+        _drain = new DrainProgress(time, () => _snapshot, CountSessionsByNode, _events);
+        _drain.OnPublish(_snapshot);
     }
+
+    /// <summary>Stops the slow-start and drain-progress timers for good (the load balancer is deleted or Tether
+    /// stops); later changes start none.</summary>
+    public void StopTimers()
+    {
+        _slowStart.Stop();
+        _drain.Stop();
+    }
+
+    /// <summary>Drain progress: the <c>drained</c> events of DRAINING nodes (see <see cref="Runtime.DrainProgress"/>).</summary>
+    public DrainProgress Drain => _drain;
+
+    /// <summary>Slow start: the effective weights of nodes that ramp up (see <see cref="Runtime.SlowStart"/>).</summary>
+    public SlowStart SlowStart => _slowStart;
 
     /// <summary>The current runtime model.</summary>
     public LoadBalancerSnapshot Snapshot => _snapshot;
@@ -61,13 +80,22 @@ public sealed class LoadBalancerRuntime
     public UsageCounters Usage { get; } = new();
 
     private long _keepAliveTimeouts;
+    private long _keepAliveTimeoutsSsl;
 
-    /// <summary>Client connections closed because they stayed idle between requests longer than the keep-alive
+    /// <summary>Plain client connections closed because they stayed idle between requests longer than the keep-alive
     /// timeout (Rackspace's <c>keepAliveTimedOut</c>; counted by the HTTP/1.1 fast path).</summary>
     public long KeepAliveTimeouts => Volatile.Read(ref _keepAliveTimeouts);
 
-    /// <summary>Counts one client connection closed idle (see <see cref="KeepAliveTimeouts"/>).</summary>
+    /// <summary>The same for client connections of the SSL termination listener (Rackspace's
+    /// <c>keepAliveTimedOutSsl</c>).</summary>
+    public long KeepAliveTimeoutsSsl => Volatile.Read(ref _keepAliveTimeoutsSsl);
+
+    /// <summary>Counts one plain client connection closed idle (see <see cref="KeepAliveTimeouts"/>).</summary>
     public void CountKeepAliveTimeout() => Interlocked.Increment(ref _keepAliveTimeouts);
+
+    /// <summary>Counts one client connection closed idle; <paramref name="ssl"/>: on the SSL termination listener
+    /// (<see cref="KeepAliveTimeoutsSsl"/>).</summary>
+    public void CountKeepAliveTimeout(bool ssl) => Interlocked.Increment(ref ssl ? ref _keepAliveTimeoutsSsl : ref _keepAliveTimeouts);
 
     private long _contentCacheHits;
     private long _contentCacheMisses;
@@ -130,7 +158,9 @@ public sealed class LoadBalancerRuntime
                 }
             }
 
+            _slowStart.OnPublish(previous, next);
             _snapshot = next;
+            _drain.OnPublish(next);
             return changes;
         }
     }
@@ -169,7 +199,9 @@ public sealed class LoadBalancerRuntime
                 _health[nodeId] = status;
             }
 
-            _snapshot = Build(WithHealth(_config));
+            var next = Build(WithHealth(_config));
+            _slowStart.OnPublish(_snapshot, next);
+            _snapshot = next;
             return _events.Add(nodeId, status, detailedMessage, _time.GetUtcNow());
         }
     }

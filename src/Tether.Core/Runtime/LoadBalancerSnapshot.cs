@@ -51,7 +51,8 @@ public sealed class LoadBalancerSnapshot
             else if (persistence.Type == Model.PersistenceType.SourceIp)
             {
                 // Hash over the nodes that may take new clients; PRIMARY first, SECONDARY only without any PRIMARY.
-                Maglev = MaglevTable.Build(primary.Count > 0 ? primary : secondary);
+                _maglev = MaglevTable.Build(primary.Count > 0 ? primary : secondary);
+                MaglevPool = primary.Count > 0 ? Primary : Secondary;
             }
         }
     }
@@ -98,8 +99,20 @@ public sealed class LoadBalancerSnapshot
     /// follows the idle timeout (a tenth of the timeout, at least 1 s).</summary>
     public int CookieRefreshSeconds { get; }
 
-    /// <summary>SOURCE_IP: the consistent-hashing table, or <c>null</c> when no node can take new clients.</summary>
-    public MaglevTable? Maglev { get; }
+    private readonly MaglevTable? _maglev;
+    private MaglevTable? _slowStartMaglev;
+
+    /// <summary>SOURCE_IP: the consistent-hashing table, or <c>null</c> when no node can take new clients. During a
+    /// slow start, the table of the effective weights (<see cref="SetSlowStartMaglev"/>).</summary>
+    public MaglevTable? Maglev => Volatile.Read(ref _slowStartMaglev) ?? _maglev;
+
+    /// <summary>SOURCE_IP: the pool whose nodes <see cref="Maglev"/> hashes over (PRIMARY, or SECONDARY without any
+    /// PRIMARY); <c>null</c> otherwise.</summary>
+    public NodePool? MaglevPool { get; }
+
+    /// <summary>Slow start (issue 13): publishes the Maglev table built over <see cref="MaglevPool"/> with the
+    /// effective weights, or <c>null</c> to go back to the configured weights. Off the hot path.</summary>
+    public void SetSlowStartMaglev(MaglevTable? table) => Volatile.Write(ref _slowStartMaglev, table);
 
     /// <summary>The default name of the inserted cookie of load balancer <paramref name="loadBalancerId"/>.</summary>
     public static string DefaultCookieName(int loadBalancerId) => $"tether-{loadBalancerId}";

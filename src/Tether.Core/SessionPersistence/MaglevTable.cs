@@ -25,7 +25,14 @@ public sealed class MaglevTable
     /// <param name="nodes">The nodes; may be empty (then <c>null</c> is returned).</param>
     /// <param name="size">The table size; must be a prime larger than the number of nodes.</param>
     /// <returns>The table, or <c>null</c> when there are no nodes.</returns>
-    public static MaglevTable? Build(IReadOnlyList<NodeState> nodes, int size = DefaultSize)
+    public static MaglevTable? Build(IReadOnlyList<NodeState> nodes, int size = DefaultSize) => Build(nodes, null, size);
+
+    /// <summary>Builds the table over <paramref name="nodes"/> with <paramref name="weights"/> (per index, at least 1)
+    /// instead of their <see cref="NodeState.Weight"/>: the effective weights of a slow start (issue 13).</summary>
+    /// <param name="nodes">The nodes; may be empty (then <c>null</c> is returned).</param>
+    /// <param name="weights">One weight per node, or <c>null</c> for the nodes' own.</param>
+    /// <param name="size">The table size; must be a prime larger than the number of nodes.</param>
+    public static MaglevTable? Build(IReadOnlyList<NodeState> nodes, IReadOnlyList<int>? weights, int size = DefaultSize)
     {
         if (nodes.Count == 0)
         {
@@ -44,7 +51,7 @@ public sealed class MaglevTable
             var key = nodes[i].HashKey;
             offset[i] = (long)(StableHash.Of(key, 0x4d61676c6576UL) % (ulong)size);
             skip[i] = (long)(StableHash.Of(key, 0x536b6970UL) % (ulong)(size - 1)) + 1;
-            maxWeight = Math.Max(maxWeight, nodes[i].Weight);
+            maxWeight = Math.Max(maxWeight, weights?[i] ?? nodes[i].Weight);
         }
 
         var table = new NodeState?[size];
@@ -54,7 +61,7 @@ public sealed class MaglevTable
             for (var i = 0; i < count && filled < size; i++)
             {
                 // A node of weight w fills an entry on w of every maxWeight iterations.
-                if (iteration * nodes[i].Weight < target[i])
+                if (iteration * (weights?[i] ?? nodes[i].Weight) < target[i])
                 {
                     continue;
                 }

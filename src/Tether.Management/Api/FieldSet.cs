@@ -29,7 +29,7 @@ internal sealed class FieldSet
     {
         Known = ["name", "protocol", "port", "algorithm", "timeout", "halfClosed", "httpsRedirect", "virtualIps", "nodes",
             "sessionPersistence", "healthMonitor", "metadata", "connectionLogging", "accessList", "connectionThrottle",
-            "contentCaching"],
+            "contentCaching", "slowStartSeconds"],
         Unsupported = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["id"] = ReadOnlyAtCreation,
@@ -54,7 +54,7 @@ internal sealed class FieldSet
         Known = ["name", "algorithm", "protocol", "port", "timeout", "halfClosed", "httpsRedirect", "id", "status",
             "created", "updated", "virtualIps", "nodes", "nodeCount", "sessionPersistence", "metadata", "cluster",
             "connectionLogging", "connectionThrottle", "healthMonitor", "accessList", "sourceAddresses",
-            "contentCaching", "sslTermination", "errorPage"],
+            "contentCaching", "sslTermination", "errorPage", "slowStartSeconds"],
         SuggestOnly = ["loadBalancer"],
     };
 

@@ -56,12 +56,7 @@ internal static class CertificateMappingEndpoints
 
         group.MapPost(Root, async (int account, int id, HttpContext http) =>
         {
-            if (service.Find(account, id) is null)
-            {
-                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
-            }
-
-            var reader = await EndpointHelpers.ReadRootObjectAsync(http, "certificateMapping");
+            var reader = await EndpointHelpers.FindThenReadAsync(service, account, id, http, "certificateMapping");
             if (reader.Error is { } bad)
             {
                 return JsonNodeResult.Error(bad);
@@ -97,12 +92,7 @@ internal static class CertificateMappingEndpoints
 
         group.MapPut(Root + "/{mappingId:int}", async (int account, int id, int mappingId, HttpContext http) =>
         {
-            if (service.Find(account, id) is null)
-            {
-                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
-            }
-
-            var reader = await EndpointHelpers.ReadRootObjectAsync(http, "certificateMapping");
+            var reader = await EndpointHelpers.FindThenReadAsync(service, account, id, http, "certificateMapping");
             if (reader.Error is { } bad)
             {
                 return JsonNodeResult.Error(bad);

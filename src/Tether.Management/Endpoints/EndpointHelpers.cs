@@ -49,6 +49,14 @@ internal static class EndpointHelpers
         outcome.Error is { } error ? JsonNodeResult.Error(error) : success(outcome.Value!);
 
     /// <summary>
+    /// The preamble of a write to a part of a load balancer: 404 (<see cref="ApiError.LoadBalancerNotFound"/>) when the
+    /// account has no load balancer <paramref name="id"/>, checked before the body is read; then
+    /// <see cref="ReadRootObjectAsync"/> (400 for malformed JSON or a body of the wrong shape).
+    /// </summary>
+    public static async Task<Outcome<FieldReader>> FindThenReadAsync(LoadBalancerService service, int account, int id, HttpContext http, string rootKey) =>
+        service.Find(account, id) is null ? ApiError.LoadBalancerNotFound : await ReadRootObjectAsync(http, rootKey);
+
+    /// <summary>
     /// Reads a request body that holds one object, with or without its root key (docs/api.md: real SDKs
     /// send both), as a <see cref="FieldReader"/>. Malformed JSON or a body of the wrong shape is the 400 to answer.
     /// </summary>

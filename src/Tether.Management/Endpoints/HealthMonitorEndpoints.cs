@@ -118,19 +118,23 @@ internal static class HealthMonitorEndpoints
     public static JsonObject NodeServiceEvent(LoadBalancerConfig config, NodeStatusEvent change)
     {
         var status = ApiNames.NodeStatus(change.Status);
+        var drained = change.Kind == NodeEventKind.Drained;
         return new JsonObject
         {
             ["id"] = change.Id,
             ["detailedMessage"] = change.DetailedMessage,
             ["nodeId"] = change.NodeId,
             ["type"] = "UPDATE_NODE",
-            ["description"] = $"Node '{change.NodeId}' status changed to '{status}' for load balancer '{config.Id}'",
+            // Drain progress (issue 13): a DRAINING node that has nothing left gets its own description and title.
+            ["description"] = drained
+                ? $"Node '{change.NodeId}' drained for load balancer '{config.Id}'"
+                : $"Node '{change.NodeId}' status changed to '{status}' for load balancer '{config.Id}'",
             ["category"] = "UPDATE",
             ["severity"] = "INFO",
             ["relativeUri"] = $"/{config.AccountId}/loadbalancers/{config.Id}/nodes/{change.NodeId}/events",
             ["accountId"] = config.AccountId,
             ["loadbalancerId"] = config.Id,
-            ["title"] = "Node Status Updated",
+            ["title"] = drained ? "Node Drained" : "Node Status Updated",
             ["author"] = EventAuthor,
             ["created"] = change.Created.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
             ["callbackHost"] = Environment.MachineName,

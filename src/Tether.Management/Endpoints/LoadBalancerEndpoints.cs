@@ -31,7 +31,7 @@ internal static class LoadBalancerEndpoints
             var request = LoadBalancerRequest.Read(reader.Value!, create: true);
             var outcome = await service.CreateAsync(account, request, http.RequestAborted);
             return EndpointHelpers.Respond(outcome, created =>
-                JsonNodeResult.Accepted(new JsonObject { ["loadBalancer"] = Representations.LoadBalancer(created) }));
+                JsonNodeResult.Accepted(new JsonObject { ["loadBalancer"] = Representations.LoadBalancer(created, Representations.SourceAddresses(service.Options)) }));
         });
 
         group.MapDelete("/loadbalancers", async (int account, HttpContext http) =>
@@ -48,25 +48,42 @@ internal static class LoadBalancerEndpoints
 
         group.MapGet("/loadbalancers/{id:int}", (int account, int id, HttpContext http) =>
             service.Find(account, id) is { } config
-                ? JsonNodeResult.Ok(new JsonObject { ["loadBalancer"] = Representations.LoadBalancer(LiveStatus.Apply(config, http)) })
+                ? JsonNodeResult.Ok(new JsonObject { ["loadBalancer"] = Representations.LoadBalancer(LiveStatus.Apply(config, http), Representations.SourceAddresses(service.Options)) })
                 : JsonNodeResult.Error(ApiError.LoadBalancerNotFound));
 
-        // Rackspace v1.0 "List Virtual IPs": {"virtualIps":[{"id","address","type","ipVersion"}]} (pkgcloud's getVirtualIps).
-        group.MapGet("/loadbalancers/{id:int}/virtualips", (int account, int id) =>
-            service.Find(account, id) is { } config
-                ? JsonNodeResult.Ok(new JsonObject { ["virtualIps"] = Representations.VirtualIps(config) })
-                : JsonNodeResult.Error(ApiError.LoadBalancerNotFound));
+        // Rackspace v1.0 "List Virtual IPs": {"virtualIps":[{"id","address","type","ipVersion"}],"links"?:[...]}
+        // (pkgcloud's getVirtualIps), by id and paginated (limit, marker, offset) as the other lists: ListQuery.
+        group.MapGet("/loadbalancers/{id:int}/virtualips", (int account, int id, HttpContext http) =>
+        {
+            if (service.Find(account, id) is not { } config)
+            {
+                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
+            }
+
+            var errors = new List<string>();
+            var page = ListQuery.ReadPage(http.Request, errors);
+            if (errors.Count > 0)
+            {
+                return JsonNodeResult.Error(ApiError.Validation(errors));
+            }
+
+            var paged = ListQuery.Apply([.. config.VirtualIps.OrderBy(v => v.Id)], v => v.Id, page);
+            var list = new JsonArray();
+            foreach (var vip in paged.Items)
+            {
+                list.Add(Representations.VirtualIp(vip));
+            }
+
+            var body = new JsonObject { ["virtualIps"] = list };
+            ListQuery.AddLinks(body, paged, page, http.Request);
+            return JsonNodeResult.Ok(body);
+        });
 
         // Rackspace v1.0 "Add virtual IP version 6": body {"ipVersion":"IPV6","type":"PUBLIC"} (pkgcloud addIPV6VirtualIp;
         // {"virtualIp":{...}} is read too), 202 with the new virtual IP {"id","address","type","ipVersion"}.
         group.MapPost("/loadbalancers/{id:int}/virtualips", async (int account, int id, HttpContext http) =>
         {
-            if (service.Find(account, id) is null)
-            {
-                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
-            }
-
-            var reader = await EndpointHelpers.ReadRootObjectAsync(http, "virtualIp");
+            var reader = await EndpointHelpers.FindThenReadAsync(service, account, id, http, "virtualIp");
             if (reader.Error is { } bad)
             {
                 return JsonNodeResult.Error(bad);
@@ -112,12 +129,7 @@ internal static class LoadBalancerEndpoints
 
         group.MapPut("/loadbalancers/{id:int}", async (int account, int id, HttpContext http) =>
         {
-            if (service.Find(account, id) is null)
-            {
-                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
-            }
-
-            var reader = await EndpointHelpers.ReadRootObjectAsync(http, "loadBalancer");
+            var reader = await EndpointHelpers.FindThenReadAsync(service, account, id, http, "loadBalancer");
             if (reader.Error is { } bad)
             {
                 return JsonNodeResult.Error(bad);

@@ -128,12 +128,7 @@ internal static class MetadataEndpoints
     private static async Task<IResult> UpdateAsync(LoadBalancerService service, int account, int id, int? nodeId, int metaId,
         HttpContext http)
     {
-        if (service.Find(account, id) is null)
-        {
-            return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
-        }
-
-        var reader = await EndpointHelpers.ReadRootObjectAsync(http, "meta");
+        var reader = await EndpointHelpers.FindThenReadAsync(service, account, id, http, "meta");
         if (reader.Error is { } bad)
         {
             return JsonNodeResult.Error(bad);

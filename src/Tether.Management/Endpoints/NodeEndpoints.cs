@@ -43,6 +43,7 @@ internal static class NodeEndpoints
             {
                 var body = Representations.Node(node);
                 PersistenceInsightEndpoints.AddRuntimeFields(body, node, runtime, counts);
+                DrainFields.Add(body, node, runtime, counts);
                 nodes.Add(body);
             }
 
@@ -100,9 +101,15 @@ internal static class NodeEndpoints
                 return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
             }
 
-            return LiveStatus.Apply(config, http).Nodes.FirstOrDefault(n => n.Id == nodeId) is { } node
-                ? JsonNodeResult.Ok(new JsonObject { ["node"] = Representations.Node(node) })
-                : JsonNodeResult.Error(ApiError.NodeNotFound);
+            var runtime = LiveStatus.Runtime(http, id);
+            if (LiveStatus.Apply(config, runtime).Nodes.FirstOrDefault(n => n.Id == nodeId) is not { } node)
+            {
+                return JsonNodeResult.Error(ApiError.NodeNotFound);
+            }
+
+            var body = Representations.Node(node);
+            DrainFields.Add(body, node, runtime, runtime?.CountSessionsByNode());
+            return JsonNodeResult.Ok(new JsonObject { ["node"] = body });
         });
 
         group.MapPut("/loadbalancers/{id:int}/nodes/{nodeId:int}", async (int account, int id, int nodeId, HttpContext http) =>

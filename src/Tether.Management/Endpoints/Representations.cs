@@ -12,10 +12,13 @@ internal static class Representations
     public const string ClusterName = "tether";
 
     /// <summary><c>{"id","name","protocol","port","algorithm","status","timeout","halfClosed","httpsRedirect",
-    /// "cluster","virtualIps","nodes","nodeCount","sessionPersistence"? (absent when disabled),"healthMonitor"? (absent
+    /// "slowStartSeconds"? (Tether's, issue 13; absent when 0, off),"cluster","virtualIps","nodes","nodeCount","sessionPersistence"? (absent when disabled),"healthMonitor"? (absent
     /// when none),"accessList"? (absent when empty),"connectionThrottle"? (absent when none),"connectionLogging",
     /// "contentCaching","metadata","created","updated"}</c></summary>
-    public static JsonObject LoadBalancer(LoadBalancerConfig c)
+    /// <param name="c">The load balancer.</param>
+    /// <param name="sourceAddresses">Its <c>sourceAddresses</c> (<see cref="SourceAddresses"/>; after <c>cluster</c>),
+    /// or null to leave the field out (lists).</param>
+    public static JsonObject LoadBalancer(LoadBalancerConfig c, JsonObject? sourceAddresses = null)
     {
         var body = new JsonObject
         {
@@ -29,10 +32,22 @@ internal static class Representations
             ["halfClosed"] = c.HalfClosed,
             ["httpsRedirect"] = c.HttpsRedirect,
             ["cluster"] = new JsonObject { ["name"] = ClusterName },
+            ["sourceAddresses"] = sourceAddresses,
             ["virtualIps"] = VirtualIps(c),
             ["nodes"] = Nodes(c.Nodes),
             ["nodeCount"] = c.Nodes.Length,
         };
+        if (sourceAddresses is null)
+        {
+            body.Remove("sourceAddresses");
+        }
+
+        if (c.SlowStartSeconds > 0)
+        {
+            // After httpsRedirect, so that a load balancer without slow start has the Rackspace shape exactly.
+            body.Insert(body.IndexOf("httpsRedirect") + 1, "slowStartSeconds", c.SlowStartSeconds);
+        }
+
         if (c.SessionPersistence is { } persistence)
         {
             body["sessionPersistence"] = SessionPersistence(persistence);
@@ -60,6 +75,31 @@ internal static class Representations
         body["created"] = Time(c.Created);
         body["updated"] = Time(c.Updated);
         return body;
+    }
+
+    /// <summary><c>{"ipv6Public"?,"ipv4Servicenet"?,"ipv4Public"?}</c> (Rackspace's order): each the setting
+    /// <c>Management:SourceAddresses:...</c>, else the matching virtual IP address setting when it is not the wildcard,
+    /// else left out (see <see cref="ManagementOptions.SourceAddresses"/>).</summary>
+    public static JsonObject SourceAddresses(ManagementOptions options)
+    {
+        var body = new JsonObject();
+        Add("ipv6Public", options.SourceAddresses.Ipv6Public, options.PublicAddressV6);
+        Add("ipv4Servicenet", options.SourceAddresses.Ipv4Servicenet, options.PrivateAddress);
+        Add("ipv4Public", options.SourceAddresses.Ipv4Public, options.PublicAddress);
+        return body;
+
+        void Add(string name, string? configured, string virtualIp)
+        {
+            if (!string.IsNullOrEmpty(configured))
+            {
+                body[name] = System.Net.IPAddress.Parse(configured).ToString();
+            }
+            else if (System.Net.IPAddress.TryParse(virtualIp, out var address)
+                && !address.Equals(System.Net.IPAddress.Any) && !address.Equals(System.Net.IPAddress.IPv6Any))
+            {
+                body[name] = address.ToString();
+            }
+        }
     }
 
     /// <summary><c>{"enabled":true|false}</c>: the body of <c>GET /contentcaching</c> under <c>contentCaching</c>, and
@@ -122,8 +162,9 @@ internal static class Representations
 
     public static JsonArray Nodes(IEnumerable<NodeConfig> nodes) => new([.. nodes.Select(n => (JsonNode)Node(n))]);
 
-    /// <summary><c>{"id","address","port","condition","status","weight","type","metadata"?}</c>; weight always
-    /// shown; <c>metadata</c> (<c>[{"id","key","value"}]</c>) only when the node has items.</summary>
+    /// <summary><c>{"id","address","port","condition","status","weight","type","drainingSince"?,"metadata"?}</c>;
+    /// weight always shown; <c>drainingSince</c> (Tether's, issue 13: ISO 8601 UTC) only while the node is DRAINING;
+    /// <c>metadata</c> (<c>[{"id","key","value"}]</c>) only when the node has items.</summary>
     public static JsonObject Node(NodeConfig n)
     {
         var body = new JsonObject
@@ -136,6 +177,12 @@ internal static class Representations
             ["weight"] = n.Weight,
             ["type"] = ApiNames.NodeType(n.Type),
         };
+        if (n.DrainingSince is { } since)
+        {
+            // Tether's (issue 13): when the node became DRAINING, ISO 8601 UTC.
+            body["drainingSince"] = since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        }
+
         if (!n.Metadata.IsEmpty)
         {
             body["metadata"] = Metadata(n.Metadata);

@@ -30,12 +30,7 @@ internal static class SessionPersistenceEndpoints
 
         group.MapPut("/loadbalancers/{id:int}/sessionpersistence", async (int account, int id, HttpContext http) =>
         {
-            if (service.Find(account, id) is null)
-            {
-                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
-            }
-
-            var reader = await EndpointHelpers.ReadRootObjectAsync(http, "sessionPersistence");
+            var reader = await EndpointHelpers.FindThenReadAsync(service, account, id, http, "sessionPersistence");
             if (reader.Error is { } bad)
             {
                 return JsonNodeResult.Error(bad);

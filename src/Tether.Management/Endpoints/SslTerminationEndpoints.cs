@@ -43,12 +43,7 @@ internal static class SslTerminationEndpoints
 
         group.MapPut("/loadbalancers/{id:int}/ssltermination", async (int account, int id, HttpContext http) =>
         {
-            if (service.Find(account, id) is null)
-            {
-                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
-            }
-
-            var reader = await EndpointHelpers.ReadRootObjectAsync(http, "sslTermination");
+            var reader = await EndpointHelpers.FindThenReadAsync(service, account, id, http, "sslTermination");
             if (reader.Error is { } bad)
             {
                 return JsonNodeResult.Error(bad);

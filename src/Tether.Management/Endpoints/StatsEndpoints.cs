@@ -31,7 +31,9 @@ internal static class StatsEndpoints
     private static JsonObject Stats(LoadBalancerConfig config, LoadBalancerRuntime? runtime)
     {
         long current = 0, failures = 0, total = 0, connectErrors = 0, connectTimeouts = 0, dataTimeouts = 0, noConnection = 0;
+        long currentSsl = 0, failuresSsl = 0, connectErrorsSsl = 0, connectTimeoutsSsl = 0, dataTimeoutsSsl = 0;
         var maxConn = 0;
+        var maxConnSsl = 0;
         var nodes = new JsonArray();
         if (runtime is not null)
         {
@@ -52,13 +54,22 @@ internal static class StatsEndpoints
 
             foreach (var node in snapshot.Nodes)
             {
-                current += node.Counters.Active;
-                failures += node.Counters.Failures;
+                // Plain traffic and SSL termination traffic apart, as Rackspace's two sets of fields.
+                var activeSsl = node.Counters.ActiveSsl;
+                current += node.Counters.Active - activeSsl;
+                currentSsl += activeSsl;
+                var nodeFailuresSsl = node.Counters.FailuresSsl;
+                failures += node.Counters.Failures - nodeFailuresSsl;
+                failuresSsl += nodeFailuresSsl;
                 connectErrors += node.Counters.ConnectErrors;
+                connectErrorsSsl += node.Counters.ConnectErrorsSsl;
                 connectTimeouts += node.Counters.ConnectTimeouts;
+                connectTimeoutsSsl += node.Counters.ConnectTimeoutsSsl;
                 dataTimeouts += node.Counters.DataTimeouts;
+                dataTimeoutsSsl += node.Counters.DataTimeoutsSsl;
                 noConnection += node.Counters.NoConnection;
                 maxConn = Math.Max(maxConn, node.Counters.MaxActive);
+                maxConnSsl = Math.Max(maxConnSsl, node.Counters.MaxActiveSsl);
                 nodes.Add(new JsonObject
                 {
                     ["id"] = node.Id,
@@ -82,6 +93,14 @@ internal static class StatsEndpoints
             ["keepAliveTimedOut"] = runtime?.KeepAliveTimeouts ?? 0,
             ["maxConn"] = maxConn,
             ["currentConn"] = current,
+            // The same for the traffic of the SSL termination (TLS) listener; the fields above count plain traffic only.
+            ["connectTimeOutSsl"] = connectTimeoutsSsl,
+            ["connectErrorSsl"] = connectErrorsSsl,
+            ["connectFailureSsl"] = failuresSsl,
+            ["dataTimedOutSsl"] = dataTimeoutsSsl,
+            ["keepAliveTimedOutSsl"] = runtime?.KeepAliveTimeoutsSsl ?? 0,
+            ["maxConnSsl"] = maxConnSsl,
+            ["currentConnSsl"] = currentSsl,
             // Additive: requests answered 503 because Tether could open no connection to a node (its per-node
             // connection limit and queue, or no file descriptor left).
             ["noConnection"] = noConnection,

@@ -21,6 +21,9 @@ internal sealed class LoadBalancerRequest
     public int? Timeout { get; init; }
     public bool? HalfClosed { get; init; }
     public bool? HttpsRedirect { get; init; }
+
+    /// <summary><c>slowStartSeconds</c> (issue 13; additive): null when absent.</summary>
+    public int? SlowStartSeconds { get; init; }
     public IReadOnlyList<VirtualIpRequest>? VirtualIps { get; init; }
     public IReadOnlyList<NodeRequest>? Nodes { get; init; }
     public SessionPersistenceRequest? SessionPersistence { get; init; }
@@ -113,6 +116,7 @@ internal sealed class LoadBalancerRequest
             Timeout = reader.Int("timeout"),
             HalfClosed = reader.Bool("halfClosed"),
             HttpsRedirect = reader.Bool("httpsRedirect"),
+            SlowStartSeconds = reader.Int("slowStartSeconds"),
             VirtualIps = reader.ObjectArray("virtualIps")?.Select(r => VirtualIpRequest.Read(Checked(r, FieldSet.VirtualIp))).ToList(),
             Nodes = reader.ObjectArray("nodes")?.Select(r => NodeRequest.Read(Checked(r, FieldSet.NodeAtCreation), withMetadata: create)).ToList(),
             SessionPersistence = reader.Object("sessionPersistence") is { } persistence

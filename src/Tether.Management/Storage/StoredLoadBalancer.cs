@@ -40,6 +40,9 @@ internal sealed class StoredLoadBalancer
     // Added by issue 12; absent in older documents (read as off).
     public bool? ContentCaching { get; set; }
 
+    // Added by issue 13 (slow start); absent in older documents (read as 0, off).
+    public int? SlowStartSeconds { get; set; }
+
     public static string Serialize(LoadBalancerConfig config) =>
         JsonSerializer.Serialize(FromConfig(config), StoreJsonContext.Default.StoredLoadBalancer);
 
@@ -87,6 +90,7 @@ internal sealed class StoredLoadBalancer
             Weight = n.Weight,
             Status = ApiNames.NodeStatus(n.Status),
             Metadata = n.Metadata.IsEmpty ? null : [.. n.Metadata.Select(m => new StoredMetadataItem { Id = m.Id, Key = m.Key, Value = m.Value })],
+            DrainingSince = n.DrainingSince?.ToString("O", CultureInfo.InvariantCulture),
         })],
         SessionPersistence = c.SessionPersistence is { } p
             ? new StoredSessionPersistence
@@ -152,6 +156,7 @@ internal sealed class StoredLoadBalancer
         ConnectionLogging = c.ConnectionLogging ? true : null,
         ErrorPage = c.ErrorPage,
         ContentCaching = c.ContentCaching ? true : null,
+        SlowStartSeconds = c.SlowStartSeconds > 0 ? c.SlowStartSeconds : null,
     };
 
     private LoadBalancerConfig ToConfig()
@@ -187,6 +192,7 @@ internal sealed class StoredLoadBalancer
                 Weight = n.Weight,
                 Status = ApiNames.TryParseNodeStatus(n.Status, out var s) ? s : throw Invalid("node status", n.Status),
                 Metadata = n.Metadata is null ? [] : [.. n.Metadata.Select(m => new MetadataItem(m.Id, m.Key, m.Value))],
+                DrainingSince = n.DrainingSince is { } since ? ParseTime(since) : null,
             })],
             SessionPersistence = SessionPersistence is { } p
                 ? new SessionPersistenceConfig
@@ -255,6 +261,7 @@ internal sealed class StoredLoadBalancer
             ConnectionLogging = ConnectionLogging ?? false,
             ErrorPage = ErrorPage,
             ContentCaching = ContentCaching ?? false,
+            SlowStartSeconds = SlowStartSeconds ?? 0,
         };
     }
 
@@ -287,6 +294,9 @@ internal sealed class StoredNode
 
     // Added by issue 12 (node metadata); absent in older documents and when the node has none (read as empty).
     public StoredMetadataItem[]? Metadata { get; set; }
+
+    // Added by issue 13 (drain progress): when the node became DRAINING; absent otherwise and in older documents.
+    public string? DrainingSince { get; set; }
 }
 
 internal sealed class StoredSslTermination

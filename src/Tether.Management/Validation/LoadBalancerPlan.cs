@@ -15,4 +15,5 @@ internal sealed record LoadBalancerPlan(
     IReadOnlyList<NodeConfig> Nodes,
     SessionPersistenceConfig? SessionPersistence,
     IReadOnlyList<(string Key, string Value)> Metadata,
-    HealthMonitorConfig? HealthMonitor = null);
+    HealthMonitorConfig? HealthMonitor = null,
+    int SlowStartSeconds = 0);

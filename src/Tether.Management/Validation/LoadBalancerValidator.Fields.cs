@@ -82,6 +82,23 @@ internal static partial class LoadBalancerValidator
         return timeout;
     }
 
+    /// <summary><c>slowStartSeconds</c>: 0 (off) to <see cref="MaxSlowStartSeconds"/>; null when absent.</summary>
+    private static int? ValidateSlowStart(LoadBalancerRequest request, List<string> errors)
+    {
+        if (request.SlowStartSeconds is not { } seconds)
+        {
+            return null;
+        }
+
+        if (seconds is < 0 or > MaxSlowStartSeconds)
+        {
+            errors.Add($"slowStartSeconds: must be from 0 (off) to {MaxSlowStartSeconds} seconds (got {seconds})");
+            return null;
+        }
+
+        return seconds;
+    }
+
     /// <summary>The load balancer's metadata at creation (<see cref="MetadataValidator"/>); the item count limit is a
     /// 413 checked by the service.</summary>
     private static List<(string, string)> ValidateMetadata(IReadOnlyList<MetadataRequest>? items, List<string> errors) =>

@@ -42,6 +42,7 @@ internal static partial class LoadBalancerValidator
 
         var algorithm = ValidateAlgorithm(request, errors);
         var timeout = ValidateTimeout(request, errors);
+        var slowStart = ValidateSlowStart(request, errors);
 
         var newProtocol = protocol ?? existing.Protocol;
         var newPort = port ?? existing.Port;
@@ -102,6 +103,7 @@ internal static partial class LoadBalancerValidator
             TimeoutSeconds = timeout ?? existing.TimeoutSeconds,
             HalfClosed = request.HalfClosed ?? existing.HalfClosed,
             HttpsRedirect = request.HttpsRedirect ?? existing.HttpsRedirect,
+            SlowStartSeconds = slowStart ?? existing.SlowStartSeconds,
             SessionPersistence = listenerChanged ? null : existing.SessionPersistence,
             // Rackspace: a load balancer changed to a non-HTTP protocol gets the default error page back.
             ErrorPage = newProtocol == Protocols.Http ? existing.ErrorPage : null,

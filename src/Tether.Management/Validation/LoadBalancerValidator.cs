@@ -13,7 +13,8 @@ namespace Tether.Management.Validation;
 /// take no <c>healthMonitor</c>, <c>sslTermination</c> or enabled <c>connectionLogging</c> (Rackspace protocols
 /// reference: UDP load balancers cannot use health monitoring or SSL termination; issue 5 adds connection logging).
 /// <c>halfClosed</c> is accepted on every protocol and only used by TCP-based ones. Update: only name, algorithm,
-/// protocol, port, timeout, halfClosed and httpsRedirect. Every error is collected.
+/// protocol, port, timeout, halfClosed, httpsRedirect and slowStartSeconds (Tether's, 0..3600 seconds, default 0 =
+/// off; issue 13). Every error is collected.
 /// </summary>
 internal static partial class LoadBalancerValidator
 {
@@ -23,9 +24,13 @@ internal static partial class LoadBalancerValidator
     /// <summary>The largest backend timeout, in seconds (Rackspace: 120).</summary>
     public const int MaxTimeoutSeconds = 120;
 
+    /// <summary>The longest slow start, in seconds (one hour; nginx and HAProxy set no bound, an hour-long ramp is
+    /// already longer than any warm-up a node needs).</summary>
+    public const int MaxSlowStartSeconds = 3600;
+
     /// <summary>The fields PUT <c>/loadbalancers/{id}</c> may change.</summary>
     public static readonly IReadOnlyList<string> UpdatableFields =
-        ["name", "algorithm", "protocol", "port", "timeout", "halfClosed", "httpsRedirect"];
+        ["name", "algorithm", "protocol", "port", "timeout", "halfClosed", "httpsRedirect", "slowStartSeconds"];
 
     public static LoadBalancerPlan? ValidateCreate(LoadBalancerRequest request, ValidationContext context, List<string> errors)
     {
@@ -55,6 +60,7 @@ internal static partial class LoadBalancerValidator
 
         var algorithm = ValidateAlgorithm(request, errors) ?? AlgorithmNames.Random;
         var timeout = ValidateTimeout(request, errors) ?? LoadBalancerConfig.DefaultTimeoutSeconds;
+        var slowStart = ValidateSlowStart(request, errors) ?? 0;
         if (protocol is not null && Protocols.TryGet(protocol, out var layerInfo) && layerInfo.Layer == ProtocolLayer.Udp)
         {
             ValidateUdpFeatures(request, protocol, errors);
@@ -107,7 +113,7 @@ internal static partial class LoadBalancerValidator
         }
 
         return new LoadBalancerPlan(name!, protocol!, port!.Value, algorithm, timeout, request.HalfClosed ?? false,
-            request.HttpsRedirect ?? false, vips!, nodes!, persistence, metadata, monitor);
+            request.HttpsRedirect ?? false, vips!, nodes!, persistence, metadata, monitor, slowStart);
     }
 
     /// <summary>UDP-based protocols cannot have health monitoring or SSL termination (Rackspace protocols reference),

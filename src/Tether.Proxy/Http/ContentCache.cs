@@ -61,10 +61,13 @@ internal sealed class ContentCache
     };
 
     private readonly ResponseCachingMiddleware _middleware;
+    private readonly TimeProvider _clock;
 
-    /// <summary>Creates the cache with the bounds of <paramref name="options"/>.</summary>
-    public ContentCache(ProxyOptions options, ILoggerFactory loggerFactory)
+    /// <summary>Creates the cache with the bounds of <paramref name="options"/>; <paramref name="clock"/> times the
+    /// connection log (default <see cref="TimeProvider.System"/>).</summary>
+    public ContentCache(ProxyOptions options, ILoggerFactory loggerFactory, TimeProvider? clock = null)
     {
+        _clock = clock ?? TimeProvider.System;
         var cachingOptions = new ResponseCachingOptions
         {
             SizeLimit = options.ContentCacheSizeMegabytes * 1024L * 1024L,
@@ -93,7 +96,7 @@ internal sealed class ContentCache
         var request = context.Request;
         var state = new CachedRequest(context, handler, request.Path);
         var policy = handler.LoggingPolicy;
-        var logStarted = policy is not null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        var logStarted = policy is not null ? _clock.GetTimestamp() : 0;
         var counter = policy is not null ? Access.BodyCounter.Attach(context) : null;
         context.Features.Set(state);
         context.Response.OnStarting(RemoveMarkerCallback, context);

@@ -91,6 +91,31 @@ internal sealed class GatewayErrorLog
         }
     }
 
+    /// <summary>The reason of Tether's answer for a failure of the attempt pipeline (<see cref="AttemptPipeline"/>).
+    /// <see cref="AttemptFailure.NoConnection"/> and <see cref="AttemptFailure.PortUnreachable"/> are not gateway
+    /// reasons (Tether's own limit; UDP): <see cref="GatewayErrorReason.NoNodeAvailable"/>.</summary>
+    public static GatewayErrorReason ReasonOf(AttemptFailure failure) => failure switch
+    {
+        AttemptFailure.PersistenceRejected => GatewayErrorReason.PersistenceRejected,
+        AttemptFailure.ConnectRefused => GatewayErrorReason.ConnectRefused,
+        AttemptFailure.ConnectFailed => GatewayErrorReason.ConnectFailed,
+        AttemptFailure.ConnectTimeout => GatewayErrorReason.ConnectTimeout,
+        AttemptFailure.NodeTimeout => GatewayErrorReason.NodeTimeout,
+        AttemptFailure.NodeBroken => GatewayErrorReason.NodeBroken,
+        _ => GatewayErrorReason.NoNodeAvailable,
+    };
+
+    /// <summary>The connection log's termination state of a failure reason (both HTTP data paths).</summary>
+    public static Access.AccessLogTermination TerminationOf(GatewayErrorReason reason) => reason switch
+    {
+        GatewayErrorReason.NoNodeAvailable => Access.AccessLogTermination.NodeConnect,
+        GatewayErrorReason.PersistenceRejected or GatewayErrorReason.ConnectionThrottled => Access.AccessLogTermination.ProxyRefused,
+        GatewayErrorReason.ConnectRefused or GatewayErrorReason.ConnectFailed => Access.AccessLogTermination.NodeConnect,
+        GatewayErrorReason.ConnectTimeout => Access.AccessLogTermination.NodeConnectTimeout,
+        GatewayErrorReason.NodeTimeout => Access.AccessLogTermination.NodeHeadTimeout,
+        _ => Access.AccessLogTermination.NodeHead,
+    };
+
     /// <summary>The reason as the log line says it.</summary>
     public static string Describe(GatewayErrorReason reason) => reason switch
     {

@@ -10,9 +10,11 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Tether.Proxy.Http;
 
 /// <summary>
-/// The L7 request pipeline of one HTTP load balancer (docs/architecture.md): read the current snapshot → persistence
-/// lookup → algorithm pick → forward with <see cref="IHttpForwarder"/> → persist the answer (Set-Cookie) and report
-/// passive health. 503 when no node can take the request, 502 when persistence forbids fallback or the node fails.
+/// The L7 request pipeline of one HTTP load balancer on Kestrel's HTTP stack (docs/architecture.md): read the current
+/// snapshot → persistence lookup → algorithm pick → forward with <see cref="IHttpForwarder"/> → persist the answer
+/// (Set-Cookie); availability, passive health, the retry and Tether's own status come from the
+/// <see cref="AttemptPipeline"/> (503 when no node can take the request, 502 when persistence forbids fallback or
+/// the node fails), as on the fast path and at layer 4.
 /// </summary>
 internal sealed class HttpProxyHandler
 {
@@ -20,31 +22,29 @@ internal sealed class HttpProxyHandler
     private readonly IHttpForwarder _forwarder;
     private readonly ProxyOptions _options;
     private volatile ForwardingClient _client;
-    private readonly Metrics.TetherMetrics? _metrics;
-    private volatile DurationCache? _durations;
+    private readonly TimeProvider _clock;
     private readonly Access.AccessControl? _access;
     private readonly ContentCache? _cache;
 
     public HttpProxyHandler(LoadBalancerRuntime runtime, IHttpForwarder forwarder, ProxyOptions options, Metrics.TetherMetrics? metrics = null,
-        Access.AccessControl? access = null, Microsoft.Extensions.Logging.ILogger? logger = null, ContentCache? cache = null)
+        Access.AccessControl? access = null, Microsoft.Extensions.Logging.ILogger? logger = null, ContentCache? cache = null, TimeProvider? clock = null)
     {
         _cache = cache;
         _access = access;
-        _metrics = metrics;
+        _clock = clock ?? TimeProvider.System;
+        Answers = new AnswerCounter(runtime, metrics);
         _runtime = runtime;
         _forwarder = forwarder;
         _options = options;
         _client = new ForwardingClient(runtime.Snapshot.Config.TimeoutSeconds, options);
         Errors = new GatewayErrorLog(runtime, logger);
-        FastPath = new FastPath.Http1Forwarder(this, runtime, options, access, logger);
     }
 
     /// <summary>The rate-limited log of Tether's own 502/503/504 answers on both data paths (events 1010-1012).</summary>
     public GatewayErrorLog Errors { get; }
 
-    /// <summary>The HTTP/1.1 fast path of this load balancer (issue 4); requests it hands over come to
-    /// <see cref="HandleAsync"/>.</summary>
-    public FastPath.Http1Forwarder FastPath { get; }
+    /// <summary>Counts answers (status code, latency) on both data paths.</summary>
+    public AnswerCounter Answers { get; }
 
     /// <summary>The load balancer's runtime (its snapshot and counters).</summary>
     public LoadBalancerRuntime Runtime => _runtime;
@@ -93,7 +93,7 @@ internal sealed class HttpProxyHandler
     public async Task HandleAsync(HttpContext context)
     {
         var policy = _access?.Policy;
-        var logStarted = policy is { LoggingEnabled: true } ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        var logStarted = policy is { LoggingEnabled: true } ? _clock.GetTimestamp() : 0;
         var counter = logStarted != 0 ? Access.BodyCounter.Attach(context) : null;
         Selection selection = default;
         var decided = false;
@@ -131,43 +131,25 @@ internal sealed class HttpProxyHandler
 
             selection = Select(context, snapshot);
             decided = true;
-            var attempt = 0;
-            var failedReason = GatewayErrorReason.NoNodeAvailable;
+            var pipeline = AttemptPipeline.Begin(_runtime, snapshot, _options.PassiveFailureHoldSeconds, context.Request.IsHttps);
             while (true)
             {
                 var node = selection.Node;
-                if (node is null)
+                if (pipeline.OnSelected(selection) == AttemptStep.Fail || node is null)
                 {
-                    // No node after a failed attempt: the failure is the answer (502), not "no node" (503).
-                    if (attempt > 0 && selection.Outcome == SelectionOutcome.NoNodeAvailable)
-                    {
-                        _runtime.Statistics.CountFailedRetry();
-                    }
-
-                    var status = selection.Outcome == SelectionOutcome.RejectedNoFallback || attempt > 0
-                        ? StatusCodes.Status502BadGateway
-                        : StatusCodes.Status503ServiceUnavailable;
-                    if (attempt > 0)
-                    {
-                        Errors.Report(status, failedReason, failedNode);
-                        termination = TerminationOf(failedReason);
-                    }
-                    else
-                    {
-                        termination = selection.Outcome == SelectionOutcome.RejectedNoFallback
-                            ? Access.AccessLogTermination.ProxyRefused : Access.AccessLogTermination.NodeConnect;
-                        Errors.Report(status, selection.Outcome == SelectionOutcome.RejectedNoFallback
-                            ? GatewayErrorReason.PersistenceRejected : GatewayErrorReason.NoNodeAvailable, null);
-                    }
-
-                    await WriteErrorAsync(context, status).ConfigureAwait(false);
+                    // No node, persistence forbids fallback, or no other node after a failed attempt (502, not 503).
+                    var reason = GatewayErrorLog.ReasonOf(pipeline.Failure);
+                    failedNode = pipeline.FailedNode;
+                    termination = GatewayErrorLog.TerminationOf(reason);
+                    Errors.Report(pipeline.Status, reason, pipeline.FailedNode);
+                    await WriteErrorAsync(context, pipeline.Status).ConfigureAwait(false);
                     return;
                 }
 
                 var client = _client;
                 ForwarderError error;
                 long started = 0;
-                node.Counters.OnStart();
+                node.Counters.OnStart(context.Request.IsHttps);
                 try
                 {
                     if (selection.IssueCookie)
@@ -185,23 +167,24 @@ internal sealed class HttpProxyHandler
                         ? _appCookieTransformers.For(snapshot, node, _runtime)
                         : ForwardingTransformer.Instance;
                     started = _runtime.Time.GetTimestamp();
-                    forwardStarted = counter is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+                    forwardStarted = counter is null ? 0 : _clock.GetTimestamp();
                     error = await _forwarder.SendAsync(context, node.DestinationPrefix, client.Invoker, client.RequestConfig, transformer).ConfigureAwait(false);
                 }
                 finally
                 {
-                    node.Counters.OnEnd();
+                    node.Counters.OnEnd(context.Request.IsHttps);
                 }
 
                 if (error == ForwarderError.None)
                 {
                     nodeAnswered = true;
-                    node.Counters.MarkAvailable();
+                    pipeline.OnSuccess(node);
                     CountAnswer(context, snapshot, node, started);
                     return;
                 }
 
-                var connectFailed = OnForwardError(context, node, error, out failedReason);
+                var failure = FailureOf(context, error);
+                var failedReason = GatewayErrorLog.ReasonOf(failure);
                 failedNode = node;
                 nodeAnswered = context.Response.HasStarted;
                 termination = error switch
@@ -210,7 +193,7 @@ internal sealed class HttpProxyHandler
                         or ForwarderError.ResponseBodyCanceled or ForwarderError.ResponseBodyClient => Access.AccessLogTermination.ClientAborted,
                     _ when context.Response.HasStarted => error == ForwarderError.RequestTimedOut
                         ? Access.AccessLogTermination.NodeDataTimeout : Access.AccessLogTermination.NodeData,
-                    _ => TerminationOf(failedReason),
+                    _ => GatewayErrorLog.TerminationOf(failedReason),
                 };
                 if (!context.Response.HasStarted)
                 {
@@ -221,27 +204,27 @@ internal sealed class HttpProxyHandler
 
                 // A request that failed to connect is retried once on another node, when persistence allows it
                 // (fallback enabled), the client has not seen a byte of the answer, and no request body was sent.
-                if (!connectFailed || attempt > 0 || !snapshot.FallbackEnabled || context.Response.HasStarted || HasBody(context.Request))
+                if (pipeline.OnFailure(node, failure, mayRetry: !context.Response.HasStarted && !HasBody(context.Request)) == AttemptStep.SelectAgain)
                 {
-                    CountAnswer(context, snapshot, node, started);
-                    if (!context.Response.HasStarted && context.Response.StatusCode is >= 502 and <= 504)
-                    {
-                        Errors.Report(context.Response.StatusCode, failedReason, node);
-                    }
-
-                    if (_access is not null && !context.Response.HasStarted && context.Response.StatusCode >= 500)
-                    {
-                        // The forwarder set 502/504 without a body: Tether's own answer carries the error page.
-                        await WriteErrorAsync(context, context.Response.StatusCode).ConfigureAwait(false);
-                    }
-
-                    return;
+                    context.Response.Clear();
+                    context.Features.Set<IForwarderErrorFeature>(null);
+                    selection = Select(context, snapshot);
+                    continue;
                 }
 
-                attempt++;
-                context.Response.Clear();
-                context.Features.Set<IForwarderErrorFeature>(null);
-                selection = Select(context, snapshot);
+                CountAnswer(context, snapshot, node, started);
+                if (!context.Response.HasStarted && context.Response.StatusCode is >= 502 and <= 504)
+                {
+                    Errors.Report(context.Response.StatusCode, failedReason, node);
+                }
+
+                if (_access is not null && !context.Response.HasStarted && context.Response.StatusCode >= 500)
+                {
+                    // The forwarder set 502/504 without a body: Tether's own answer carries the error page.
+                    await WriteErrorAsync(context, context.Response.StatusCode).ConfigureAwait(false);
+                }
+
+                return;
             }
         }
         finally
@@ -264,7 +247,7 @@ internal sealed class HttpProxyHandler
         var target = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
         var query = target.IndexOf('?', StringComparison.Ordinal);
         var responseMs = forwardStarted != 0 && counter.HeadSent >= forwardStarted
-            ? (int)System.Diagnostics.Stopwatch.GetElapsedTime(forwardStarted, counter.HeadSent).TotalMilliseconds
+            ? _clock.ElapsedMilliseconds(forwardStarted, counter.HeadSent)
             : -1;
         var connection = context.Connection;
         var client = connection.RemoteIpAddress is { } address ? new System.Net.IPEndPoint(address, connection.RemotePort) : null;
@@ -273,17 +256,6 @@ internal sealed class HttpProxyHandler
             decision, context.RequestAborted.IsCancellationRequested && termination == Access.AccessLogTermination.Normal
                 ? Access.AccessLogTermination.ClientAborted : termination, logStarted);
     }
-
-    /// <summary>The connection log's termination state of a failure reason.</summary>
-    internal static Access.AccessLogTermination TerminationOf(GatewayErrorReason reason) => reason switch
-    {
-        GatewayErrorReason.NoNodeAvailable => Access.AccessLogTermination.NodeConnect,
-        GatewayErrorReason.PersistenceRejected or GatewayErrorReason.ConnectionThrottled => Access.AccessLogTermination.ProxyRefused,
-        GatewayErrorReason.ConnectRefused or GatewayErrorReason.ConnectFailed => Access.AccessLogTermination.NodeConnect,
-        GatewayErrorReason.ConnectTimeout => Access.AccessLogTermination.NodeConnectTimeout,
-        GatewayErrorReason.NodeTimeout => Access.AccessLogTermination.NodeHeadTimeout,
-        _ => Access.AccessLogTermination.NodeHead,
-    };
 
     /// <summary>What a reverse proxy answers 501 to itself (RFC 9110 section 15.6.2), as the fast path does: CONNECT
     /// (Tether is no forward proxy), a request transfer coding other than chunked alone (RFC 9112 section 6.1; Kestrel
@@ -333,7 +305,7 @@ internal sealed class HttpProxyHandler
                 clientKey = ClientAddress.ToKey(context.Connection.RemoteIpAddress);
                 break;
             case PersistenceType.AppCookie:
-                clientKey = AppCookieKey(context.Request.Headers.Cookie, snapshot.CookieName!);
+                clientKey = AppCookieKeyOf(context.Request.Headers.Cookie, snapshot.CookieName!);
                 break;
         }
 
@@ -345,111 +317,29 @@ internal sealed class HttpProxyHandler
     /// <summary>Counts the answer the client got from (or because of) <paramref name="node"/>: its status code and
     /// its latency. A connect failure that is retried elsewhere is not an answer and is not counted here.</summary>
     private void CountAnswer(HttpContext context, LoadBalancerSnapshot snapshot, NodeState node, long started) =>
-        CountAnswer(snapshot, node, context.Response.StatusCode, started);
+        Answers.Count(snapshot, node, context.Response.StatusCode, started);
 
-    /// <summary>Counts an answer of <paramref name="statusCode"/> from (or because of) <paramref name="node"/> and its
-    /// latency since <paramref name="started"/> (a <see cref="TimeProvider"/> timestamp).</summary>
-    internal void CountAnswer(LoadBalancerSnapshot snapshot, NodeState node, int statusCode, long started)
-    {
-        node.Counters.OnResponse(statusCode);
-        Durations(snapshot)?.Observe(node.Id, (double)(_runtime.Time.GetTimestamp() - started) / _runtime.Time.TimestampFrequency);
-    }
-
-    /// <summary>The latency histogram children of the snapshot's nodes, built once per configuration change.</summary>
-    private DurationCache? Durations(LoadBalancerSnapshot snapshot)
-    {
-        if (_metrics is null)
-        {
-            return null;
-        }
-
-        var current = _durations;
-        if (current is null || !ReferenceEquals(current.Snapshot, snapshot))
-        {
-            var map = new Dictionary<int, Prometheus.Histogram.Child>();
-            foreach (var n in snapshot.Nodes)
-            {
-                map[n.Id] = _metrics.DurationFor(snapshot, n);
-            }
-
-            current = new DurationCache(snapshot, map);
-            _durations = current;
-        }
-
-        return current;
-    }
-
-    private sealed record DurationCache(LoadBalancerSnapshot Snapshot, Dictionary<int, Prometheus.Histogram.Child> ByNode)
-    {
-        public void Observe(int nodeId, double seconds)
-        {
-            if (ByNode.TryGetValue(nodeId, out var child))
-            {
-                child.Observe(seconds);
-            }
-        }
-    }
-
-    /// <summary>APP_COOKIE: the key of the application cookie that decides. A named cookie: its value. <c>*</c>: the
-    /// first cookie of the request that is pinned now.</summary>
-    private UInt128 AppCookieKey(Microsoft.Extensions.Primitives.StringValues headers, string cookieName) =>
-        AppCookieKey(_runtime, new CookieHeader.PairEnumerator(headers), cookieName);
-
-    /// <summary>APP_COOKIE: the key of the application cookie among <paramref name="pairs"/> (the request's cookies)
-    /// that decides: the first named <paramref name="cookieName"/>, or for <c>*</c> the first one pinned now;
-    /// <see cref="UInt128.Zero"/> when none.</summary>
-    internal static UInt128 AppCookieKey(LoadBalancerRuntime runtime, CookieHeader.PairEnumerator pairs, string cookieName)
-    {
-        var any = cookieName == "*";
-        while (pairs.MoveNext())
-        {
-            if (any)
-            {
-                var key = StableHash.OfCookie(pairs.Name, pairs.Value);
-                if (runtime.IsPinned(key))
-                {
-                    return key;
-                }
-            }
-            else if (pairs.Name.SequenceEqual(cookieName))
-            {
-                return StableHash.OfCookie(cookieName, pairs.Value);
-            }
-        }
-
-        return UInt128.Zero;
-    }
+    /// <summary>APP_COOKIE: the key of the application cookie that decides (<see cref="AppCookieKey.Of"/>).</summary>
+    private UInt128 AppCookieKeyOf(Microsoft.Extensions.Primitives.StringValues headers, string cookieName) =>
+        AppCookieKey.Of(_runtime, new CookieHeader.PairEnumerator(headers), cookieName);
 
     private static bool HasBody(HttpRequest request) =>
         request.ContentLength > 0 || (request.ContentLength is null && request.Headers.ContainsKey(HeaderNames.TransferEncoding));
 
-    /// <returns>True when the node failed to accept the connection (the request never reached it).</returns>
-    /// <param name="context">The request.</param>
-    /// <param name="node">The node that failed.</param>
-    /// <param name="error">YARP's error.</param>
-    /// <param name="reason">What the failure says about the node, for Tether's 502/504 log line.</param>
-    private bool OnForwardError(HttpContext context, NodeState node, ForwarderError error, out GatewayErrorReason reason)
+    /// <summary>What YARP's <paramref name="error"/> says about the node, for the <see cref="AttemptPipeline"/>: a
+    /// failed connect (refused, timed out, or otherwise), a data timeout (<see cref="ForwarderError.RequestTimedOut"/>,
+    /// 504), else a broken exchange (502; client-side aborts too, which the pipeline holds nothing against).</summary>
+    private static AttemptFailure FailureOf(HttpContext context, ForwarderError error)
     {
-        // Passive health (issue 3): a node that refuses connections or does not accept them in time is held out of rotation for a while,
-        // so that persistence falls back on a real failure. Client-side aborts say nothing about the node.
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
         // Only a failed connect holds the node out: one slow answer (a data timeout, 504) says the request was slow,
         // not that the node is gone, and holding the node out for it would turn one slow report into 503s for all.
-        var connectFailed = error == ForwarderError.Request && IsConnectFailure(exception);
-        reason = connectFailed
-            ? IsTimeout(exception) ? GatewayErrorReason.ConnectTimeout : IsRefused(exception) ? GatewayErrorReason.ConnectRefused : GatewayErrorReason.ConnectFailed
-            : error == ForwarderError.RequestTimedOut ? GatewayErrorReason.NodeTimeout : GatewayErrorReason.NodeBroken;
-        if (connectFailed)
+        if (error == ForwarderError.Request && IsConnectFailure(exception))
         {
-            node.Counters.CountFailure(IsTimeout(exception) ? NodeFailure.ConnectTimeout : NodeFailure.ConnectError);
-            node.Counters.MarkUnavailable(_runtime.Time.GetTimestamp() + (_options.PassiveFailureHoldSeconds * _runtime.Time.TimestampFrequency));
-        }
-        else if (error == ForwarderError.RequestTimedOut)
-        {
-            node.Counters.CountFailure(NodeFailure.DataTimeout);
+            return IsTimeout(exception) ? AttemptFailure.ConnectTimeout : IsRefused(exception) ? AttemptFailure.ConnectRefused : AttemptFailure.ConnectFailed;
         }
 
-        return connectFailed;
+        return error == ForwarderError.RequestTimedOut ? AttemptFailure.NodeTimeout : AttemptFailure.NodeBroken;
     }
 
     private static bool IsTimeout(Exception? exception)

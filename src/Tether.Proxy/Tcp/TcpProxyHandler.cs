@@ -17,7 +17,8 @@ namespace Tether.Proxy.Tcp;
 /// what LEAST_CONNECTIONS compares.
 /// </summary>
 /// <remarks>
-/// A node that refuses the connection or does not answer within
+/// The attempt pipeline is <see cref="AttemptPipeline"/>, as on the HTTP paths. A node that refuses the connection
+/// or does not answer within
 /// min(<see cref="LoadBalancerConfig.TimeoutSeconds"/>, <see cref="ProxyOptions.ConnectTimeoutSeconds"/>) seconds is
 /// held out of rotation for <see cref="ProxyOptions.PassiveFailureHoldSeconds"/> (passive health, as the HTTP handler
 /// does), and the connection is tried once more on the node <see cref="LoadBalancerRuntime.Select"/> picks next
@@ -139,13 +140,13 @@ internal sealed class TcpProxyHandler : ConnectionHandler
     private async ValueTask<(NodeState? Node, Socket? Socket, SelectionOutcome Outcome)> ConnectAsync(ConnectionContext connection, UInt128 clientKey,
         LoadBalancerConfig config, CancellationToken aborted)
     {
-        var time = _runtime.Time;
         var connectTimeout = TimeSpan.FromSeconds(Math.Min(config.TimeoutSeconds, _options.ConnectTimeoutSeconds));
-        for (var attempt = 0; ; attempt++)
+        var pipeline = AttemptPipeline.Begin(_runtime, _runtime.Snapshot, _options.PassiveFailureHoldSeconds);
+        while (true)
         {
             var selection = _runtime.Select(default, clientKey);
             var node = selection.Node;
-            if (node is null)
+            if (pipeline.OnSelected(selection) == AttemptStep.Fail || node is null)
             {
                 ProxyLog.TcpNoNode(_logger, config.Id, connection.RemoteEndPoint, selection.Outcome);
                 return (null, null, selection.Outcome);
@@ -154,24 +155,30 @@ internal sealed class TcpProxyHandler : ConnectionHandler
             node.Counters.OnStart();
             var socket = new Socket(node.EndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             string reason;
+            AttemptFailure failure;
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted))
             {
                 timeout.CancelAfter(connectTimeout);
                 try
                 {
                     await socket.ConnectAsync(node.EndPoint, timeout.Token).ConfigureAwait(false);
-                    node.Counters.MarkAvailable();
+                    pipeline.OnSuccess(node);
                     return (node, socket, selection.Outcome);
                 }
                 catch (SocketException e)
                 {
                     reason = e.SocketErrorCode == SocketError.ConnectionRefused ? "connection refused" : e.Message;
-                    node.Counters.CountFailure(e.SocketErrorCode == SocketError.TimedOut ? NodeFailure.ConnectTimeout : NodeFailure.ConnectError);
+                    failure = e.SocketErrorCode switch
+                    {
+                        SocketError.ConnectionRefused => AttemptFailure.ConnectRefused,
+                        SocketError.TimedOut => AttemptFailure.ConnectTimeout,
+                        _ => AttemptFailure.ConnectFailed,
+                    };
                 }
                 catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
                 {
                     reason = $"no answer within {connectTimeout.TotalSeconds:0.###} s";
-                    node.Counters.CountFailure(NodeFailure.ConnectTimeout);
+                    failure = AttemptFailure.ConnectTimeout;
                 }
                 catch (OperationCanceledException)
                 {
@@ -184,9 +191,11 @@ internal sealed class TcpProxyHandler : ConnectionHandler
 
             socket.Dispose();
             node.Counters.OnEnd();
-            node.Counters.MarkUnavailable(time.GetTimestamp() + (_options.PassiveFailureHoldSeconds * time.TimestampFrequency));
+            // Counted on the node and held out of rotation; a connection has sent nothing yet: retried once elsewhere
+            // unless disableFallback is set.
+            var step = pipeline.OnFailure(node, failure, mayRetry: true);
             ProxyLog.TcpConnectFailed(_logger, config.Id, node.Id, node.EndPoint, reason);
-            if (attempt > 0 || !_runtime.Snapshot.FallbackEnabled)
+            if (step == AttemptStep.Fail)
             {
                 return (null, null, SelectionOutcome.NoNodeAvailable);
             }

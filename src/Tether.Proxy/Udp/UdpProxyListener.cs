@@ -181,8 +181,10 @@ internal sealed class UdpProxyListener : IListener
         address.Buffer.Span[..address.Size].CopyTo(key.Buffer.Span);
         var client = (IPEndPoint)_endPointFactory.Create(key);
 
+        // The attempt pipeline (docs/architecture.md) with no retry: a datagram is never sent twice.
         var selection = _runtime.Select(default, ClientAddress.ToKey(client.Address));
-        if (selection.Node is not { } node)
+        if (AttemptPipeline.Begin(_runtime, _runtime.Snapshot, _options.PassiveFailureHoldSeconds).OnSelected(selection) == AttemptStep.Fail
+            || selection.Node is not { } node)
         {
             ProxyLog.UdpNoNode(_logger, LoadBalancerId, client, selection.Outcome);
             return null;
@@ -263,9 +265,9 @@ internal sealed class UdpProxyListener : IListener
 
         if (e is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
         {
-            // Passive health: the node has no listener on that port.
-            var time = _runtime.Time;
-            flow.Node.Counters.MarkUnavailable(time.GetTimestamp() + (_options.PassiveFailureHoldSeconds * time.TimestampFrequency));
+            // Passive health: the node has no listener on that port (held out; the flow closes, never retried).
+            var pipeline = AttemptPipeline.Begin(_runtime, _runtime.Snapshot, _options.PassiveFailureHoldSeconds);
+            pipeline.OnFailure(flow.Node, AttemptFailure.PortUnreachable, mayRetry: false);
             ProxyLog.UdpNodeRefused(_logger, LoadBalancerId, flow.Node.Id, flow.Node.EndPoint);
         }
         else if (!IsClosed(e))

@@ -68,10 +68,10 @@ public sealed class ApiFuzzTests(RuntimeApiHostFixture fixture, ITestOutputHelpe
              "healthMonitor":{"type":"CONNECT","delay":10,"timeout":5,"attemptsBeforeDeactivation":3},
              "metadata":[{"key":"k","value":"v"}],"connectionLogging":{"enabled":false},
              "accessList":[{"address":"10.2.0.0/16","type":"DENY"}],"connectionThrottle":{"maxConnections":10},
-             "contentCaching":{"enabled":true}}}
+             "contentCaching":{"enabled":true},"slowStartSeconds":30}}
             """),
         new("update load balancer", HttpMethod.Put, c => $"/loadbalancers/{c.LoadBalancerId}", _ => """
-            {"loadBalancer":{"name":"renamed","algorithm":"LEAST_CONNECTIONS","timeout":60,"halfClosed":false}}
+            {"loadBalancer":{"name":"renamed","algorithm":"LEAST_CONNECTIONS","timeout":60,"halfClosed":false,"slowStartSeconds":60}}
             """),
         new("add nodes", HttpMethod.Post, c => $"/loadbalancers/{c.LoadBalancerId}/nodes", _ => """
             {"nodes":[{"address":"10.0.9.9","port":8081,"condition":"ENABLED","type":"PRIMARY","weight":5}]}

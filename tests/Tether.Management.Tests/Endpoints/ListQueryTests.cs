@@ -5,7 +5,7 @@ namespace Tether.Management.Tests.Endpoints;
 
 /// <summary>The Rackspace v1.0 list parameters: <c>status</c>, <c>changes-since</c>, <c>nodeaddress</c> on
 /// <c>GET /loadbalancers</c>, and <c>limit</c>/<c>marker</c>/<c>offset</c> with <c>links</c> on the load balancer,
-/// node and access lists (<see cref="ListQuery"/>).</summary>
+/// node, virtual IP and access lists (<see cref="ListQuery"/>).</summary>
 public sealed class ListQueryTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixture>
 {
     private readonly ApiHost _host = fixture.Host;
@@ -100,6 +100,38 @@ public sealed class ListQueryTests(ApiHostFixture fixture) : IClassFixture<ApiHo
         Assert.Equal(7, ids.Length);
 
         await WalkSevenAsync(api, $"/loadbalancers/{id}/accesslist", "accessList", ids);
+    }
+
+    [Fact]
+    public async Task ListVirtualIps_Limit1OverTwo_WalksTwoPagesByLinksAndRefusesBadParameters()
+    {
+        var api = _host.NewAccount();
+        var id = await api.CreateLoadBalancerAsync();
+        Assert.Equal(202, (await api.PostAsync($"/loadbalancers/{id}/virtualips", """{"ipVersion":"IPV6","type":"PUBLIC"}""")).Status);
+        var path = $"/loadbalancers/{id}/virtualips";
+        var all = await api.GetAsync(path);
+        var ids = Ids(all, "virtualIps");
+        Assert.Equal(2, ids.Length);
+        Assert.Null(all.Body!["links"]);
+
+        var first = await api.GetAsync(path + "?limit=1");
+        Assert.Equal(ids[..1], Ids(first, "virtualIps"));
+        var links = Links(first);
+        Assert.Equal(["next"], links.Keys.ToArray());
+        Assert.EndsWith($"{path}?limit=1&marker={ids[1]}", links["next"], StringComparison.Ordinal);
+
+        var second = await FollowAsync(api, links["next"]);
+        Assert.Equal(ids[1..], Ids(second, "virtualIps"));
+        Assert.Equal(["previous"], Links(second).Keys.ToArray());
+        Assert.Equal(["ipv6"], second.Body!["virtualIps"]!.AsArray().Select(v => v!["ipVersion"]!.GetValue<string>().ToLowerInvariant()).ToArray());
+        Assert.Equal(ids[1..], Ids(await api.GetAsync(path + "?offset=1"), "virtualIps"));
+        Assert.Empty(Ids(await api.GetAsync(path + $"?marker={ids[1] + 100}"), "virtualIps"));
+
+        var bad = await api.GetAsync(path + "?limit=0&marker=x");
+        Assert.Equal(400, bad.Status);
+        Assert.Contains("limit: '0' is not a page size", bad.Text, StringComparison.Ordinal);
+        Assert.Contains("marker: 'x' is not an id", bad.Text, StringComparison.Ordinal);
+        Assert.Equal(404, (await api.GetAsync("/loadbalancers/999999/virtualips?limit=0")).Status);
     }
 
     [Fact]

@@ -13,6 +13,67 @@ public sealed class LoadBalancerEndpointsTests(ApiHostFixture fixture) : IClassF
         $$"""{"address":"{{address}}","port":{{port}}}""";
 
     [Fact]
+    public async Task SourceAddresses_NotConfigured_ShowTheSpecificVirtualIpAddressesOnlyAndNotInLists()
+    {
+        // The fixture's host: PrivateAddress 127.0.0.2, PublicAddress 0.0.0.0 and PublicAddressV6 :: (wildcards).
+        var api = _host.NewAccount();
+        var created = await api.PostAsync("/loadbalancers", Body($$"""
+            "name":"src","protocol":"HTTP","port":{{ApiHost.NextPort()}},"virtualIps":[{"type":"SERVICENET"}],"nodes":[{{Node()}}]
+            """));
+        var id = created.Body!["loadBalancer"]!["id"]!.GetValue<int>();
+
+        var shown = await api.GetAsync($"/loadbalancers/{id}");
+        var list = await api.GetAsync("/loadbalancers");
+
+        Assert.Equal("""{"ipv4Servicenet":"127.0.0.2"}""", created.Body!["loadBalancer"]!["sourceAddresses"]!.ToJsonString());
+        Assert.Equal("""{"ipv4Servicenet":"127.0.0.2"}""", shown.Body!["loadBalancer"]!["sourceAddresses"]!.ToJsonString());
+        Assert.DoesNotContain("sourceAddresses", list.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SourceAddresses_Configured_AreShownInRackspaceOrder()
+    {
+        using var directory = new TempDirectory();
+        await using var host = await ApiHost.StartAsync(directory.Path, o =>
+        {
+            o.SourceAddresses.Ipv4Public = "192.0.2.10";
+            o.SourceAddresses.Ipv4Servicenet = "10.1.1.1";
+            o.SourceAddresses.Ipv6Public = "2001:DB8::0:25";
+        });
+        var api = host.NewAccount();
+        var created = await api.PostAsync("/loadbalancers", Body($$"""
+            "name":"src","protocol":"HTTP","port":{{ApiHost.NextPort()}},"virtualIps":[{"type":"SERVICENET"}],"nodes":[{{Node()}}]
+            """));
+
+        var shown = await api.GetAsync($"/loadbalancers/{created.Body!["loadBalancer"]!["id"]!.GetValue<int>()}");
+
+        Assert.Equal("""{"ipv6Public":"2001:db8::25","ipv4Servicenet":"10.1.1.1","ipv4Public":"192.0.2.10"}""",
+            shown.Body!["loadBalancer"]!["sourceAddresses"]!.ToJsonString());
+    }
+
+    [Theory]
+    [InlineData("v4", "::1")]
+    [InlineData("v4", "not-an-address")]
+    [InlineData("v6", "10.0.0.1")]
+    public void SourceAddresses_WrongFamilyOrNotAnAddress_IsRefusedAtStart(string which, string value)
+    {
+        using var directory = new TempDirectory();
+        var options = new ManagementOptions { DataDirectory = directory.Path };
+        if (which == "v4")
+        {
+            options.SourceAddresses.Ipv4Public = value;
+        }
+        else
+        {
+            options.SourceAddresses.Ipv6Public = value;
+        }
+
+        var error = Assert.Throws<ArgumentException>(() => new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddTetherManagement(options));
+
+        Assert.Contains($"ManagementOptions.SourceAddresses.{(which == "v4" ? "Ipv4Public" : "Ipv6Public")} must be an", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Create_WithRootKey_Returns202AndTheRackspaceShape()
     {
         var api = _host.NewAccount();
@@ -27,7 +88,7 @@ public sealed class LoadBalancerEndpointsTests(ApiHostFixture fixture) : IClassF
         var lb = response.Body!["loadBalancer"]!.AsObject();
         Assert.Equal(
             ["id", "name", "protocol", "port", "algorithm", "status", "timeout", "halfClosed", "httpsRedirect", "cluster",
-             "virtualIps", "nodes", "nodeCount", "connectionLogging", "contentCaching", "metadata", "created", "updated"],
+             "sourceAddresses", "virtualIps", "nodes", "nodeCount", "connectionLogging", "contentCaching", "metadata", "created", "updated"],
             lb.Select(p => p.Key).ToArray());
         Assert.Equal("web", lb["name"]!.GetValue<string>());
         Assert.Equal("HTTP", lb["protocol"]!.GetValue<string>());

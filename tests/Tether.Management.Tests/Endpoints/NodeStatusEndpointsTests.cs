@@ -98,6 +98,27 @@ public sealed class NodeStatusEndpointsTests : IAsyncLifetime, IDisposable
         Assert.Equal(new JsonArray().ToJsonString(), response.Body!["links"]!.ToJsonString());
     }
 
+    /// <summary><c>created</c> is ISO 8601 UTC (<c>2019-10-25T17:50:10Z</c>, the current Rackspace reference), not the
+    /// older guide's <c>10-30-2012 10:18:23</c>: openstack.net reads it as a DateTimeOffset, which reads ISO 8601 in any
+    /// culture and the older form only where month-day-year is the culture's order; gophercloud, pkgcloud and fog keep
+    /// the string.</summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData("en-US")]
+    [InlineData("de-DE")]
+    [InlineData("ja-JP")]
+    public async Task GetNodeEvents_Created_IsIso8601UtcThatReadsTheSameInEveryCulture(string culture)
+    {
+        var (api, id, nodes) = await CreateMonitoredAsync();
+        var change = _dataPlane.FindRuntime(id)!.SetNodeStatus(nodes[0], NodeStatus.Offline, "Connection refused")!;
+
+        var created = (await api.GetAsync($"/loadbalancers/{id}/nodes/events")).Body!["nodeServiceEvents"]![0]!["created"]!.GetValue<string>();
+
+        var parsed = DateTimeOffset.Parse(created, System.Globalization.CultureInfo.GetCultureInfo(culture), System.Globalization.DateTimeStyles.AssumeUniversal);
+        Assert.Equal(change.Created.ToUnixTimeSeconds(), parsed.ToUnixTimeSeconds());
+        Assert.Equal(TimeSpan.Zero, DateTimeOffset.ParseExact(created, "yyyy-MM-dd'T'HH:mm:ssK", System.Globalization.CultureInfo.InvariantCulture).Offset);
+    }
+
     [Fact]
     public async Task GetNodeEvents_OneNode_OnlyItsEventsAnd404ForAnUnknownNode()
     {

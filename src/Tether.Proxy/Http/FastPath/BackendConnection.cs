@@ -38,7 +38,7 @@ internal sealed class BackendConnection : IDisposable
     /// <summary>How many requests this connection has carried (0 for a new one).</summary>
     public int Uses { get; set; }
 
-    /// <summary>When it was last returned to the pool (<see cref="Environment.TickCount64"/>, milliseconds).</summary>
+    /// <summary>When it was last returned to the pool (the pool clock's milliseconds, <see cref="ClockReads.Milliseconds"/>).</summary>
     public long IdleSince { get; set; }
 
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;

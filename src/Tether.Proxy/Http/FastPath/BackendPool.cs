@@ -19,6 +19,8 @@ namespace Tether.Proxy.Http.FastPath;
 /// </remarks>
 internal sealed class BackendPool : IDisposable
 {
+    private readonly TimeProvider _clock;
+
     /// <summary>The most idle connections kept per node; one more is closed instead.</summary>
     public const int Slots = 256;
 
@@ -40,9 +42,11 @@ internal sealed class BackendPool : IDisposable
     /// <param name="maxConnections">The most open connections to the node (0: no limit).</param>
     /// <param name="queueTimeoutSeconds">How long a request waits for a connection at the limit, in seconds.</param>
     /// <param name="budget">The process's connection budget, which every open connection also counts against.</param>
+    /// <param name="clock">The clock of idle times and the queue timeout (default <see cref="TimeProvider.System"/>).</param>
     public BackendPool(IPEndPoint endPoint, int idleTimeoutSeconds, int maxConnections = 0, int queueTimeoutSeconds = 5,
-        Limits.ConnectionBudget? budget = null)
+        Limits.ConnectionBudget? budget = null, TimeProvider? clock = null)
     {
+        _clock = clock ?? TimeProvider.System;
         _budget = budget;
         EndPoint = endPoint;
         _idleTimeoutMs = idleTimeoutSeconds * 1000L;
@@ -109,7 +113,7 @@ internal sealed class BackendPool : IDisposable
                 found = true;
                 Interlocked.Decrement(ref _idle);
                 Volatile.Write(ref _hint, index);
-                if (Environment.TickCount64 - connection.IdleSince > _idleTimeoutMs || connection.IsDisposed)
+                if (_clock.Milliseconds() - connection.IdleSince > _idleTimeoutMs || connection.IsDisposed)
                 {
                     connection.Dispose();
                     break;
@@ -136,7 +140,7 @@ internal sealed class BackendPool : IDisposable
             return;
         }
 
-        connection.IdleSince = Environment.TickCount64;
+        connection.IdleSince = _clock.Milliseconds();
         connection.Start = connection.End = 0;
         var start = Volatile.Read(ref _hint);
         for (var i = 0; i < Slots; i++)
@@ -184,7 +188,7 @@ internal sealed class BackendPool : IDisposable
     /// <summary>Closes the connections idle for longer than the timeout (or all of them).</summary>
     public void Sweep(bool closeAll = false)
     {
-        var now = Environment.TickCount64;
+        var now = _clock.Milliseconds();
         for (var i = 0; i < Slots; i++)
         {
             var connection = Volatile.Read(ref _slots[i]);
@@ -260,7 +264,7 @@ internal sealed class BackendPool : IDisposable
 
         try
         {
-            var deadline = Environment.TickCount64 + _queueTimeoutMs;
+            var deadline = _clock.Milliseconds() + _queueTimeoutMs;
             while (true)
             {
                 // The signal is read before looking: a release after the look completes this signal (no lost wake-up).
@@ -280,7 +284,7 @@ internal sealed class BackendPool : IDisposable
                         return null;
                 }
 
-                var remaining = deadline - Environment.TickCount64;
+                var remaining = deadline - _clock.Milliseconds();
                 if (remaining <= 0 || _disposed)
                 {
                     Interlocked.Increment(ref _queueTimeouts);

@@ -13,7 +13,8 @@ namespace Tether.Proxy.Http.FastPath;
 /// </summary>
 internal sealed class Http1Forwarder : IDisposable
 {
-    private readonly HttpProxyHandler _handler;
+    private readonly GatewayErrorLog _errors;
+    private readonly AnswerCounter _answers;
     private readonly Access.AccessControl? _access;
     private readonly Lock _poolsLock = new();
     private readonly Timer _sweep;
@@ -22,10 +23,19 @@ internal sealed class Http1Forwarder : IDisposable
     private long _noConnectionLogged;
     private long _noConnectionUnlogged;
 
-    public Http1Forwarder(HttpProxyHandler handler, LoadBalancerRuntime runtime, ProxyOptions options, Access.AccessControl? access,
-        Microsoft.Extensions.Logging.ILogger? logger = null)
+    /// <param name="runtime">The load balancer's runtime.</param>
+    /// <param name="options">The proxy's settings.</param>
+    /// <param name="access">Access control (error pages, connection log), or null.</param>
+    /// <param name="errors">The log of Tether's own 502/503/504 answers, shared with the Kestrel path.</param>
+    /// <param name="answers">Counts answers (status, latency), shared with the Kestrel path.</param>
+    /// <param name="logger">Where "no node connection" is logged, or null.</param>
+    /// <param name="clock">The clock of timeouts and the connection log (default <see cref="TimeProvider.System"/>).</param>
+    public Http1Forwarder(LoadBalancerRuntime runtime, ProxyOptions options, Access.AccessControl? access, GatewayErrorLog errors, AnswerCounter answers,
+        Microsoft.Extensions.Logging.ILogger? logger = null, TimeProvider? clock = null)
     {
-        _handler = handler;
+        _errors = errors;
+        _answers = answers;
+        Clock = clock ?? TimeProvider.System;
         _logger = logger;
         _access = access;
         Runtime = runtime;
@@ -38,6 +48,9 @@ internal sealed class Http1Forwarder : IDisposable
     public LoadBalancerRuntime Runtime { get; }
 
     public ProxyOptions Options { get; }
+
+    /// <summary>The clock of the fast path's timeouts, pools and connection log.</summary>
+    public TimeProvider Clock { get; }
 
     /// <summary>The load balancer's timeout between two reads from a node, in milliseconds.</summary>
     public long TimeoutMs => Runtime.Snapshot.Config.TimeoutSeconds * 1000L;
@@ -68,8 +81,8 @@ internal sealed class Http1Forwarder : IDisposable
     };
 
     /// <summary>True when this load balancer's requests need Kestrel's HTTP stack: an HTTPS redirect of a plain
-    /// connection (answered by <see cref="HttpProxyHandler"/>), or content caching (the cache sits in front of
-    /// <see cref="HttpProxyHandler"/>; docs/api.md "Content caching").</summary>
+    /// connection (answered by the Kestrel/YARP path), or content caching (the cache sits in front of that path;
+    /// docs/api.md "Content caching").</summary>
     public static bool MustHandOver(LoadBalancerSnapshot snapshot, bool isHttps) =>
         snapshot.Config.ContentCaching
         || (!isHttps && snapshot.Config.HttpsRedirect && snapshot.Config.SslTermination is { Enabled: true });
@@ -106,7 +119,7 @@ internal sealed class Http1Forwarder : IDisposable
 
     /// <summary>Counts the answer (status code, latency) as the Kestrel path does.</summary>
     public void CountAnswer(LoadBalancerSnapshot snapshot, NodeState node, int statusCode, long started) =>
-        _handler.CountAnswer(snapshot, node, statusCode, started);
+        _answers.Count(snapshot, node, statusCode, started);
 
     /// <summary>APP_COOKIE: learns or forgets the node's cookie from one Set-Cookie value.</summary>
     public void LearnAppCookie(LoadBalancerSnapshot snapshot, NodeState node, string setCookie, CookieHeader.PairEnumerator presented) =>
@@ -119,7 +132,7 @@ internal sealed class Http1Forwarder : IDisposable
     {
         node.Counters.CountFailure(NodeFailure.NoConnection);
         var unlogged = Interlocked.Increment(ref _noConnectionUnlogged);
-        var now = Environment.TickCount64;
+        var now = Clock.Milliseconds();
         var last = Volatile.Read(ref _noConnectionLogged);
         if (_logger is null || (last != 0 && now - last < 10_000) || Interlocked.CompareExchange(ref _noConnectionLogged, now, last) != last)
         {
@@ -136,10 +149,11 @@ internal sealed class Http1Forwarder : IDisposable
 
     /// <summary>Logs (rate-limited) Tether's own answer of <paramref name="status"/> (502/503/504) for
     /// <paramref name="reason"/> about <paramref name="node"/> (null: none); see <see cref="GatewayErrorLog"/>.</summary>
-    public void ReportError(int status, GatewayErrorReason reason, NodeState? node) => _handler.Errors.Report(status, reason, node);
+    public void ReportError(int status, GatewayErrorReason reason, NodeState? node) => _errors.Report(status, reason, node);
 
-    /// <summary>A client connection was closed after <see cref="ProxyOptions.KeepAliveTimeoutSeconds"/> idle.</summary>
-    public void CountKeepAliveTimeout() => Runtime.CountKeepAliveTimeout();
+    /// <summary>A client connection was closed after <see cref="ProxyOptions.KeepAliveTimeoutSeconds"/> idle;
+    /// <paramref name="ssl"/>: on the SSL termination listener.</summary>
+    public void CountKeepAliveTimeout(bool ssl) => Runtime.CountKeepAliveTimeout(ssl);
 
     public void Dispose()
     {
@@ -187,7 +201,7 @@ internal sealed class Http1Forwarder : IDisposable
     }
 
     private BackendPool NewPool(NodeState node) =>
-        new(node.EndPoint, Options.PooledConnectionIdleTimeoutSeconds, Options.MaxConnectionsPerNode, Options.NodeQueueTimeoutSeconds, Options.Budget);
+        new(node.EndPoint, Options.PooledConnectionIdleTimeoutSeconds, Options.MaxConnectionsPerNode, Options.NodeQueueTimeoutSeconds, Options.Budget, Clock);
 
     private void Sweep()
     {

@@ -10,8 +10,11 @@ public sealed class BackendPoolTests : IDisposable
 {
     private const int IdleTimeoutSeconds = 60;
 
-    private readonly BackendPool _pool = new(new IPEndPoint(IPAddress.Loopback, 9), IdleTimeoutSeconds);
+    private readonly ManualClock _clock = new();
+    private readonly BackendPool _pool;
     private readonly ConcurrentBag<BackendConnection> _created = [];
+
+    public BackendPoolTests() => _pool = new(new IPEndPoint(IPAddress.Loopback, 9), IdleTimeoutSeconds, clock: _clock);
 
     [Fact]
     public void Rent_EmptyPool_ReturnsNull()
@@ -43,11 +46,11 @@ public sealed class BackendPoolTests : IDisposable
         var connection = Create();
         connection.Start = 3;
         connection.End = 10;
-        var before = Environment.TickCount64;
+        _clock.Milliseconds = 123_456;
 
         _pool.Return(connection);
 
-        Assert.InRange(connection.IdleSince, before, Environment.TickCount64);
+        Assert.Equal(123_456, connection.IdleSince);
         Assert.Equal(0, connection.Start);
         Assert.Equal(0, connection.End);
     }
@@ -137,7 +140,7 @@ public sealed class BackendPoolTests : IDisposable
         _pool.Return(old);
         _pool.Return(recent);
         _pool.Return(borderline);
-        var now = Environment.TickCount64;
+        var now = _clock.Milliseconds;
         old.IdleSince = now - ((IdleTimeoutSeconds + 5) * 1000L);
         borderline.IdleSince = now - ((IdleTimeoutSeconds - 5) * 1000L);
 
@@ -177,7 +180,7 @@ public sealed class BackendPoolTests : IDisposable
         var fresh = Create();
         _pool.Return(fresh);
         _pool.Return(expired);
-        expired.IdleSince = Environment.TickCount64 - ((IdleTimeoutSeconds + 1) * 1000L);
+        expired.IdleSince = _clock.Milliseconds - ((IdleTimeoutSeconds + 1) * 1000L);
 
         var rented = _pool.Rent();
         var next = _pool.Rent();
@@ -263,5 +266,15 @@ public sealed class BackendPoolTests : IDisposable
         var connection = BackendConnection.Create(_pool);
         _created.Add(connection);
         return connection;
+    }
+
+    /// <summary>A clock that stands still at <see cref="Milliseconds"/> (the pool's idle times read it).</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        public long Milliseconds { get; set; } = 1_000_000;
+
+        public override long TimestampFrequency => 1000;
+
+        public override long GetTimestamp() => Milliseconds;
     }
 }
