@@ -45,6 +45,8 @@ internal sealed class Http1Connection
     private readonly PipeWriter _output;
     private readonly RequestHead _request = new();
     private readonly Http1RequestCookies _cookies = new();
+    private char[] _persistenceHeader = new char[64];
+    private int _persistenceHeaderLength;
     private readonly Http1RequestLog _log = new();
     private readonly Http1TimeoutControl _timeouts;
     private readonly Http1RequestHeadWriter _requestHead;
@@ -202,22 +204,8 @@ internal sealed class Http1Connection
 
     /// <summary>The persistence lookup and the pick for the current request (the connection's client address, the
     /// request's cookies as read by <see cref="Prepare"/>).</summary>
-    public Selection Select(LoadBalancerSnapshot snapshot)
-    {
-        var runtime = _owner.Runtime;
-        switch (snapshot.PersistenceType)
-        {
-            case PersistenceType.HttpCookie:
-                CookieHeader.TryFind(_cookies.Value, snapshot.CookieName!, out var cookie);
-                return runtime.Select(cookie, UInt128.Zero);
-            case PersistenceType.SourceIp:
-                return runtime.Select(default, _clientKey);
-            case PersistenceType.AppCookie:
-                return runtime.Select(default, AppCookieKey.Of(runtime, _cookies.Pairs, snapshot.CookieName!));
-            default:
-                return runtime.Select(default, UInt128.Zero);
-        }
-    }
+    public Selection Select(LoadBalancerSnapshot snapshot) =>
+        _owner.Runtime.Select(snapshot, PersistenceView.Read(snapshot, _owner.Runtime, _clientKey, _cookies.Value, _persistenceHeader.AsSpan(0, _persistenceHeaderLength)));
 
     /// <summary>Parses the head, applies the per-request hand-over rules, picks the node and writes the head for it
     /// (<see cref="Http1RequestHeadWriter"/>): everything that needs the head's bytes, before the pipe lets them go.</summary>
@@ -269,6 +257,7 @@ internal sealed class Http1Connection
         }
 
         _cookies.Read(head, _request);
+        _persistenceHeaderLength = snapshot.PersistenceHeaderName is { } header ? PersistenceView.CopyHeader(head, _request.Fields, header, ref _persistenceHeader) : 0;
         selection = Select(snapshot);
         _requestHead.Write(head, _request);
         return HeadStatus.Ok;
