@@ -4,7 +4,6 @@ using Microsoft.Net.Http.Headers;
 using Tether.Core.LoadBalancing;
 using Tether.Core.Model;
 using Tether.Core.Runtime;
-using Tether.Core.SessionPersistence;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Tether.Proxy.Http;

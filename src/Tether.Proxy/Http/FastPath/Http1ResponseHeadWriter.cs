@@ -1,7 +1,6 @@
 using System.IO.Pipelines;
 using System.Text;
 using Tether.Core.LoadBalancing;
-using Tether.Core.Model;
 using Tether.Core.Runtime;
 
 namespace Tether.Proxy.Http.FastPath;
