@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using Tether.Core.LoadBalancing;
 using Tether.Core.Model;
-using Tether.Core.Runtime;
 using Tether.Core.SessionPersistence;
 
 namespace Tether.Benchmarks;

@@ -59,6 +59,7 @@ public static class ManagementEndpointRouteBuilderExtensions
         {
             PersistenceInsightEndpoints.Map(group, service, runtimes, endpoints.ServiceProvider.GetRequiredService<ManagementOptions>());
             SessionMoveEndpoints.Map(group, service, runtimes);
+            StatsEndpoints.Map(group, service, runtimes);
         }
 
         return group;

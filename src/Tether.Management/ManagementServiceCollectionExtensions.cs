@@ -35,7 +35,7 @@ public static class ManagementServiceCollectionExtensions
 
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(_ => TetherStore.Open(options.DataDirectory));
+        services.AddSingleton(sp => TetherStore.Open(options.DataDirectory, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new TokenAuthenticator(options, sp.GetRequiredService<TetherStore>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TokenAuthenticator>>()));
         services.AddSingleton(sp => new ApiRateLimiter(options.RateLimits, sp.GetRequiredService<TimeProvider>()));

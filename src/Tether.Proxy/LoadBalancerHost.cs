@@ -49,7 +49,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<LoadBalancerHost>();
         _options = options;
-        _access = new Access.AccessControl(runtime.Snapshot.Config, options, loggerFactory.CreateLogger<Access.AccessControl>());
+        _access = new Access.AccessControl(runtime.Snapshot.Config, options, loggerFactory.CreateLogger<Access.AccessControl>(), runtime.Time);
         _handler = new HttpProxyHandler(runtime, forwarder, options, metrics, _access, _logger, cache);
         // The HTTP/1.1 fast path (issue 4); requests it hands over go to the handler. Both share the error log and
         // the answer counts.
@@ -211,14 +211,15 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
     /// a moment (an HTTP listener unbinds shortly after its stop begins).</summary>
     private async Task<IListener> StartWhenReleasedAsync(ProtocolLayer layer, IPEndPoint endPoint, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + ReleaseWait;
+        // The operating system releases the port in real time: the system clock, whatever clock the runtime has.
+        var started = TimeProvider.System.GetTimestamp();
         while (true)
         {
             try
             {
                 return await StartAsync(layer, endPoint, cancellationToken).ConfigureAwait(false);
             }
-            catch (ListenerBindException e) when (IsAddressInUse(e) && DateTime.UtcNow < deadline)
+            catch (ListenerBindException e) when (IsAddressInUse(e) && TimeProvider.System.GetElapsedTime(started) < ReleaseWait)
             {
                 await Task.Delay(20, cancellationToken).ConfigureAwait(false);
             }

@@ -44,7 +44,7 @@ public static class AdminCommands
             return WithStore("token create", parse, dataDir, parse.GetValue(init), store =>
             {
                 var token = Base64UrlToken();
-                store.AddToken(token, accountId, DateTimeOffset.UtcNow, tokenRole);
+                store.AddToken(token, accountId, TimeProvider.System.GetUtcNow(), tokenRole);
                 Console.WriteLine(token);
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tether token create: token {TokenId.Of(token)} for account {accountId} ({tokenRole.Name()}) stored"));
                 return 0;

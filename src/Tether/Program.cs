@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Tether;
 
 var dataDir = new Option<string?>("--data-dir") { Description = "Data directory: SQLite database, admin token, keys (default ./data)." };

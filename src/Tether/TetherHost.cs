@@ -1,8 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Prometheus;
 using Tether.Core;
 using Tether.Core.LoadBalancing;
 using Tether.Core.SessionPersistence;

@@ -1,4 +1,3 @@
-using System.Text;
 using Tether.FunctionalTests.Infrastructure;
 using Tether.Proxy;
 
@@ -81,7 +80,9 @@ public sealed class Http1NodeConnectionTests(Http1NodeConnectionFixture fixture)
     {
         await using var tether = await TetherInstance.StartAsync(proxyOptions: new ProxyOptions
         {
-            MaxConnectionsPerNode = 1, NodeQueueTimeoutSeconds = 1, ShutdownTimeoutSeconds = 5,
+            MaxConnectionsPerNode = 1,
+            NodeQueueTimeoutSeconds = 1,
+            ShutdownTimeoutSeconds = 5,
         });
         var (id, port) = await tether.CreateLoadBalancerAsync("ROUND_ROBIN", fixture.Backends.Take(1));
         using var busy = await RawHttpConnection.ConnectAsync(port);
@@ -106,7 +107,9 @@ public sealed class Http1NodeConnectionTests(Http1NodeConnectionFixture fixture)
     {
         await using var tether = await TetherInstance.StartAsync(proxyOptions: new ProxyOptions
         {
-            MaxConnectionsPerNode = 1, NodeQueueTimeoutSeconds = 10, ShutdownTimeoutSeconds = 5,
+            MaxConnectionsPerNode = 1,
+            NodeQueueTimeoutSeconds = 10,
+            ShutdownTimeoutSeconds = 5,
         });
         var (id, port) = await tether.CreateLoadBalancerAsync("ROUND_ROBIN", fixture.Backends.Take(1));
         using var busy = await RawHttpConnection.ConnectAsync(port);

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
 using Tether.FunctionalTests.Infrastructure;
 using Xunit.Abstractions;

@@ -27,8 +27,13 @@ public sealed record LoadBalancerConfig
     /// <summary>Algorithm name from <see cref="LoadBalancing.AlgorithmNames"/>; RANDOM by default.</summary>
     public string Algorithm { get; init; } = LoadBalancing.AlgorithmNames.Random;
 
-    /// <summary>Backend timeout in seconds (1 to 120, default 30): the idle time allowed while waiting on a node.</summary>
-    public int TimeoutSeconds { get; init; } = 30;
+    /// <summary>The backend timeout a load balancer gets when none is given, in seconds (Rackspace: 30). The one
+    /// default: the API's create and every configuration built without a timeout use it.</summary>
+    public const int DefaultTimeoutSeconds = 30;
+
+    /// <summary>Backend timeout in seconds (1 to 120, default <see cref="DefaultTimeoutSeconds"/>): the idle time
+    /// allowed while waiting on a node.</summary>
+    public int TimeoutSeconds { get; init; } = DefaultTimeoutSeconds;
 
     /// <summary>TCP half-close support (L4 only).</summary>
     public bool HalfClosed { get; init; }

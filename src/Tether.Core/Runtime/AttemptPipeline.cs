@@ -133,6 +133,8 @@ public struct AttemptPipeline
     }
 
     /// <summary>Passive health: the node answered (or accepted the connection); it is available again at once.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822:Mark members as static",
+        Justification = "One of the steps every data path calls on its request's pipeline (Begin, OnSuccess, OnFailure); a static one would stand apart for no gain: a readonly struct method with no state costs nothing.")]
     public readonly void OnSuccess(NodeState node) => node.Counters.MarkAvailable();
 
     /// <summary>An attempt on <paramref name="node"/> failed with <paramref name="failure"/>: counts it on the node,

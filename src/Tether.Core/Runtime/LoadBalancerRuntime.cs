@@ -20,7 +20,7 @@ public sealed class LoadBalancerRuntime
     private readonly IRandomSource _random;
     private volatile LoadBalancerSnapshot _snapshot;
     private volatile CookieKeyRing _keys;
-    private IStickTable _stickTable;
+    private StickTable _stickTable;
     private readonly PersistenceStatistics _statistics = new();
     private readonly ValidatedCookieCache _cookieCache = new();
     private readonly SessionMoves _moves = new();
@@ -512,7 +512,7 @@ public sealed class LoadBalancerRuntime
         long id;
         do
         {
-            id = Random.Shared.NextInt64();
+            id = _random.NextInt64();
         }
         while (id == 0);
         return id;

@@ -172,7 +172,7 @@ internal static class AuditDiff
         return [];
     }
 
-    private static JsonNode? Document(LoadBalancerConfig? config)
+    private static JsonObject? Document(LoadBalancerConfig? config)
     {
         if (config is null)
         {

@@ -61,7 +61,7 @@ internal static class MetadataEndpoints
             Done(await service.DeleteMetadataAsync(account, id, nodeId, [metaId], http.RequestAborted)));
     }
 
-    private static IResult List(LoadBalancerService service, int account, int id, int? nodeId)
+    private static JsonNodeResult List(LoadBalancerService service, int account, int id, int? nodeId)
     {
         if (service.Find(account, id) is not { } config)
         {
@@ -74,7 +74,7 @@ internal static class MetadataEndpoints
             : JsonNodeResult.Ok(new JsonObject { ["metadata"] = Representations.Metadata(owner.Value!.Items) });
     }
 
-    private static IResult Show(LoadBalancerService service, int account, int id, int? nodeId, int metaId)
+    private static JsonNodeResult Show(LoadBalancerService service, int account, int id, int? nodeId, int metaId)
     {
         if (service.Find(account, id) is not { } config)
         {

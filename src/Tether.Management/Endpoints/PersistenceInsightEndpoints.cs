@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -20,9 +19,9 @@ namespace Tether.Management.Endpoints;
 /// knows, paged (limit 1..1000, default 100; <c>marker</c> = the last <c>id</c> of the previous page);</item>
 /// <item><c>GET sessionpersistence/lookup?address=</c> or <c>?cookie=</c> (200): which node a client would reach and
 /// why (persisted, hashed, balanced, rejected);</item>
-/// <item><c>DELETE sessionpersistence/sessions?nodeId=N</c> (202): unpin every client of node N;</item>
-/// <item><c>GET stats</c> (200): Rackspace's connection statistics plus persistence quality and each node's share.</item>
+/// <item><c>DELETE sessionpersistence/sessions?nodeId=N</c> (202): unpin every client of node N.</item>
 /// </list>
+/// <c>GET stats</c> is <see cref="StatsEndpoints"/>.
 /// </summary>
 internal static class PersistenceInsightEndpoints
 {
@@ -198,16 +197,6 @@ internal static class PersistenceInsightEndpoints
             body["reason"] = explanation.Reason;
             return JsonNodeResult.Ok(new JsonObject { ["lookup"] = body });
         });
-
-        group.MapGet("/loadbalancers/{id:int}/stats", (int account, int id) =>
-        {
-            if (service.Find(account, id) is not { } config)
-            {
-                return JsonNodeResult.Error(ApiError.LoadBalancerNotFound);
-            }
-
-            return JsonNodeResult.Ok(Stats(config, runtimes.FindRuntime(id)));
-        });
     }
 
     /// <summary>Node fields added to the nodes listing: <c>persistedSessions</c> (clients pinned to the node now) and,
@@ -224,95 +213,6 @@ internal static class PersistenceInsightEndpoints
         {
             node["lastPinnedRequest"] = Representations.Time(runtime.ToUtc(state.Counters.LastPersisted));
         }
-    }
-
-    private static JsonObject Stats(LoadBalancerConfig config, LoadBalancerRuntime? runtime)
-    {
-        long current = 0, failures = 0, total = 0, connectErrors = 0, connectTimeouts = 0, dataTimeouts = 0, noConnection = 0;
-        long currentSsl = 0, failuresSsl = 0, connectErrorsSsl = 0, connectTimeoutsSsl = 0, dataTimeoutsSsl = 0;
-        var maxConn = 0;
-        var maxConnSsl = 0;
-        var nodes = new JsonArray();
-        if (runtime is not null)
-        {
-            var snapshot = runtime.Snapshot;
-            foreach (var node in snapshot.Nodes)
-            {
-                total += node.Counters.Requests;
-            }
-
-            var weightTotal = 0;
-            foreach (var node in snapshot.Nodes)
-            {
-                if (node.Condition == NodeCondition.Enabled)
-                {
-                    weightTotal += node.Weight;
-                }
-            }
-
-            foreach (var node in snapshot.Nodes)
-            {
-                // Plain traffic and SSL termination traffic apart, as Rackspace's two sets of fields.
-                var activeSsl = node.Counters.ActiveSsl;
-                current += node.Counters.Active - activeSsl;
-                currentSsl += activeSsl;
-                var nodeFailuresSsl = node.Counters.FailuresSsl;
-                failures += node.Counters.Failures - nodeFailuresSsl;
-                failuresSsl += nodeFailuresSsl;
-                connectErrors += node.Counters.ConnectErrors;
-                connectErrorsSsl += node.Counters.ConnectErrorsSsl;
-                connectTimeouts += node.Counters.ConnectTimeouts;
-                connectTimeoutsSsl += node.Counters.ConnectTimeoutsSsl;
-                dataTimeouts += node.Counters.DataTimeouts;
-                dataTimeoutsSsl += node.Counters.DataTimeoutsSsl;
-                noConnection += node.Counters.NoConnection;
-                maxConn = Math.Max(maxConn, node.Counters.MaxActive);
-                maxConnSsl = Math.Max(maxConnSsl, node.Counters.MaxActiveSsl);
-                nodes.Add(new JsonObject
-                {
-                    ["id"] = node.Id,
-                    ["requests"] = node.Counters.Requests,
-                    ["activeConnections"] = node.Counters.Active,
-                    ["failures"] = node.Counters.Failures,
-                    ["share"] = total == 0 ? 0.0 : Math.Round((double)node.Counters.Requests / total, 4),
-                    ["weightShare"] = weightTotal == 0 || node.Condition != NodeCondition.Enabled ? 0.0 : Math.Round((double)node.Weight / weightTotal, 4),
-                });
-            }
-        }
-
-        var statistics = runtime?.Statistics;
-        return new JsonObject
-        {
-            // Rackspace's fields. keepAliveTimedOut: client connections closed idle between requests (HTTP/1.1 fast path).
-            ["connectTimeOut"] = connectTimeouts,
-            ["connectError"] = connectErrors,
-            ["connectFailure"] = failures,
-            ["dataTimedOut"] = dataTimeouts,
-            ["keepAliveTimedOut"] = runtime?.KeepAliveTimeouts ?? 0,
-            ["maxConn"] = maxConn,
-            ["currentConn"] = current,
-            // The same for the traffic of the SSL termination (TLS) listener; the fields above count plain traffic only.
-            ["connectTimeOutSsl"] = connectTimeoutsSsl,
-            ["connectErrorSsl"] = connectErrorsSsl,
-            ["connectFailureSsl"] = failuresSsl,
-            ["dataTimedOutSsl"] = dataTimeoutsSsl,
-            ["keepAliveTimedOutSsl"] = runtime?.KeepAliveTimeoutsSsl ?? 0,
-            ["maxConnSsl"] = maxConnSsl,
-            ["currentConnSsl"] = currentSsl,
-            // Additive: requests answered 503 because Tether could open no connection to a node (its per-node
-            // connection limit and queue, or no file descriptor left).
-            ["noConnection"] = noConnection,
-            ["persistence"] = new JsonObject
-            {
-                ["hit"] = statistics?.Get(SelectionOutcome.Persisted) ?? 0,
-                ["hashed"] = statistics?.Get(SelectionOutcome.Hashed) ?? 0,
-                ["miss"] = statistics?.Get(SelectionOutcome.Balanced) ?? 0,
-                ["repinned"] = statistics?.Get(SelectionOutcome.Repinned) ?? 0,
-                ["rejected"] = statistics?.Get(SelectionOutcome.RejectedNoFallback) ?? 0,
-                ["noNodeAvailable"] = statistics?.Get(SelectionOutcome.NoNodeAvailable) ?? 0,
-            },
-            ["nodes"] = nodes,
-        };
     }
 
     private static int? ReadInt(HttpRequest request, string name, int min, int max, int? fallback, List<string> errors)

@@ -45,12 +45,19 @@ internal sealed class AccessControl : IAsyncDisposable
     private readonly ConcurrentDictionary<UInt128, int> _connections = new();
     private readonly ProxyOptions _options;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly object _writerLock = new();
     private volatile AccessPolicy _policy;
     private volatile AccessLogWriter? _writer;
 
-    public AccessControl(LoadBalancerConfig config, ProxyOptions options, ILogger logger)
+    /// <param name="config">The load balancer.</param>
+    /// <param name="options">The data plane's settings.</param>
+    /// <param name="logger">Where refusals are logged.</param>
+    /// <param name="time">The clock of the connection log (its times, and the totals measured from the timestamps
+    /// given to <see cref="LogHttp"/> and <see cref="LogTcp"/>); the system clock when null.</param>
+    public AccessControl(LoadBalancerConfig config, ProxyOptions options, ILogger logger, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _options = options;
         _logger = logger;
         _policy = AccessPolicy.From(config);
@@ -209,7 +216,8 @@ internal sealed class AccessControl : IAsyncDisposable
     /// <param name="timers">Th, Tc and Tr (the total is measured here from <paramref name="startedTimestamp"/>).</param>
     /// <param name="decision">How persistence decided.</param>
     /// <param name="termination">How the request ended.</param>
-    /// <param name="startedTimestamp">A <see cref="System.Diagnostics.Stopwatch"/> timestamp of the request's first byte.</param>
+    /// <param name="startedTimestamp">A <see cref="TimeProvider.GetTimestamp"/> of the request's first byte (the
+    /// clock of this access control).</param>
     public void LogHttp(AccessPolicy policy, IPEndPoint? client, NodeState? node, string? method, string? path, int statusCode,
         long bytesIn, long bytesOut, AccessLogTimers timers, AccessLogDecision decision, AccessLogTermination termination, long startedTimestamp)
     {
@@ -220,7 +228,7 @@ internal sealed class AccessControl : IAsyncDisposable
         }
 
         var total = ElapsedMs(startedTimestamp);
-        writer.TryEnqueue(new AccessLogEntry(DateTime.UtcNow.AddMilliseconds(-total), client?.Address, client?.Port ?? 0, policy.LoadBalancerId,
+        writer.TryEnqueue(new AccessLogEntry(UtcNow().AddMilliseconds(-total), client?.Address, client?.Port ?? 0, policy.LoadBalancerId,
             node?.Id ?? 0, node?.EndPoint, method, path, statusCode, bytesIn, bytesOut, timers with { TotalMs = total }, decision, termination));
     }
 
@@ -237,7 +245,7 @@ internal sealed class AccessControl : IAsyncDisposable
         var total = ElapsedMs(startedTimestamp);
         var termination = decision == AccessLogDecision.Rejected ? AccessLogTermination.ProxyRefused
             : node is null ? AccessLogTermination.NodeConnect : AccessLogTermination.Normal;
-        writer.TryEnqueue(new AccessLogEntry(DateTime.UtcNow.AddMilliseconds(-total), client?.Address, client?.Port ?? 0, policy.LoadBalancerId,
+        writer.TryEnqueue(new AccessLogEntry(UtcNow().AddMilliseconds(-total), client?.Address, client?.Port ?? 0, policy.LoadBalancerId,
             node?.Id ?? 0, node?.EndPoint, null, null, -1, bytesIn, bytesOut, AccessLogTimers.Total(total), decision, termination));
     }
 
@@ -266,11 +274,16 @@ internal sealed class AccessControl : IAsyncDisposable
         var writer = _writer;
         if (policy.LoggingEnabled && writer is not null)
         {
-            writer.TryEnqueue(new AccessLogEntry(DateTime.UtcNow, remote?.Address, remote?.Port ?? 0, policy.LoadBalancerId,
+            writer.TryEnqueue(new AccessLogEntry(UtcNow(), remote?.Address, remote?.Port ?? 0, policy.LoadBalancerId,
                 0, null, null, null, -1, 0, 0, AccessLogTimers.Total(0), AccessLogDecision.Rejected, AccessLogTermination.ProxyRefused));
         }
     }
 
-    private static long ElapsedMs(long startedTimestamp) =>
-        startedTimestamp == 0 ? 0 : (long)System.Diagnostics.Stopwatch.GetElapsedTime(startedTimestamp).TotalMilliseconds;
+    /// <summary>A timestamp of this access control's clock, for <see cref="LogHttp"/> and <see cref="LogTcp"/>.</summary>
+    public long GetTimestamp() => _time.GetTimestamp();
+
+    private DateTime UtcNow() => _time.GetUtcNow().UtcDateTime;
+
+    private long ElapsedMs(long startedTimestamp) =>
+        startedTimestamp == 0 ? 0 : (long)_time.GetElapsedTime(startedTimestamp).TotalMilliseconds;
 }

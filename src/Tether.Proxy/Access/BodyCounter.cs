@@ -13,6 +13,7 @@ internal sealed class BodyCounter
 {
     private readonly CountingStream _in;
     private readonly CountingStream _out;
+    private TimeProvider _time = TimeProvider.System;
 
     private BodyCounter(HttpContext context)
     {
@@ -28,16 +29,19 @@ internal sealed class BodyCounter
     /// <summary>Body bytes sent to the client.</summary>
     public long BytesOut => _out.Count;
 
-    /// <summary>The <see cref="System.Diagnostics.Stopwatch"/> timestamp when the answer's head was sent, or 0.</summary>
+    /// <summary>The <see cref="TimeProvider.GetTimestamp"/> when the answer's head was sent, or 0.</summary>
     public long HeadSent { get; private set; }
 
     /// <summary>Wraps <paramref name="context"/>'s request and response bodies.</summary>
-    public static BodyCounter Attach(HttpContext context)
+    /// <param name="context">The request.</param>
+    /// <param name="time">The clock of <see cref="HeadSent"/>; the system clock when null.</param>
+    public static BodyCounter Attach(HttpContext context, TimeProvider? time = null)
     {
-        var counter = new BodyCounter(context);
+        var counter = new BodyCounter(context) { _time = time ?? TimeProvider.System };
         context.Response.OnStarting(static state =>
         {
-            ((BodyCounter)state).HeadSent = System.Diagnostics.Stopwatch.GetTimestamp();
+            var counter = (BodyCounter)state;
+            counter.HeadSent = counter._time.GetTimestamp();
             return Task.CompletedTask;
         }, counter);
         return counter;

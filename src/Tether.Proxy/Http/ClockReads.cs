@@ -1,7 +1,7 @@
 namespace Tether.Proxy.Http;
 
 /// <summary>Clock reads of the HTTP data paths, all through a <see cref="TimeProvider"/> (never the
-/// <see cref="System.Diagnostics.Stopwatch"/> or <see cref="Environment.TickCount64"/> directly), so that tests can
+/// <see cref="System.Diagnostics.Stopwatch"/> or <c>Environment.TickCount64</c> directly), so that tests can
 /// drive them.</summary>
 internal static class ClockReads
 {

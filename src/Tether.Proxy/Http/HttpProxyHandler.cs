@@ -1,11 +1,9 @@
-using System.Net.Http;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 using Tether.Core.LoadBalancing;
 using Tether.Core.Model;
 using Tether.Core.Runtime;
-using Tether.Core.SessionPersistence;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Tether.Proxy.Http;

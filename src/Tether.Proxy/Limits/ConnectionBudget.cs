@@ -15,7 +15,12 @@ internal sealed class ConnectionBudget
 
     private int _open;
     private long _refused;
+    private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
+
     private long _lastLogged;
+
+    /// <summary>The clock of <see cref="ShouldLog"/> (the system clock unless a test sets one).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>The budget (0: no limit).</summary>
     public int Limit { get; set; }
@@ -93,8 +98,8 @@ internal sealed class ConnectionBudget
     /// <summary>True at most once every 10 seconds: whether a refusal should be logged now.</summary>
     public bool ShouldLog()
     {
-        var now = Environment.TickCount64;
+        var now = Time.GetTimestamp();
         var last = Volatile.Read(ref _lastLogged);
-        return (last == 0 || now - last >= 10_000) && Interlocked.CompareExchange(ref _lastLogged, now, last) == last;
+        return (last == 0 || Time.GetElapsedTime(last, now) >= LogInterval) && Interlocked.CompareExchange(ref _lastLogged, now, last) == last;
     }
 }

@@ -75,7 +75,7 @@ internal sealed class TcpProxyHandler : ConnectionHandler
         }
 
         // Access list and throttle first (issue 6): a refused or over-limit client is closed before any decision.
-        var logStarted = policy.LoggingEnabled ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        var logStarted = policy.LoggingEnabled ? _access!.GetTimestamp() : 0;
         var verdict = _access!.Enter(policy, clientKey, out var counted);
         if (verdict != Access.ConnectionVerdict.Allowed)
         {

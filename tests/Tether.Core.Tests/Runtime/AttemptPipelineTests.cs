@@ -2,7 +2,6 @@ using Microsoft.Extensions.Time.Testing;
 using Tether.Core.LoadBalancing;
 using Tether.Core.Model;
 using Tether.Core.Runtime;
-using Tether.Core.SessionPersistence;
 using static Tether.Core.Tests.TestConfigs;
 
 namespace Tether.Core.Tests.Runtime;

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
 using Tether.Core.Health;
-using Tether.Core.LoadBalancing;
 using Tether.Core.Model;
 using Tether.Core.Runtime;
 using static Tether.Core.Tests.TestConfigs;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Time.Testing;
-using Tether.Core.LoadBalancing;
 using Tether.Core.Model;
 using Tether.Core.Runtime;
 using Tether.Core.SessionPersistence;

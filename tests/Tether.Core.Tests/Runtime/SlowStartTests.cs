@@ -25,7 +25,8 @@ public sealed class SlowStartTests
     public void Apply_NodeEnabled_StepGrowsByATwentiethPerSecondAndEndsAfterSlowStartSeconds()
     {
         var config = LoadBalancer(Node(1), Node(2), Node(3, condition: NodeCondition.Disabled))
-            .WithAlgorithm(AlgorithmNames.RoundRobin) with { SlowStartSeconds = 20 };
+            .WithAlgorithm(AlgorithmNames.RoundRobin) with
+        { SlowStartSeconds = 20 };
         var runtime = Create(config);
 
         runtime.Apply(Enable(config, 3));
@@ -49,7 +50,8 @@ public sealed class SlowStartTests
     public void Select_DuringTheRamp_NewNodeShareFollowsItsEffectiveWeight(string algorithm)
     {
         var config = LoadBalancer(Node(1), Node(2), Node(3, condition: NodeCondition.Disabled))
-            .WithAlgorithm(algorithm) with { SlowStartSeconds = 20 };
+            .WithAlgorithm(algorithm) with
+        { SlowStartSeconds = 20 };
         var runtime = Create(config);
         runtime.Apply(Enable(config, 3));
 
@@ -72,7 +74,8 @@ public sealed class SlowStartTests
     public void Apply_WeightedAlgorithm_EffectiveWeightIsTheNodesWeightTimesTheStep()
     {
         var config = LoadBalancer(Node(1, weight: 3), Node(2, weight: 5, condition: NodeCondition.Draining))
-            .WithAlgorithm(AlgorithmNames.WeightedLeastConnections) with { SlowStartSeconds = 40 };
+            .WithAlgorithm(AlgorithmNames.WeightedLeastConnections) with
+        { SlowStartSeconds = 40 };
         var runtime = Create(config);
 
         runtime.Apply(Enable(config, 2));
@@ -88,7 +91,8 @@ public sealed class SlowStartTests
     public void Select_LeastConnectionsDuringTheRamp_NewNodeLoadCountsByItsEffectiveWeight()
     {
         var config = LoadBalancer(Node(1), Node(2, condition: NodeCondition.Disabled))
-            .WithAlgorithm(AlgorithmNames.LeastConnections) with { SlowStartSeconds = 20 };
+            .WithAlgorithm(AlgorithmNames.LeastConnections) with
+        { SlowStartSeconds = 20 };
         var runtime = Create(config);
         runtime.Apply(Enable(config, 2));
         var old = runtime.Snapshot.FindNode(1)!;

@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using Tether.Core.LoadBalancing;
 using Tether.Core.Runtime;
 using Tether.Core.SessionPersistence;
 using static Tether.Core.Tests.TestConfigs;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -96,7 +95,8 @@ public sealed class MisbehavingNodeTests(ITestOutputHelper output)
         {
             await e.WriteAsync(Cat(e.Answer, Forged(e.Request.Id)));
             return true;
-        },
+        }
+        ,
 
         // Extra bytes 50-200 ms after the answer, while the connection is idle; the client is told when they are out.
         "late" => async e =>
@@ -114,7 +114,8 @@ public sealed class MisbehavingNodeTests(ITestOutputHelper output)
             }
 
             return true;
-        },
+        }
+        ,
 
         // A HEAD answered with a body (which is a whole answer).
         "head-with-body" => async e =>
@@ -129,7 +130,8 @@ public sealed class MisbehavingNodeTests(ITestOutputHelper output)
             var head = Encoding.ASCII.GetString(e.Answer);
             await e.WriteAsync(Cat(Encoding.ASCII.GetBytes(head[..head.IndexOf("Content-Length", StringComparison.Ordinal)] + $"Content-Length: {forged.Length}\r\n\r\n"), forged));
             return true;
-        },
+        }
+        ,
 
         // Fewer body bytes than declared, then close.
         "short-length" => async e =>
@@ -138,7 +140,8 @@ public sealed class MisbehavingNodeTests(ITestOutputHelper output)
             var head = $"HTTP/1.1 200 OK\r\nX-Capture-Id: {e.Request.Id}\r\nX-Capture-Target: {e.Request.Message.Target}\r\nContent-Length: {body.Length + 40}\r\n\r\n";
             await e.WriteAsync(e.IsHead ? Encoding.ASCII.GetBytes(head) : Cat(Encoding.ASCII.GetBytes(head), body));
             return e.IsHead;
-        },
+        }
+        ,
 
         // More body bytes than declared: the rest of the body and a whole answer after it.
         "long-length" => async e =>
@@ -147,7 +150,8 @@ public sealed class MisbehavingNodeTests(ITestOutputHelper output)
             var head = $"HTTP/1.1 200 OK\r\nX-Capture-Id: {e.Request.Id}\r\nX-Capture-Target: {e.Request.Message.Target}\r\nContent-Length: {body.Length - 12}\r\n\r\n";
             await e.WriteAsync(e.IsHead ? Cat(Encoding.ASCII.GetBytes(head), Forged(e.Request.Id)) : Cat(Encoding.ASCII.GetBytes(head), body, Forged(e.Request.Id)));
             return true;
-        },
+        }
+        ,
 
         // The connection closes in the status line, in the head, or in the body.
         "close-mid-answer" => async e =>
@@ -157,7 +161,8 @@ public sealed class MisbehavingNodeTests(ITestOutputHelper output)
             var cut = (e.Request.Id % 3) switch { 0 => 10, 1 => head / 2, _ => head + Math.Max(0, (answer.Length - head) / 2) };
             await e.WriteAsync(answer.AsMemory(0, Math.Min(cut, answer.Length)));
             return false;
-        },
+        }
+        ,
 
         // 50 interim answers before the final one.
         "interim-storm" => async e =>
@@ -170,14 +175,16 @@ public sealed class MisbehavingNodeTests(ITestOutputHelper output)
 
             await e.WriteAsync(e.Answer);
             return true;
-        },
+        }
+        ,
 
         // No status line: garbage, then close (or stay open).
         "garbage-status" => async e =>
         {
             await e.WriteAsync(e.Request.Id % 2 == 0 ? "garbage\r\n\r\n" : "HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n");
             return e.Request.Id % 4 == 1;
-        },
+        }
+        ,
         _ => throw new ArgumentOutOfRangeException(nameof(scenario), scenario, null),
     };
 

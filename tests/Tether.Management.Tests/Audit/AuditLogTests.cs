@@ -1,6 +1,4 @@
-using System.Text.Json.Nodes;
 using Tether.Management.Auth;
-using Tether.Management.Tests.TestSupport;
 
 namespace Tether.Management.Tests.Audit;
 
@@ -125,7 +123,10 @@ public sealed class AuditLogTests(ApiHostFixture fixture) : IClassFixture<ApiHos
         {
             ["sslTermination"] = new JsonObject
             {
-                ["certificate"] = certificate, ["privateKey"] = key, ["securePort"] = ApiHost.NextPort(), ["enabled"] = true,
+                ["certificate"] = certificate,
+                ["privateKey"] = key,
+                ["securePort"] = ApiHost.NextPort(),
+                ["enabled"] = true,
             },
         };
         var put = await api.PutAsync($"/loadbalancers/{id}/ssltermination", body.ToJsonString());

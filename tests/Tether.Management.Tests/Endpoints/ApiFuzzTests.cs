@@ -244,7 +244,9 @@ public sealed class ApiFuzzTests(RuntimeApiHostFixture fixture, ITestOutputHelpe
         {
             ["sslTermination"] = new JsonObject
             {
-                ["certificate"] = context.Certificate, ["privateKey"] = context.PrivateKey, ["securePort"] = ApiHost.NextPort(),
+                ["certificate"] = context.Certificate,
+                ["privateKey"] = context.PrivateKey,
+                ["securePort"] = ApiHost.NextPort(),
             },
         };
         Assert.Equal(200, (await context.Api.PutAsync($"/loadbalancers/{context.LoadBalancerId}/ssltermination", ssl.ToJsonString())).Status);
@@ -252,7 +254,9 @@ public sealed class ApiFuzzTests(RuntimeApiHostFixture fixture, ITestOutputHelpe
         {
             ["certificateMapping"] = new JsonObject
             {
-                ["hostName"] = "fuzz.example.test", ["certificate"] = context.Certificate, ["privateKey"] = context.PrivateKey,
+                ["hostName"] = "fuzz.example.test",
+                ["certificate"] = context.Certificate,
+                ["privateKey"] = context.PrivateKey,
             },
         };
         var added = await context.Api.PostAsync($"/loadbalancers/{context.LoadBalancerId}/ssltermination/certificatemappings", mapping.ToJsonString());

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Tether.Management.Tests.Endpoints;
 
 /// <summary>Metadata of load balancers and nodes (issue 12; Rackspace v1.0 reference "Metadata"): shapes and codes of

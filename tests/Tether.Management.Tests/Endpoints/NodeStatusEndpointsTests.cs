@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Tether.Core.Model;
 
 namespace Tether.Management.Tests.Endpoints;

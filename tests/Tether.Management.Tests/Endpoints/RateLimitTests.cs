@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Text.Json.Nodes;
 using Tether.Management.Auth;
 
 namespace Tether.Management.Tests.Endpoints;

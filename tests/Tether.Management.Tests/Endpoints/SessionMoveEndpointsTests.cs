@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Tether.Core.Runtime;
 using Tether.Core.SessionPersistence;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Tether.Management.Tests.TestSupport;
 
 namespace Tether.Management.Tests.Endpoints;
 

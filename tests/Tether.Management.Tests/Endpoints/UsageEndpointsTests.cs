@@ -206,7 +206,11 @@ public sealed class UsageEndpointsTests : IAsyncLifetime, IDisposable
     {
         UsageRecord At(int id, int hour, int minute = 0) => new()
         {
-            Id = id * 100 + hour, AccountId = 1, LoadBalancerId = id, Start = ApiHost.StartTime.AddHours(hour).AddMinutes(minute), Vips = 1,
+            Id = id * 100 + hour,
+            AccountId = 1,
+            LoadBalancerId = id,
+            Start = ApiHost.StartTime.AddHours(hour).AddMinutes(minute),
+            Vips = 1,
         };
 
         // Load balancer 2 has usage in hour 0 only, 1 in hours 0 and 1; a new one (3) is created at 03:20.

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Tether.Management.Tests.Endpoints;
 
 /// <summary><c>/loadbalancers/{id}/virtualips</c> (Rackspace v1.0 "Virtual IPs") and IPV6 virtual IPs at creation.</summary>

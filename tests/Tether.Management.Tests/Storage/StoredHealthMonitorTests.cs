@@ -53,7 +53,10 @@ public sealed class StoredHealthMonitorTests : IDisposable
     {
         var json = StoredLoadBalancer.Serialize(Config(new HealthMonitorConfig
         {
-            Type = HealthMonitorType.Connect, DelaySeconds = 1, TimeoutSeconds = 1, AttemptsBeforeDeactivation = 1,
+            Type = HealthMonitorType.Connect,
+            DelaySeconds = 1,
+            TimeoutSeconds = 1,
+            AttemptsBeforeDeactivation = 1,
         }));
 
         Assert.Contains("\"healthMonitor\":{\"type\":\"CONNECT\",\"delaySeconds\":1,\"timeoutSeconds\":1,\"attemptsBeforeDeactivation\":1}", json, StringComparison.Ordinal);
@@ -76,7 +79,10 @@ public sealed class StoredHealthMonitorTests : IDisposable
     {
         var json = StoredLoadBalancer.Serialize(Config(new HealthMonitorConfig
         {
-            Type = HealthMonitorType.Connect, DelaySeconds = 1, TimeoutSeconds = 1, AttemptsBeforeDeactivation = 1,
+            Type = HealthMonitorType.Connect,
+            DelaySeconds = 1,
+            TimeoutSeconds = 1,
+            AttemptsBeforeDeactivation = 1,
         })).Replace("\"CONNECT\"", "\"PING\"", StringComparison.Ordinal);
 
         var error = Assert.Throws<InvalidDataException>(() => StoredLoadBalancer.Deserialize(json));

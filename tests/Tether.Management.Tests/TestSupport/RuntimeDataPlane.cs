@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Tether.Core;
-using Tether.Core.LoadBalancing;
 using Tether.Core.Model;
 using Tether.Core.Runtime;
 using Tether.Core.SessionPersistence;

@@ -64,17 +64,17 @@ internal sealed class ChunkedBodyReader
             switch (_state)
             {
                 case State.Data:
-                {
-                    var take = (int)Math.Min(_remaining, data.Length - i);
-                    i += take;
-                    _remaining -= take;
-                    if (_remaining == 0)
                     {
-                        _state = State.DataCr;
-                    }
+                        var take = (int)Math.Min(_remaining, data.Length - i);
+                        i += take;
+                        _remaining -= take;
+                        if (_remaining == 0)
+                        {
+                            _state = State.DataCr;
+                        }
 
-                    continue;
-                }
+                        continue;
+                    }
 
                 case State.Done:
                     return i;
@@ -84,38 +84,38 @@ internal sealed class ChunkedBodyReader
             switch (_state)
             {
                 case State.Size:
-                {
-                    var digit = HexValue(b);
-                    if (digit >= 0)
                     {
-                        // At most 16 digits, leading zeros included, and below 2^63 (a larger size would overflow).
-                        if (++_digits > MaxSizeDigits || _remaining > (long.MaxValue >> 4))
+                        var digit = HexValue(b);
+                        if (digit >= 0)
+                        {
+                            // At most 16 digits, leading zeros included, and below 2^63 (a larger size would overflow).
+                            if (++_digits > MaxSizeDigits || _remaining > (long.MaxValue >> 4))
+                            {
+                                return -1;
+                            }
+
+                            _remaining = (_remaining << 4) | (uint)digit;
+                        }
+                        else if (_digits == 0)
+                        {
+                            return -1;
+                        }
+                        else if (b == '\r')
+                        {
+                            _state = State.SizeLf;
+                        }
+                        else if (b == ';' || b == ' ' || b == '\t')
+                        {
+                            _state = State.Extension;
+                            _lineBytes = 0;
+                        }
+                        else
                         {
                             return -1;
                         }
 
-                        _remaining = (_remaining << 4) | (uint)digit;
+                        break;
                     }
-                    else if (_digits == 0)
-                    {
-                        return -1;
-                    }
-                    else if (b == '\r')
-                    {
-                        _state = State.SizeLf;
-                    }
-                    else if (b == ';' || b == ' ' || b == '\t')
-                    {
-                        _state = State.Extension;
-                        _lineBytes = 0;
-                    }
-                    else
-                    {
-                        return -1;
-                    }
-
-                    break;
-                }
 
                 case State.Extension:
                     if (b == '\r')

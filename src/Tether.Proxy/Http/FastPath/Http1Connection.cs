@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
-using Tether.Core.Model;
 using Tether.Core.Runtime;
 using Tether.Core.SessionPersistence;
 

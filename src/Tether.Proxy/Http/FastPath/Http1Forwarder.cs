@@ -1,10 +1,8 @@
 using System.Net;
 using System.Net.Security;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Tether.Core.LoadBalancing;
-using Tether.Core.Model;
 using Tether.Core.Runtime;
 
 namespace Tether.Proxy.Http.FastPath;

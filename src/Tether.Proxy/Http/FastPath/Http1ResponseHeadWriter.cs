@@ -1,7 +1,6 @@
 using System.IO.Pipelines;
 using System.Text;
 using Tether.Core.LoadBalancing;
-using Tether.Core.Model;
 using Tether.Core.Runtime;
 
 namespace Tether.Proxy.Http.FastPath;
@@ -43,7 +42,7 @@ internal sealed class Http1ResponseHeadWriter
         var span = _output.GetSpan(size);
         var at = 0;
         Put(span, ref at, "HTTP/1.1 "u8);
-        Put(span, ref at, head.Slice(response.StatusStart, 3));
+        Put(span, ref at, head.Slice(ResponseHead.StatusStart, 3));
         Put(span, ref at, " "u8); // RFC 9112 section 4: the SP after the code is required, even with no reason phrase
         Put(span, ref at, response.FirstLineLength > 13 ? head[13..(response.FirstLineLength + 2)] : "\r\n"u8);
         foreach (ref readonly var field in response.Fields)

@@ -419,7 +419,7 @@ internal sealed class ResponseHead() : MessageHead(MaxFields)
     public bool IsHttp10 { get; private set; }
 
     /// <summary>Where the status line's text after the version starts (the status code).</summary>
-    public int StatusStart => 9;
+    public const int StatusStart = 9;
 
     /// <summary>Parses <paramref name="head"/> (the status line through the empty line, CRLF included).</summary>
     public HeadStatus Parse(ReadOnlySpan<byte> head)

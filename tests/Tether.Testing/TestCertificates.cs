@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Tether.Management.Tests.TestSupport;
+namespace Tether.Testing;
 
 /// <summary>Self-signed certificates made in the test, as PEM.</summary>
 public static class TestCertificates

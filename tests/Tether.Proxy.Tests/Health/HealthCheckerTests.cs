@@ -8,7 +8,7 @@ using Tether.Core.Runtime;
 using Tether.Core.SessionPersistence;
 using Tether.Proxy.Health;
 
-namespace Tether.FunctionalTests.Health;
+namespace Tether.Proxy.Tests.Health;
 
 /// <summary>The checker's rules on a fake clock with a scripted probe: attempts in a row, one success, spreading across
 /// the delay, the shared bound on concurrent probes, timeouts, and stopping.</summary>
@@ -151,6 +151,53 @@ public sealed class HealthCheckerTests
         Assert.Equal([2, 3], probe.Starts.Skip(2).Take(2).Select(s => s.NodeId).Order());
     }
 
+    [Fact]
+    public async Task Run_ProbeThrows_CountsAsAFailureWithItsMessage()
+    {
+        var runtime = Runtime(1, Monitor(delay: 10, attempts: 1));
+        var probe = new ScriptedProbe(_time) { Throws = new InvalidOperationException("probe broke") };
+        await using var checker = Start(runtime, probe, new SemaphoreSlim(8));
+
+        await Eventually(() => !runtime.Snapshot.FindNode(1)!.IsOnline);
+
+        Assert.Equal("probe broke", runtime.NodeEvents.Snapshot()[0].DetailedMessage);
+    }
+
+    [Fact]
+    public async Task Run_NodeOfflineWhenTheCheckerStarts_StaysOfflineUntilOnePass()
+    {
+        var runtime = Runtime(1, Monitor(delay: 1, attempts: 3));
+        runtime.SetNodeStatus(1, NodeStatus.Offline, "earlier monitor");
+        var probe = new ScriptedProbe(_time);
+        probe.Fail(1);
+        await using var checker = Start(runtime, probe, new SemaphoreSlim(8));
+
+        await AdvanceUntilAsync(() => probe.Completed >= 2, TimeSpan.FromSeconds(2));
+        Assert.False(runtime.Snapshot.FindNode(1)!.IsOnline);
+        Assert.Single(runtime.NodeEvents.Snapshot());
+
+        probe.Pass(1);
+        await AdvanceUntilAsync(() => runtime.Snapshot.FindNode(1)!.IsOnline, TimeSpan.FromSeconds(2));
+        Assert.Equal([NodeStatus.Offline, NodeStatus.Online], runtime.NodeEvents.Snapshot().Select(e => e.Status));
+    }
+
+    [Fact]
+    public async Task Run_DisabledAndDrainingNodes_AreProbedToo()
+    {
+        var config = Config(3, Monitor(delay: 3, attempts: 1));
+        config = config with
+        {
+            Nodes = [config.Nodes[0], config.Nodes[1] with { Condition = NodeCondition.Disabled }, config.Nodes[2] with { Condition = NodeCondition.Draining }],
+        };
+        var runtime = new LoadBalancerRuntime(config, new CookieKeyRing([new CookieKey(1, new byte[32])]), _time, new SeededRandomSource(1));
+        var probe = new ScriptedProbe(_time);
+        await using var checker = Start(runtime, probe, new SemaphoreSlim(8));
+
+        await AdvanceUntilAsync(() => probe.Starts.Count >= 3, TimeSpan.FromSeconds(3));
+
+        Assert.Equal([1, 2, 3], probe.Starts.Take(3).Select(s => s.NodeId).Order());
+    }
+
     private static HealthMonitorConfig Monitor(int delay, int attempts, int timeout = 1) => new()
     {
         Type = HealthMonitorType.Connect,
@@ -232,6 +279,9 @@ public sealed class HealthCheckerTests
 
         public Task? Gate { get; init; }
 
+        /// <summary>When set, every probe throws it (after the gate).</summary>
+        public Exception? Throws { get; init; }
+
         public ConcurrentQueue<(int NodeId, DateTimeOffset At)> Starts { get; } = new();
 
         public int MaxConcurrent => Volatile.Read(ref _maxConcurrent);
@@ -266,6 +316,11 @@ public sealed class HealthCheckerTests
                         Cancelled = true;
                         throw;
                     }
+                }
+
+                if (Throws is not null)
+                {
+                    throw Throws;
                 }
 
                 return _failing.ContainsKey(node.Id) ? ProbeResult.Fail("scripted failure") : ProbeResult.Pass();

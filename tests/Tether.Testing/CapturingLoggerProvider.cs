@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Tether.FunctionalTests.Infrastructure;
+namespace Tether.Testing;
 
-/// <summary>Keeps every formatted log message with its event id and level (Warning and above, as the instance logs).</summary>
+/// <summary>Keeps every formatted log message with its event id and level (every level; a host may filter).</summary>
 public sealed class CapturingLoggerProvider : ILoggerProvider
 {
     public ConcurrentQueue<(int EventId, LogLevel Level, string Message)> Messages { get; } = new();
