@@ -114,7 +114,7 @@ internal static class LoadBalancerValidator
         }
         else
         {
-            nodes = NodeValidator.ValidateNew(request.Nodes, [], errors, "nodes");
+            nodes = NodeValidator.ValidateNew(request.Nodes, [], errors, "nodes", context.Options.AllowedDomains);
         }
 
         SessionPersistenceConfig? persistence = null;
