@@ -29,7 +29,7 @@ internal static class NodeHostNames
         var name = text.TrimEnd('.').ToLowerInvariant();
         if (allowedDomains.Count == 0)
         {
-            problem = "a host name is accepted only within an allowed domain, and none is configured (GET /loadbalancers/alloweddomains); give an IP address";
+            problem = "must be an IPv4 (dotted quad) or IPv6 address literal; a host name is accepted only within an allowed domain, and none is configured (GET /loadbalancers/alloweddomains)";
             return null;
         }
 
