@@ -57,6 +57,8 @@ public sealed class NodeHostNameTests : IAsyncLifetime
             answers.Add((await client.GetAsync("/")).StatusCode);
         }
 
+        var added = await _tether.SendJsonAsync(HttpMethod.Post, $"loadbalancers/{id}/nodes", """{"nodes":[{"address":"other.invalid","port":80}]}""");
+        var addedNode = JsonNode.Parse(await added.Content.ReadAsStringAsync())!["nodes"]![0]!;
         var node = (await _tether.GetJsonAsync($"loadbalancers/{id}/nodes"))["nodes"]![0]!;
         var events = (await _tether.GetJsonAsync($"loadbalancers/{id}/nodes/events"))["nodeServiceEvents"]!.AsArray();
 
@@ -64,7 +66,10 @@ public sealed class NodeHostNameTests : IAsyncLifetime
         Assert.Equal(0, _backend.Requests);
         Assert.Equal("gone.invalid", node["address"]!.GetValue<string>());
         Assert.Equal("OFFLINE", node["status"]!.GetValue<string>());
-        var message = Assert.Single(events)!["detailedMessage"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.Accepted, added.StatusCode);
+        Assert.Equal("OFFLINE", addedNode["status"]!.GetValue<string>());
+        Assert.Equal(2, events.Count);
+        var message = events[0]!["detailedMessage"]!.GetValue<string>();
         Assert.Contains("Node address 'gone.invalid' did not resolve", message, StringComparison.Ordinal);
     }
 
