@@ -24,7 +24,7 @@ public class PersistenceBenchmarks
         _cookie = PersistenceCookie.Encode(Fixtures.Keys, 1, 2, _unixNow);
         _nodes = Fixtures.Nodes(25);
         _maglev = MaglevTable.Build(_nodes)!;
-        _stick = new StickTable();
+        _stick = new StickTable(long.MaxValue / 2);
         for (var i = 0; i < 10_000; i++)
         {
             _stick.Set((UInt128)i, i % 25, 1);
@@ -46,7 +46,7 @@ public class PersistenceBenchmarks
     public MaglevTable? MaglevBuild25Nodes() => MaglevTable.Build(_nodes);
 
     [Benchmark]
-    public bool StickTableHit() => _stick.TryGet((UInt128)4242, 2, long.MaxValue / 2, out _);
+    public bool StickTableHit() => _stick.TryGet((UInt128)4242, 2, out _);
 }
 
 /// <summary>The whole per-request decision: available nodes → persistence → pick, per persistence type.</summary>
@@ -55,8 +55,9 @@ public class SelectionBenchmarks
     private LoadBalancerRuntime _runtime = null!;
     private string _cookie = string.Empty;
     private UInt128 _client;
+    private string _header = string.Empty;
 
-    [Params("none", "HTTP_COOKIE", "SOURCE_IP")]
+    [Params("none", "HTTP_COOKIE", "APP_COOKIE", "SOURCE_IP", "SOURCE_IP+125%", "HEADER", "HEADER+125%")]
     public string Persistence { get; set; } = "none";
 
     [GlobalSetup]
@@ -66,6 +67,10 @@ public class SelectionBenchmarks
         {
             "HTTP_COOKIE" => new SessionPersistenceConfig { Type = PersistenceType.HttpCookie },
             "SOURCE_IP" => new SessionPersistenceConfig { Type = PersistenceType.SourceIp },
+            "APP_COOKIE" => new SessionPersistenceConfig { Type = PersistenceType.AppCookie, CookieName = "JSESSIONID" },
+            "SOURCE_IP+125%" => new SessionPersistenceConfig { Type = PersistenceType.SourceIp, HashBalanceFactor = 125 },
+            "HEADER" => new SessionPersistenceConfig { Type = PersistenceType.Header, HeaderName = "X-Session-Id" },
+            "HEADER+125%" => new SessionPersistenceConfig { Type = PersistenceType.Header, HeaderName = "X-Session-Id", HashBalanceFactor = 125 },
             _ => null,
         };
         _runtime = new LoadBalancerRuntime(Fixtures.LoadBalancer(3, AlgorithmNames.RoundRobin, persistence), Fixtures.Keys, TimeProvider.System, SharedRandomSource.Instance);
@@ -75,9 +80,40 @@ public class SelectionBenchmarks
             _cookie = PersistenceCookie.Encode(Fixtures.Keys, 1, 2, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         }
 
-        _runtime.Select(_cookie, _client);
+        if (Persistence == "APP_COOKIE")
+        {
+            _client = StableHash.OfCookie("JSESSIONID", "abc123");
+            _runtime.LearnAppCookie(_client, 2);
+        }
+
+        if (Persistence.StartsWith("HEADER", StringComparison.Ordinal))
+        {
+            _header = "user-4242";
+        }
+
+        _runtime.Select(new PersistenceRequest(_client, _cookie, _client, _header));
     }
 
+    /// <summary>The request path: the view (as a data path builds it) and the policy's decision.</summary>
     [Benchmark]
-    public Selection Select() => _runtime.Select(_cookie, _client);
+    public Selection Select()
+    {
+        var snapshot = _runtime.Snapshot;
+        return _runtime.Select(snapshot, new PersistenceRequest(_client, _cookie, _client, _header));
+    }
+
+    /// <summary>The lookup API's read-only run of the same decision.</summary>
+    [Benchmark]
+    public PersistenceExplanation Explain() => _runtime.Explain(new PersistenceRequest(_client, _cookie, _client, _header));
+
+    /// <summary>A new client placed by hashing (bounded loads walk the nodes' in-flight counts): a fresh key each
+    /// call, so the stick table grows during the run; SOURCE_IP and HEADER only.</summary>
+    [Benchmark]
+    public Selection PlaceNewClient()
+    {
+        _next++;
+        return _runtime.Select(PersistenceRequest.ForClient(_client + _next));
+    }
+
+    private ulong _next;
 }

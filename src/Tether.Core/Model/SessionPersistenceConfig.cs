@@ -16,6 +16,15 @@ public sealed record SessionPersistenceConfig
     /// application's cookie name or <c>*</c>.</summary>
     public string? CookieName { get; init; }
 
+    /// <summary>The request header whose value a policy reads (<see cref="SessionPersistence.PersistenceInputs.Header"/>),
+    /// or <c>null</c>. HTTP only.</summary>
+    public string? HeaderName { get; init; }
+
+    /// <summary>Bounded-load consistent hashing for the policies that hash new clients (SOURCE_IP, HEADER), in
+    /// percent: 0 or <c>null</c> off, else 101 to 1000 (HAProxy's <c>hash-balance-factor</c>). See
+    /// <see cref="SessionPersistence.MaglevTable.Lookup(ulong, int)"/>.</summary>
+    public int? HashBalanceFactor { get; init; }
+
     /// <summary>Stickiness duration in seconds: an idle timeout that each request refreshes.</summary>
     public int? PersistenceTimeoutSeconds { get; init; }
 
@@ -44,7 +53,7 @@ public sealed record SessionPersistenceConfig
     public bool FallbackEnabled => DisableFallback != true;
 }
 
-/// <summary>Session persistence type (API names: HTTP_COOKIE, APP_COOKIE, SOURCE_IP).</summary>
+/// <summary>Session persistence type (API names: HTTP_COOKIE, APP_COOKIE, SOURCE_IP, HEADER).</summary>
 public enum PersistenceType
 {
     /// <summary>Tether inserts a signed cookie naming the node (HTTP load balancers only).</summary>
@@ -53,35 +62,31 @@ public enum PersistenceType
     AppCookie,
     /// <summary>Consistent hashing of the client address plus a stick table (every protocol).</summary>
     SourceIp,
+    /// <summary>Consistent hashing of one request header's value plus a stick table (HTTP load balancers only).</summary>
+    Header,
 }
 
-/// <summary>Converts between <see cref="PersistenceType"/> and the API's names.</summary>
+/// <summary>Converts between <see cref="PersistenceType"/> and the API's names (through the policy registry,
+/// <see cref="SessionPersistence.PersistencePolicies"/>).</summary>
 public static class PersistenceTypeNames
 {
-    /// <summary>API name of <see cref="PersistenceType.HttpCookie"/>.</summary>
+    /// <summary>API name of the inserted-cookie type.</summary>
     public const string HttpCookie = "HTTP_COOKIE";
-    /// <summary>API name of <see cref="PersistenceType.AppCookie"/>.</summary>
+    /// <summary>API name of the application-cookie type.</summary>
     public const string AppCookie = "APP_COOKIE";
-    /// <summary>API name of <see cref="PersistenceType.SourceIp"/>.</summary>
+    /// <summary>API name of the client-address type.</summary>
     public const string SourceIp = "SOURCE_IP";
+    /// <summary>API name of the request-header type.</summary>
+    public const string Header = "HEADER";
 
     /// <summary>The API name of a type.</summary>
-    public static string ToName(PersistenceType type) => type switch
-    {
-        PersistenceType.HttpCookie => HttpCookie,
-        PersistenceType.AppCookie => AppCookie,
-        _ => SourceIp,
-    };
+    public static string ToName(PersistenceType type) => SessionPersistence.PersistencePolicies.For(type).Name;
 
     /// <summary>Parses an API name (exact, upper case); false for an unknown name.</summary>
     public static bool TryParse(string? name, out PersistenceType type)
     {
-        switch (name)
-        {
-            case HttpCookie: type = PersistenceType.HttpCookie; return true;
-            case AppCookie: type = PersistenceType.AppCookie; return true;
-            case SourceIp: type = PersistenceType.SourceIp; return true;
-            default: type = default; return false;
-        }
+        var found = SessionPersistence.PersistencePolicies.TryFind(name, out var policy);
+        type = found ? policy.Type!.Value : default;
+        return found;
     }
 }

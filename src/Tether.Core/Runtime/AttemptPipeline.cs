@@ -53,7 +53,7 @@ public enum AttemptStep
 /// </summary>
 /// <remarks>
 /// <para>A path drives it: <see cref="Begin"/>; select (one opaque call of the path:
-/// <see cref="LoadBalancerRuntime.Select"/> with the request's persistence key); <see cref="OnSelected"/>; on
+/// <see cref="LoadBalancerRuntime.Select(LoadBalancerSnapshot, in SessionPersistence.PersistenceRequest)"/> with the request's persistence key); <see cref="OnSelected"/>; on
 /// <see cref="AttemptStep.Try"/> attempt the node, then <see cref="OnSuccess"/> or <see cref="OnFailure"/>; on
 /// <see cref="AttemptStep.SelectAgain"/> select again and call <see cref="OnSelected"/>; on
 /// <see cref="AttemptStep.Fail"/> answer <see cref="Status"/> for <see cref="Failure"/> about

@@ -11,7 +11,7 @@ namespace Tether.Core.Runtime;
 /// decision of docs/session-persistence.md: persistence decides first, the algorithm picks only when persistence has no
 /// valid answer, and persistence never sends a request to a node the load balancer does not hold.
 /// </summary>
-/// <remarks><see cref="Select"/> takes no lock and allocates nothing; <see cref="Apply(LoadBalancerConfig)"/> and
+/// <remarks><see cref="Select(LoadBalancerSnapshot, in PersistenceRequest)"/> takes no lock and allocates nothing; <see cref="Apply(LoadBalancerConfig)"/> and
 /// <see cref="SetNodeStatus"/> are called off the request path and serialized with each other.</remarks>
 public sealed class LoadBalancerRuntime
 {
@@ -20,7 +20,7 @@ public sealed class LoadBalancerRuntime
     private readonly IRandomSource _random;
     private volatile LoadBalancerSnapshot _snapshot;
     private volatile CookieKeyRing _keys;
-    private volatile IStickTable _stickTable;
+    private IStickTable _stickTable;
     private readonly PersistenceStatistics _statistics = new();
     private readonly ValidatedCookieCache _cookieCache = new();
     private readonly SessionMoves _moves = new();
@@ -42,7 +42,7 @@ public sealed class LoadBalancerRuntime
         _time = time;
         _random = random;
         _keys = keys;
-        _stickTable = new StickTable();
+        _stickTable = new StickTable(0);
         _config = config;
         _snapshot = Build(config);
         _slowStart = new SlowStart(time, () => _snapshot);
@@ -67,11 +67,15 @@ public sealed class LoadBalancerRuntime
     /// <summary>The current runtime model.</summary>
     public LoadBalancerSnapshot Snapshot => _snapshot;
 
-    /// <summary>The stick table of SOURCE_IP persistence.</summary>
-    public IStickTable StickTable => _stickTable;
+    /// <summary>The stick table of the current snapshot (pins, and the HTTP_COOKIE session view).</summary>
+    public IStickTable StickTable => _snapshot.StickTable;
 
-    /// <summary>HTTP_COOKIE: the record of moved sessions (<see cref="MoveSessions"/>), for tests.</summary>
+    /// <summary>HTTP_COOKIE: the record of moved sessions (<see cref="MoveSessions"/>), followed when a cookie is
+    /// validated.</summary>
     internal SessionMoves Moves => _moves;
+
+    /// <summary>HTTP_COOKIE: values already validated (a returning client skips the HMAC).</summary>
+    internal ValidatedCookieCache CookieCache => _cookieCache;
 
     /// <summary>Counters of persistence decisions.</summary>
     public PersistenceStatistics Statistics => _statistics;
@@ -160,13 +164,14 @@ public sealed class LoadBalancerRuntime
 
             _config = config;
             var previous = _snapshot;
-            var next = Build(WithHealth(config));
-            if (previous.PersistenceType != next.PersistenceType)
+            if (previous.PersistenceType != config.SessionPersistence?.Type)
             {
-                _stickTable = new StickTable();
+                _stickTable = new StickTable(0);
                 _moves.Clear();
             }
-            else
+
+            var next = Build(WithHealth(config));
+            if (ReferenceEquals(previous.StickTable, next.StickTable))
             {
                 foreach (var node in previous.Nodes)
                 {
@@ -370,52 +375,41 @@ public sealed class LoadBalancerRuntime
     }
 
     /// <summary>
-    /// Chooses the node for a request or connection. No lock, no allocation.
+    /// Chooses the node for a request or connection: the load balancer's persistence policy decides first, the
+    /// algorithm picks when it has no answer. No lock, no allocation.
     /// </summary>
-    /// <param name="persistenceCookie">HTTP_COOKIE: the value of the load balancer's cookie as the client sent it
-    /// (empty when absent); ignored otherwise.</param>
-    /// <param name="clientKey">SOURCE_IP: the client's <see cref="ClientAddress.ToKey"/>; APP_COOKIE: the
-    /// <see cref="StableHash.OfCookie"/> key of the application cookie the request carries (zero when none);
-    /// ignored otherwise.</param>
+    /// <param name="snapshot">The snapshot the request read once (<see cref="Snapshot"/>).</param>
+    /// <param name="request">The request's persistence inputs (<see cref="IPersistencePolicy.Inputs"/>).</param>
     /// <returns>The node and how it was chosen; the caller answers 502 for
-    /// <see cref="SelectionOutcome.RejectedNoFallback"/> and 503 for <see cref="SelectionOutcome.NoNodeAvailable"/>.</returns>
-    public Selection Select(ReadOnlySpan<char> persistenceCookie, UInt128 clientKey)
+    /// <see cref="SelectionOutcome.RejectedNoFallback"/> (a refused connection at layer 4) and 503 for
+    /// <see cref="SelectionOutcome.NoNodeAvailable"/>.</returns>
+    public Selection Select(LoadBalancerSnapshot snapshot, in PersistenceRequest request)
     {
-        var snapshot = _snapshot;
         var now = _time.GetTimestamp();
-        Selection selection;
-        switch (snapshot.PersistenceType)
+        var decision = snapshot.Persistence.Find(new PersistenceScope(this, snapshot, now, readOnly: false), request);
+        _statistics.Count(decision.Outcome);
+        if (decision.Outcome == SelectionOutcome.Persisted)
         {
-            case PersistenceType.HttpCookie:
-                selection = SelectByCookie(snapshot, persistenceCookie, now);
-                break;
-            case PersistenceType.SourceIp:
-                selection = SelectBySourceIp(snapshot, clientKey, now);
-                break;
-            case PersistenceType.AppCookie:
-                selection = SelectByAppCookie(snapshot, clientKey, now);
-                break;
-            default:
-                var node = Pick(snapshot, now);
-                selection = new Selection(node, node is null ? SelectionOutcome.NoNodeAvailable : SelectionOutcome.Balanced, false);
-                break;
+            decision.Node!.Counters.OnPersisted(now);
         }
 
-        _statistics.Count(selection.Outcome);
-        if (selection.Outcome == SelectionOutcome.Persisted)
-        {
-            selection.Node!.Counters.OnPersisted(now);
-        }
-
-        return selection;
+        return new Selection(decision.Outcome == SelectionOutcome.RejectedNoFallback ? null : decision.Node, decision.Outcome, decision.IssueCookie, decision.SessionId);
     }
+
+    /// <summary><see cref="Select(LoadBalancerSnapshot, in PersistenceRequest)"/> on the current snapshot.</summary>
+    public Selection Select(in PersistenceRequest request) => Select(_snapshot, request);
+
+    /// <summary><see cref="Select(in PersistenceRequest)"/> for a request whose inputs are one cookie value and one
+    /// key (tests and benchmarks).</summary>
+    /// <param name="persistenceCookie">HTTP_COOKIE: the load balancer's cookie value (empty when absent).</param>
+    /// <param name="clientKey">SOURCE_IP: the client's <see cref="ClientAddress.ToKey"/>; APP_COOKIE: the
+    /// <see cref="StableHash.OfCookie"/> key of the application cookie (zero when none).</param>
+    public Selection Select(ReadOnlySpan<char> persistenceCookie, UInt128 clientKey) =>
+        Select(new PersistenceRequest(clientKey, persistenceCookie, clientKey, default));
 
     /// <summary>The Set-Cookie header value that pins the client to <paramref name="node"/> (HTTP_COOKIE).</summary>
-    public string BuildSetCookie(LoadBalancerSnapshot snapshot, NodeState node, long sessionId = 0)
-    {
-        var value = PersistenceCookie.Encode(_keys, snapshot.Id, node.Id, sessionId, _time.GetUtcNow().ToUnixTimeSeconds());
-        return string.Concat(snapshot.CookieName, "=", value, snapshot.CookieAttributes);
-    }
+    public string BuildSetCookie(LoadBalancerSnapshot snapshot, NodeState node, long sessionId = 0) =>
+        HttpCookiePolicy.SetCookie(_keys, snapshot, node, sessionId, _time.GetUtcNow().ToUnixTimeSeconds());
 
     /// <summary>Drops expired stick-table entries; run periodically off the request path.</summary>
     public int PurgeExpired()
@@ -428,145 +422,13 @@ public sealed class LoadBalancerRuntime
 
         // Every type keeps entries: SOURCE_IP and APP_COOKIE pins, and the HTTP_COOKIE session view.
         return snapshot.PersistenceType is not null
-            ? _stickTable.Purge(_time.GetTimestamp(), snapshot.TtlTicks)
+            ? snapshot.StickTable.Purge(_time.GetTimestamp())
             : 0;
     }
 
     /// <summary>The algorithm's pick: PRIMARY nodes first, SECONDARY only when no PRIMARY node is available.</summary>
     public static NodeState? Pick(LoadBalancerSnapshot snapshot, long now) =>
         snapshot.Algorithm.Pick(snapshot.Primary, now) ?? snapshot.Algorithm.Pick(snapshot.Secondary, now);
-
-    private Selection SelectByCookie(LoadBalancerSnapshot snapshot, ReadOnlySpan<char> cookie, long now)
-    {
-        var outcomeWhenBalanced = SelectionOutcome.Balanced;
-        var table = _stickTable;
-        long repinnedSession = 0;
-        if (!cookie.IsEmpty)
-        {
-            var nowUnix = _time.GetUtcNow().ToUnixTimeSeconds();
-            if (ValidateCookie(snapshot, cookie, nowUnix, out var nodeId, out var sessionId, out var lastUse))
-            {
-                _moves.Follow(snapshot, table, sessionId, now, nowUnix, ref nodeId, ref lastUse);
-                var pinned = snapshot.FindNode(nodeId);
-                if (pinned is not null && IsUnpinned(pinned, lastUse, sessionId, table, now, snapshot.TtlTicks))
-                {
-                    // Unpinned by the operator: the cookie is ignored and the client balanced afresh.
-                    pinned = null;
-                }
-                else if (pinned is not null && pinned.CanServePinned(now))
-                {
-                    // The session view (for the API's counts and listing) learns or refreshes the session.
-                    if (!table.TryGet((UInt128)(ulong)sessionId, now, snapshot.TtlTicks, out var known) || known != nodeId)
-                    {
-                        table.Set((UInt128)(ulong)sessionId, nodeId, now);
-                    }
-
-                    return new Selection(pinned, SelectionOutcome.Persisted, nowUnix - lastUse >= snapshot.CookieRefreshSeconds, sessionId);
-                }
-                else if (!snapshot.FallbackEnabled)
-                {
-                    return new Selection(null, SelectionOutcome.RejectedNoFallback, false);
-                }
-                else
-                {
-                    outcomeWhenBalanced = SelectionOutcome.Repinned;
-                    repinnedSession = sessionId;
-                }
-            }
-        }
-
-        var node = Pick(snapshot, now);
-        if (node is null)
-        {
-            return new Selection(null, SelectionOutcome.NoNodeAvailable, false);
-        }
-
-        // A repinned client keeps its session id, so the session view moves with it instead of counting it twice.
-        // A new session enters the view only when the client comes back with its cookie: a client that never returns
-        // cookies (a load generator, a crawler) costs no state.
-        if (outcomeWhenBalanced == SelectionOutcome.Repinned && repinnedSession != 0)
-        {
-            table.Set((UInt128)(ulong)repinnedSession, node.Id, now);
-            return new Selection(node, outcomeWhenBalanced, true, repinnedSession);
-        }
-
-        var session = NewSessionId();
-        if (_time.GetUtcNow().ToUnixTimeSeconds() == node.Counters.UnpinnedBefore)
-        {
-            // Issued in the very second the node was unpinned: recorded now, so that IsUnpinned can tell this cookie
-            // from the ones the unpin meant (cookies carry whole seconds).
-            table.Set((UInt128)(ulong)session, node.Id, now);
-        }
-
-        return new Selection(node, outcomeWhenBalanced, true, session);
-    }
-
-    /// <summary>
-    /// HTTP_COOKIE: whether the operator unpinned this cookie's client. Cookies last used before the unpin time are;
-    /// one dated the very second of the unpin is only if its session is not (again) pinned to the node: the unpin
-    /// dropped every session of the node, so a session the table holds for it was pinned after the unpin.
-    /// </summary>
-    private static bool IsUnpinned(NodeState node, long lastUse, long sessionId, IStickTable table, long now, long ttl)
-    {
-        var before = node.Counters.UnpinnedBefore;
-        return lastUse < before
-            || (lastUse == before && !(table.TryPeek((UInt128)(ulong)sessionId, now, ttl, out var owner) && owner == node.Id));
-    }
-
-    /// <summary>HTTP_COOKIE validation: the validated-value cache first (a returning client), the HMAC otherwise.
-    /// The idle timeout is checked either way.</summary>
-    private bool ValidateCookie(LoadBalancerSnapshot snapshot, ReadOnlySpan<char> cookie, long nowUnix, out int nodeId, out long sessionId, out long lastUse)
-    {
-        var keys = _keys;
-        if (_cookieCache.TryGet(cookie, keys, out nodeId, out sessionId, out lastUse))
-        {
-            return nowUnix - lastUse <= snapshot.TimeoutSeconds && lastUse - nowUnix <= 60;
-        }
-
-        if (!PersistenceCookie.TryValidate(keys, cookie, snapshot.Id, nowUnix, snapshot.TimeoutSeconds, out nodeId, out sessionId, out lastUse))
-        {
-            return false;
-        }
-
-        _cookieCache.Add(cookie, keys, nodeId, sessionId, lastUse);
-        return true;
-    }
-
-    private Selection SelectByAppCookie(LoadBalancerSnapshot snapshot, UInt128 key, long now)
-    {
-        var outcomeWhenBalanced = SelectionOutcome.Balanced;
-        if (key != UInt128.Zero && _stickTable.TryPeek(key, now, snapshot.TtlTicks, out var nodeId))
-        {
-            var pinned = snapshot.FindNode(nodeId);
-            if (pinned is not null && pinned.CanServePinned(now))
-            {
-                // Refreshed only when served: a client rejected with 502 (no fallback) lets its pin expire.
-                _stickTable.TryGet(key, now, snapshot.TtlTicks, out _);
-                return new Selection(pinned, SelectionOutcome.Persisted, false);
-            }
-
-            if (!snapshot.FallbackEnabled)
-            {
-                return new Selection(null, SelectionOutcome.RejectedNoFallback, false);
-            }
-
-            outcomeWhenBalanced = SelectionOutcome.Repinned;
-        }
-
-        var node = Pick(snapshot, now);
-        if (node is null)
-        {
-            return new Selection(null, SelectionOutcome.NoNodeAvailable, false);
-        }
-
-        if (outcomeWhenBalanced == SelectionOutcome.Repinned)
-        {
-            // The session follows the client to its new node until that node answers with a cookie of its own.
-            _stickTable.Set(key, node.Id, now);
-        }
-
-        return new Selection(node, outcomeWhenBalanced, false);
-    }
 
     /// <summary>
     /// Says which node a client would reach now and why, without changing anything (the persistence API's lookup):
@@ -575,79 +437,40 @@ public sealed class LoadBalancerRuntime
     /// <see cref="PersistenceExplanation.Node"/> is then null), or <c>rejected</c> (pinned to an unavailable node with
     /// fallback disabled: 502).
     /// </summary>
-    public PersistenceExplanation Explain(ReadOnlySpan<char> persistenceCookie, UInt128 clientKey)
+    /// <remarks>Runs the request's own decision (<see cref="IPersistencePolicy.Find"/>) in read-only mode: nothing is
+    /// recorded, refreshed or picked.</remarks>
+    public PersistenceExplanation Explain(in PersistenceRequest request)
     {
         var snapshot = _snapshot;
-        var now = _time.GetTimestamp();
-        var pinnedId = 0;
-        bool havePin;
-        switch (snapshot.PersistenceType)
+        var decision = snapshot.Persistence.Find(new PersistenceScope(this, snapshot, _time.GetTimestamp(), readOnly: true), request);
+        return decision.Outcome switch
         {
-            case PersistenceType.HttpCookie:
-                var nowUnix = _time.GetUtcNow().ToUnixTimeSeconds();
-                long sessionId = 0, lastUse = 0;
-                havePin = !persistenceCookie.IsEmpty
-                    && PersistenceCookie.TryValidate(_keys, persistenceCookie, snapshot.Id, nowUnix, snapshot.TimeoutSeconds, out pinnedId, out sessionId, out lastUse);
-                if (havePin)
-                {
-                    _moves.Follow(snapshot, _stickTable, sessionId, now, nowUnix, ref pinnedId, ref lastUse);
-                }
-
-                havePin = havePin
-                    && !(snapshot.FindNode(pinnedId) is { } n && IsUnpinned(n, lastUse, sessionId, _stickTable, now, snapshot.TtlTicks));
-                if (!havePin)
-                {
-                    pinnedId = 0;
-                }
-
-                break;
-            case PersistenceType.SourceIp:
-            case PersistenceType.AppCookie:
-                havePin = clientKey != UInt128.Zero && _stickTable.TryPeek(clientKey, now, snapshot.TtlTicks, out pinnedId);
-                break;
-            default:
-                havePin = false;
-                break;
-        }
-
-        if (havePin)
-        {
-            var pinned = snapshot.FindNode(pinnedId);
-            if (pinned is not null && pinned.CanServePinned(now))
-            {
-                return new PersistenceExplanation(pinned, "persisted");
-            }
-
-            if (!snapshot.FallbackEnabled)
-            {
-                return new PersistenceExplanation(pinned, "rejected");
-            }
-        }
-
-        if (snapshot.PersistenceType == PersistenceType.SourceIp
-            && snapshot.Maglev?.Lookup(StableHash.Of(clientKey)) is { } hashed && hashed.IsAvailable(now))
-        {
-            return new PersistenceExplanation(hashed, "hashed");
-        }
-
-        return new PersistenceExplanation(null, "balanced");
+            SelectionOutcome.Persisted => new PersistenceExplanation(decision.Node, "persisted"),
+            SelectionOutcome.RejectedNoFallback => new PersistenceExplanation(decision.Node, "rejected"),
+            // Read-only, only consistent hashing names a node for a client that is not (or no longer) pinned.
+            SelectionOutcome.Hashed or SelectionOutcome.Repinned when decision.Node is not null => new PersistenceExplanation(decision.Node, "hashed"),
+            _ => new PersistenceExplanation(null, "balanced"),
+        };
     }
+
+    /// <summary><see cref="Explain(in PersistenceRequest)"/> for one cookie value and one key (see
+    /// <see cref="Select(ReadOnlySpan{char}, UInt128)"/>).</summary>
+    public PersistenceExplanation Explain(ReadOnlySpan<char> persistenceCookie, UInt128 clientKey) =>
+        Explain(new PersistenceRequest(clientKey, persistenceCookie, clientKey, default));
 
     /// <summary>APP_COOKIE: the node set the application cookie <paramref name="key"/>; later requests carrying it go
     /// to that node (seed 002, Octavia APP_COOKIE).</summary>
-    public void LearnAppCookie(UInt128 key, int nodeId) => _stickTable.Set(key, nodeId, _time.GetTimestamp());
+    public void LearnAppCookie(UInt128 key, int nodeId) => _snapshot.StickTable.Set(key, nodeId, _time.GetTimestamp());
 
     /// <summary>APP_COOKIE: the node deleted the application cookie <paramref name="key"/> (a past expiry or
     /// Max-Age=0): persistence ends and the next request is balanced normally (seed 002).</summary>
-    public void ForgetAppCookie(UInt128 key) => _stickTable.Remove(key);
+    public void ForgetAppCookie(UInt128 key) => _snapshot.StickTable.Remove(key);
 
     /// <summary>True when APP_COOKIE key <paramref name="key"/> is pinned now (to pick the cookie that decides when a
     /// request carries several, for <c>cookieName: "*"</c>). No refresh, no allocation.</summary>
     public bool IsPinned(UInt128 key)
     {
-        var snapshot = _snapshot;
-        var table = _stickTable;
-        return table.TryPeek(key, _time.GetTimestamp(), snapshot.TtlTicks, out _);
+        return _snapshot.StickTable.TryPeek(key, _time.GetTimestamp(), out _);
     }
 
     /// <summary>
@@ -659,7 +482,7 @@ public sealed class LoadBalancerRuntime
     {
         var node = _snapshot.FindNode(nodeId);
         node?.Counters.UnpinCookiesBefore(_time.GetUtcNow().ToUnixTimeSeconds());
-        return _stickTable.RemoveNode(nodeId);
+        return _snapshot.StickTable.RemoveNode(nodeId);
     }
 
     /// <summary>
@@ -693,10 +516,10 @@ public sealed class LoadBalancerRuntime
                 return new SessionMoveResult(0, 0);
             }
 
-            var table = _stickTable;
+            var table = snapshot.StickTable;
             var all = fraction >= 1;
             var candidates = new List<(ulong Rank, UInt128 Key)>();
-            foreach (var entry in table.Snapshot(_time.GetTimestamp(), snapshot.TtlTicks))
+            foreach (var entry in table.Snapshot(_time.GetTimestamp()))
             {
                 if (entry.NodeId == fromNodeId)
                 {
@@ -729,9 +552,8 @@ public sealed class LoadBalancerRuntime
     /// <summary>Counts the live persisted sessions per node id (for the API; walks the stick table).</summary>
     public Dictionary<int, int> CountSessionsByNode()
     {
-        var snapshot = _snapshot;
         var counts = new Dictionary<int, int>();
-        foreach (var entry in _stickTable.Snapshot(_time.GetTimestamp(), snapshot.TtlTicks))
+        foreach (var entry in _snapshot.StickTable.Snapshot(_time.GetTimestamp()))
         {
             counts[entry.NodeId] = counts.GetValueOrDefault(entry.NodeId) + 1;
         }
@@ -757,7 +579,7 @@ public sealed class LoadBalancerRuntime
             return list;
         }
 
-        foreach (var entry in _stickTable.Snapshot(_time.GetTimestamp(), snapshot.TtlTicks))
+        foreach (var entry in snapshot.StickTable.Snapshot(_time.GetTimestamp()))
         {
             list.Add(new StoredStickEntry(entry.Key, entry.NodeId, ToUtc(entry.LastUse)));
         }
@@ -777,7 +599,7 @@ public sealed class LoadBalancerRuntime
             var at = ToTimestamp(entry.LastUse);
             if (snapshot.FindNode(entry.NodeId) is not null && now - at <= snapshot.TtlTicks)
             {
-                _stickTable.Set(entry.Key, entry.NodeId, at);
+                snapshot.StickTable.Set(entry.Key, entry.NodeId, at);
                 loaded++;
             }
         }
@@ -785,7 +607,8 @@ public sealed class LoadBalancerRuntime
         return loaded;
     }
 
-    private long NewSessionId()
+    /// <summary>HTTP_COOKIE: a new, non-zero session id.</summary>
+    internal long NewSessionId()
     {
         long id;
         do
@@ -794,45 +617,6 @@ public sealed class LoadBalancerRuntime
         }
         while (id == 0);
         return id;
-    }
-
-    private Selection SelectBySourceIp(LoadBalancerSnapshot snapshot, UInt128 clientKey, long now)
-    {
-        var table = _stickTable;
-        var outcomeWhenBalanced = SelectionOutcome.Balanced;
-        if (table.TryPeek(clientKey, now, snapshot.TtlTicks, out var nodeId))
-        {
-            var pinned = snapshot.FindNode(nodeId);
-            if (pinned is not null && pinned.CanServePinned(now))
-            {
-                // Refreshed only when served: a client rejected with 502 (no fallback) lets its pin expire.
-                table.TryGet(clientKey, now, snapshot.TtlTicks, out _);
-                return new Selection(pinned, SelectionOutcome.Persisted, false);
-            }
-
-            if (!snapshot.FallbackEnabled && pinned is not null)
-            {
-                return new Selection(null, SelectionOutcome.RejectedNoFallback, false);
-            }
-
-            outcomeWhenBalanced = SelectionOutcome.Repinned;
-        }
-
-        var hashed = snapshot.Maglev?.Lookup(StableHash.Of(clientKey));
-        if (hashed is not null && hashed.IsAvailable(now))
-        {
-            table.Set(clientKey, hashed.Id, now);
-            return new Selection(hashed, outcomeWhenBalanced == SelectionOutcome.Repinned ? SelectionOutcome.Repinned : SelectionOutcome.Hashed, false);
-        }
-
-        var node = Pick(snapshot, now);
-        if (node is null)
-        {
-            return new Selection(null, SelectionOutcome.NoNodeAvailable, false);
-        }
-
-        table.Set(clientKey, node.Id, now);
-        return new Selection(node, outcomeWhenBalanced, false);
     }
 
     private LoadBalancerSnapshot Build(LoadBalancerConfig config)
@@ -863,7 +647,7 @@ public sealed class LoadBalancerRuntime
                 }
             }
 
-            return new LoadBalancerSnapshot(config, nodes, _random, _time);
+            return new LoadBalancerSnapshot(config, nodes, _random, _time, _stickTable);
         }
     }
 }
@@ -873,7 +657,7 @@ public sealed class LoadBalancerRuntime
 /// <param name="Remaining">Live sessions the old node still held when the move ran (0 after a move of all).</param>
 public readonly record struct SessionMoveResult(int Moved, int Remaining);
 
-/// <summary>The answer of <see cref="LoadBalancerRuntime.Explain"/>.</summary>
+/// <summary>The answer of <see cref="LoadBalancerRuntime.Explain(in PersistenceRequest)"/>.</summary>
 /// <param name="Node">The node the client would reach, or null when the algorithm will decide.</param>
 /// <param name="Reason"><c>persisted</c>, <c>hashed</c>, <c>balanced</c> or <c>rejected</c>.</param>
 public sealed record PersistenceExplanation(NodeState? Node, string Reason);

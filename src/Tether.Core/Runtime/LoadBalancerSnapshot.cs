@@ -11,7 +11,7 @@ namespace Tether.Core.Runtime;
 /// </summary>
 public sealed class LoadBalancerSnapshot
 {
-    internal LoadBalancerSnapshot(LoadBalancerConfig config, NodeState[] nodes, IRandomSource random, TimeProvider time)
+    internal LoadBalancerSnapshot(LoadBalancerConfig config, NodeState[] nodes, IRandomSource random, TimeProvider time, IStickTable stickTable)
     {
         Config = config;
         Nodes = nodes;
@@ -32,29 +32,37 @@ public sealed class LoadBalancerSnapshot
         Algorithm = Algorithms.Get(config.Algorithm);
 
         var persistence = config.SessionPersistence;
+        Persistence = PersistencePolicies.For(persistence?.Type);
+        FailurePolicy = PersistenceFailurePolicies.For(persistence);
         PersistenceType = persistence?.Type;
         if (persistence is not null)
         {
             TimeoutSeconds = persistence.EffectiveTimeoutSeconds;
             TtlTicks = TimeoutSeconds * time.TimestampFrequency;
-            FallbackEnabled = persistence.FallbackEnabled;
-            if (persistence.Type == Model.PersistenceType.HttpCookie)
+            CookieName = persistence.CookieName ?? Persistence.DefaultCookieName(config.Id);
+            if ((Persistence.Inputs & PersistenceInputs.PersistenceCookie) != 0)
             {
-                CookieName = persistence.CookieName ?? DefaultCookieName(config.Id);
                 CookieAttributes = BuildCookieAttributes(persistence, TimeoutSeconds);
                 CookieRefreshSeconds = Math.Max(1, TimeoutSeconds / 10);
             }
-            else if (persistence.Type == Model.PersistenceType.AppCookie)
+
+            if ((Persistence.Inputs & PersistenceInputs.Header) != 0)
             {
-                CookieName = persistence.CookieName ?? "*";
+                PersistenceHeaderName = persistence.HeaderName;
             }
-            else if (persistence.Type == Model.PersistenceType.SourceIp)
+
+            if (Persistence.HashesNewClients)
             {
                 // Hash over the nodes that may take new clients; PRIMARY first, SECONDARY only without any PRIMARY.
                 _maglev = MaglevTable.Build(primary.Count > 0 ? primary : secondary);
                 MaglevPool = primary.Count > 0 ? Primary : Secondary;
+                HashBalanceFactor = persistence.HashBalanceFactor ?? 0;
             }
         }
+
+        // The table outlives snapshots; it owns its idle TTL, set here when the configuration is applied.
+        stickTable.Ttl = TtlTicks;
+        StickTable = stickTable;
     }
 
     /// <summary>The configuration this model was built from.</summary>
@@ -75,6 +83,19 @@ public sealed class LoadBalancerSnapshot
     /// <summary>The algorithm that picks when persistence does not decide.</summary>
     public ILoadBalancingAlgorithm Algorithm { get; }
 
+    /// <summary>The persistence policy (<see cref="PersistencePolicies.None"/> when persistence is disabled).</summary>
+    public IPersistencePolicy Persistence { get; }
+
+    /// <summary>What happens to a client pinned to a node that cannot serve it (seed 002).</summary>
+    public IPersistenceFailurePolicy FailurePolicy { get; }
+
+    /// <summary>The stick table (pins, and the HTTP_COOKIE session view); outlives snapshots of the same type.</summary>
+    public IStickTable StickTable { get; }
+
+    /// <summary>The request header the policy reads (<see cref="PersistenceInputs.Header"/>), or <c>null</c>: both
+    /// HTTP paths put its value into the <see cref="PersistenceRequest"/>.</summary>
+    public string? PersistenceHeaderName { get; }
+
     /// <summary>The persistence type, or <c>null</c> when persistence is disabled.</summary>
     public PersistenceType? PersistenceType { get; }
 
@@ -84,8 +105,9 @@ public sealed class LoadBalancerSnapshot
     /// <summary>The stickiness duration in <see cref="TimeProvider.GetTimestamp"/> ticks.</summary>
     public long TtlTicks { get; }
 
-    /// <summary>Whether a request pinned to an unavailable node may go to another node (seed 002).</summary>
-    public bool FallbackEnabled { get; } = true;
+    /// <summary>Whether a request pinned to an unavailable node may go to another node, and a failed attempt be
+    /// retried elsewhere (seed 002): <see cref="IPersistenceFailurePolicy.FallsBack"/> of <see cref="FailurePolicy"/>.</summary>
+    public bool FallbackEnabled => FailurePolicy.FallsBack;
 
     /// <summary>HTTP_COOKIE: the inserted cookie's name (default <c>tether-{id}</c>); APP_COOKIE: the application
     /// cookie's name, or <c>*</c> for any cookie a node sets.</summary>
@@ -102,17 +124,21 @@ public sealed class LoadBalancerSnapshot
     private readonly MaglevTable? _maglev;
     private MaglevTable? _slowStartMaglev;
 
-    /// <summary>SOURCE_IP: the consistent-hashing table, or <c>null</c> when no node can take new clients. During a
+    /// <summary>Policies that hash new clients (<see cref="IPersistencePolicy.HashesNewClients"/>: SOURCE_IP, HEADER): the
+    /// consistent-hashing table, or <c>null</c> when no node can take new clients. During a
     /// slow start, the table of the effective weights (<see cref="SetSlowStartMaglev"/>).</summary>
     public MaglevTable? Maglev => Volatile.Read(ref _slowStartMaglev) ?? _maglev;
 
-    /// <summary>SOURCE_IP: the pool whose nodes <see cref="Maglev"/> hashes over (PRIMARY, or SECONDARY without any
+    /// <summary>Policies that hash new clients: the pool whose nodes <see cref="Maglev"/> hashes over (PRIMARY, or SECONDARY without any
     /// PRIMARY); <c>null</c> otherwise.</summary>
     public NodePool? MaglevPool { get; }
 
     /// <summary>Slow start (issue 13): publishes the Maglev table built over <see cref="MaglevPool"/> with the
     /// effective weights, or <c>null</c> to go back to the configured weights. Off the hot path.</summary>
     public void SetSlowStartMaglev(MaglevTable? table) => Volatile.Write(ref _slowStartMaglev, table);
+
+    /// <summary>Bounded loads for a new client placed by hashing: the factor in percent (0: off).</summary>
+    public int HashBalanceFactor { get; }
 
     /// <summary>The default name of the inserted cookie of load balancer <paramref name="loadBalancerId"/>.</summary>
     public static string DefaultCookieName(int loadBalancerId) => $"tether-{loadBalancerId}";

@@ -20,7 +20,7 @@ public enum SelectionOutcome
     NoNodeAvailable,
 }
 
-/// <summary>The result of <see cref="LoadBalancerRuntime.Select"/>.</summary>
+/// <summary>The result of <see cref="LoadBalancerRuntime.Select(LoadBalancerSnapshot, in SessionPersistence.PersistenceRequest)"/>.</summary>
 /// <param name="Node">The chosen node, or <c>null</c> for <see cref="SelectionOutcome.RejectedNoFallback"/> and
 /// <see cref="SelectionOutcome.NoNodeAvailable"/>.</param>
 /// <param name="Outcome">How it was chosen.</param>

@@ -14,8 +14,13 @@ public sealed class MaglevTable
     public const int DefaultSize = 65537;
 
     private readonly NodeState[] _table;
+    private readonly NodeState[] _nodes;
 
-    private MaglevTable(NodeState[] table) => _table = table;
+    private MaglevTable(NodeState[] table, NodeState[] nodes)
+    {
+        _table = table;
+        _nodes = nodes;
+    }
 
     /// <summary>The number of entries.</summary>
     public int Size => _table.Length;
@@ -80,11 +85,48 @@ public sealed class MaglevTable
             }
         }
 
-        return new MaglevTable(table!);
+        return new MaglevTable(table!, [.. nodes]);
     }
 
     /// <summary>The node for a key hash. Allocates nothing.</summary>
     public NodeState Lookup(ulong hash) => _table[(int)(hash % (ulong)_table.Length)];
+
+    /// <summary>
+    /// Consistent hashing with bounded loads (Mirrokni, Thorup, Zadimoghaddam, "Consistent Hashing with Bounded
+    /// Loads", SODA 2018 / arXiv 2016; HAProxy's <c>hash-balance-factor</c>): the node for a key hash, unless its
+    /// in-flight load (<see cref="NodeCounters.Active"/>) is above <c>ceil(factor / 100 × (in flight + 1) / nodes)</c>;
+    /// then the next entry's node in table order that is not. The <c>+ 1</c> counts the request being placed, as
+    /// HAProxy does, so that the bound is never 0 and some node is always under it. No lock, no allocation.
+    /// </summary>
+    /// <param name="hash">The key's hash.</param>
+    /// <param name="balanceFactor">The factor in percent, 101 to 1000; 0 (off) is plain <see cref="Lookup(ulong)"/>.</param>
+    public NodeState Lookup(ulong hash, int balanceFactor)
+    {
+        var start = (int)(hash % (ulong)_table.Length);
+        if (balanceFactor <= 0)
+        {
+            return _table[start];
+        }
+
+        long inFlight = 1;
+        foreach (var node in _nodes)
+        {
+            inFlight += node.Counters.Active;
+        }
+
+        var bound = ((balanceFactor * inFlight) + (100L * _nodes.Length) - 1) / (100L * _nodes.Length);
+        for (var i = 0; i < _table.Length; i++)
+        {
+            var index = start + i;
+            var node = _table[index >= _table.Length ? index - _table.Length : index];
+            if (node.Counters.Active <= bound)
+            {
+                return node;
+            }
+        }
+
+        return _table[start];
+    }
 
     /// <summary>Counts the entries each node holds (for tests and statistics).</summary>
     public Dictionary<int, int> CountEntries()

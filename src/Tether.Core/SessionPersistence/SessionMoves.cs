@@ -48,7 +48,7 @@ public sealed class SessionMoves
         }
 
         int target;
-        var known = table.TryPeek((UInt128)(ulong)sessionId, now, snapshot.TtlTicks, out var owner);
+        var known = table.TryPeek((UInt128)(ulong)sessionId, now, out var owner);
         if (known && owner != nodeId)
         {
             target = owner;

@@ -3,8 +3,8 @@ using System.Collections.Concurrent;
 namespace Tether.Core.SessionPersistence;
 
 /// <summary>
-/// A bounded stick table: key (a client address, later an application cookie) → node id, with an idle TTL, as
-/// HAProxy's stick-table (size, expire). A lookup that hits is lock-free and allocates nothing; it refreshes the
+/// A bounded stick table: key (a client address, an application cookie, a header value, an HTTP_COOKIE session) →
+/// node id, with an idle TTL it owns, as HAProxy's stick-table (size, expire). A lookup that hits is lock-free and allocates nothing; it refreshes the
 /// entry's last use. Expired entries are treated as absent and removed by <see cref="Purge"/>, which the owner runs
 /// off the request path. When the table is full, new keys are not stored (the caller still has consistent hashing).
 /// </summary>
@@ -14,20 +14,35 @@ public sealed class StickTable : IStickTable
 {
     private readonly ConcurrentDictionary<UInt128, Entry> _entries = new();
     private int _count;
+    private long _ttl;
 
     /// <summary>Creates an empty table.</summary>
+    /// <param name="ttl">The idle TTL in <see cref="TimeProvider.GetTimestamp"/> ticks (the load balancer's
+    /// persistence timeout; see <see cref="Ttl"/>).</param>
     /// <param name="capacity">The most entries kept (default 1,048,576).</param>
-    public StickTable(int capacity = 1 << 20) => Capacity = capacity;
+    public StickTable(long ttl, int capacity = 1 << 20)
+    {
+        _ttl = ttl;
+        Capacity = capacity;
+    }
 
     /// <summary>The most entries kept.</summary>
     public int Capacity { get; }
 
     /// <inheritdoc />
+    public long Ttl
+    {
+        get => Volatile.Read(ref _ttl);
+        set => Volatile.Write(ref _ttl, value);
+    }
+
+    /// <inheritdoc />
     public int Count => Volatile.Read(ref _count);
 
     /// <inheritdoc />
-    public bool TryGet(UInt128 key, long now, long ttl, out int nodeId)
+    public bool TryGet(UInt128 key, long now, out int nodeId)
     {
+        var ttl = Ttl;
         if (_entries.TryGetValue(key, out var entry))
         {
             var last = Volatile.Read(ref entry.LastUse);
@@ -48,8 +63,9 @@ public sealed class StickTable : IStickTable
     }
 
     /// <inheritdoc />
-    public bool TryPeek(UInt128 key, long now, long ttl, out int nodeId)
+    public bool TryPeek(UInt128 key, long now, out int nodeId)
     {
+        var ttl = Ttl;
         if (_entries.TryGetValue(key, out var entry) && now - Volatile.Read(ref entry.LastUse) <= ttl)
         {
             nodeId = entry.NodeId;
@@ -110,8 +126,9 @@ public sealed class StickTable : IStickTable
     }
 
     /// <inheritdoc />
-    public int Purge(long now, long ttl)
+    public int Purge(long now)
     {
+        var ttl = Ttl;
         var removed = 0;
         foreach (var pair in _entries)
         {
@@ -142,8 +159,9 @@ public sealed class StickTable : IStickTable
     }
 
     /// <inheritdoc />
-    public IEnumerable<StickEntry> Snapshot(long now, long ttl)
+    public IEnumerable<StickEntry> Snapshot(long now)
     {
+        var ttl = Ttl;
         foreach (var pair in _entries)
         {
             var last = Volatile.Read(ref pair.Value.LastUse);
@@ -176,11 +194,15 @@ public interface IStickTable
     /// <summary>The number of entries held (live or not yet purged).</summary>
     int Count { get; }
 
+    /// <summary>The idle TTL in <see cref="TimeProvider.GetTimestamp"/> ticks: an entry unused for longer is absent.
+    /// Set when the table is built and when the load balancer's persistence timeout changes.</summary>
+    long Ttl { get; set; }
+
     /// <summary>Finds a live entry and refreshes its last use to <paramref name="now"/>.</summary>
-    bool TryGet(UInt128 key, long now, long ttl, out int nodeId);
+    bool TryGet(UInt128 key, long now, out int nodeId);
 
     /// <summary>Finds a live entry without refreshing it (for the API's lookup).</summary>
-    bool TryPeek(UInt128 key, long now, long ttl, out int nodeId);
+    bool TryPeek(UInt128 key, long now, out int nodeId);
 
     /// <summary>Pins <paramref name="key"/> to <paramref name="nodeId"/> (replacing any entry); skipped when full.</summary>
     void Set(UInt128 key, int nodeId, long now);
@@ -193,12 +215,12 @@ public interface IStickTable
     /// the key is absent or no longer pinned to <paramref name="fromNodeId"/>.</summary>
     bool TryMove(UInt128 key, int fromNodeId, int toNodeId);
 
-    /// <summary>Removes the entries idle for longer than <paramref name="ttl"/>; returns how many.</summary>
-    int Purge(long now, long ttl);
+    /// <summary>Removes the entries idle for longer than <see cref="Ttl"/>; returns how many.</summary>
+    int Purge(long now);
 
     /// <summary>Removes every entry pinned to <paramref name="nodeId"/>; returns how many.</summary>
     int RemoveNode(int nodeId);
 
     /// <summary>The live entries (a moving view; for the API, never the request path).</summary>
-    IEnumerable<StickEntry> Snapshot(long now, long ttl);
+    IEnumerable<StickEntry> Snapshot(long now);
 }

@@ -128,7 +128,7 @@ internal sealed class FieldSet
     public static readonly FieldSet SessionPersistence = new()
     {
         Known = ["persistenceType", "cookieName", "persistenceTimeout", "disableFallback", "cookiePath", "cookieDomain",
-            "cookieSecure", "cookieHttpOnly", "cookieSameSite"],
+            "cookieSecure", "cookieHttpOnly", "cookieSameSite", "headerName", "hashBalanceFactor"],
         SuggestOnly = ["sessionPersistence"],
     };
 

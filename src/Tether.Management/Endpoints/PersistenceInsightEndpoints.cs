@@ -55,7 +55,7 @@ internal static class PersistenceInsightEndpoints
             {
                 var snapshot = runtime.Snapshot;
                 var now = runtime.Time.GetTimestamp();
-                var rows = runtime.StickTable.Snapshot(now, snapshot.TtlTicks)
+                var rows = runtime.StickTable.Snapshot(now)
                     .Where(e => nodeId is null || e.NodeId == nodeId)
                     .Select(e => (Id: EntryId(e.Key), Entry: e))
                     .Where(r => marker.Length == 0 || string.CompareOrdinal(r.Id, marker) > 0)
@@ -68,7 +68,7 @@ internal static class PersistenceInsightEndpoints
                     {
                         ["id"] = entryId,
                         ["persistenceType"] = PersistenceTypeNames.ToName(persistence.Type),
-                        ["key"] = DisplayKey(persistence.Type, entry.Key, options.MaskClientAddresses),
+                        ["key"] = PersistencePolicies.For(persistence.Type).DescribeKey(entry.Key, options.MaskClientAddresses),
                         ["nodeId"] = entry.NodeId,
                         ["lastSeen"] = Representations.Time(lastSeen),
                         ["expires"] = Representations.Time(lastSeen.AddSeconds(snapshot.TimeoutSeconds)),
@@ -116,24 +116,32 @@ internal static class PersistenceInsightEndpoints
 
             var address = request.Query["address"].ToString();
             var cookie = request.Query["cookie"].ToString();
+            var header = request.Query["header"].ToString();
             var type = config.SessionPersistence?.Type;
+            var policy = PersistencePolicies.For(type);
+            var inputs = policy.Inputs;
             var errors = new List<string>();
             IPAddress? ip = null;
-            if (address.Length == 0 && cookie.Length == 0)
+            if (address.Length == 0 && cookie.Length == 0 && header.Length == 0)
             {
-                errors.Add("address or cookie: give the client's address (?address=) or its persistence cookie value (?cookie=)");
+                errors.Add("address or cookie: give the client's address (?address=) or its persistence cookie value (?cookie=)"
+                    + ((inputs & PersistenceInputs.Header) != 0 ? " or its persistence header value (?header=)" : ""));
             }
             else if (address.Length > 0 && !IPAddress.TryParse(address, out ip))
             {
                 errors.Add($"address: '{address}' is not an IPv4 or IPv6 address");
             }
-            else if (type == PersistenceType.SourceIp && address.Length == 0)
+            else if ((inputs & PersistenceInputs.ClientAddress) != 0 && address.Length == 0)
             {
-                errors.Add("address: required for SOURCE_IP persistence");
+                errors.Add($"address: required for {policy.Name} persistence");
             }
-            else if (type is PersistenceType.HttpCookie or PersistenceType.AppCookie && cookie.Length == 0)
+            else if ((inputs & (PersistenceInputs.PersistenceCookie | PersistenceInputs.AppCookie)) != 0 && cookie.Length == 0)
             {
-                errors.Add($"cookie: required for {PersistenceTypeNames.ToName(type.Value)} persistence (the cookie's value)");
+                errors.Add($"cookie: required for {policy.Name} persistence (the cookie's value)");
+            }
+            else if ((inputs & PersistenceInputs.Header) != 0 && header.Length == 0)
+            {
+                errors.Add($"header: required for {policy.Name} persistence (the value of the request's {config.SessionPersistence?.HeaderName} header)");
             }
 
             if (errors.Count > 0)
@@ -154,12 +162,8 @@ internal static class PersistenceInsightEndpoints
                 return JsonNodeResult.Ok(new JsonObject { ["lookup"] = body });
             }
 
-            var key = UInt128.Zero;
-            if (type == PersistenceType.SourceIp)
-            {
-                key = ClientAddress.ToKey(ip);
-            }
-            else if (type == PersistenceType.AppCookie)
+            var appCookieKey = UInt128.Zero;
+            if ((inputs & PersistenceInputs.AppCookie) != 0)
             {
                 // A named application cookie: ?cookie=VALUE. cookieName "*": ?cookie=NAME=VALUE.
                 var name = runtime.Snapshot.CookieName ?? "*";
@@ -176,10 +180,16 @@ internal static class PersistenceInsightEndpoints
                     value = cookie[(eq + 1)..];
                 }
 
-                key = StableHash.OfCookie(name, value);
+                appCookieKey = StableHash.OfCookie(name, value);
             }
 
-            var explanation = runtime.Explain(type == PersistenceType.HttpCookie ? cookie : default, key);
+            // The same view a request gives: the lookup runs the request's own decision, read-only.
+            var view = new PersistenceRequest(
+                ip is null ? UInt128.Zero : ClientAddress.ToKey(ip),
+                (inputs & PersistenceInputs.PersistenceCookie) != 0 ? cookie : default,
+                appCookieKey,
+                header);
+            var explanation = runtime.Explain(view);
             if (explanation.Node is { } node)
             {
                 body["nodeId"] = node.Id;
@@ -323,40 +333,5 @@ internal static class PersistenceInsightEndpoints
     }
 
     /// <summary>A stable, opaque id of an entry for paging: it reveals neither the address nor the cookie.</summary>
-    private static string EntryId(UInt128 key)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(bytes, key);
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(bytes, hash);
-        return Convert.ToHexStringLower(hash[..8]);
-    }
-
-    /// <summary>The key as an operator sees it: SOURCE_IP, the client address (masked as configured); APP_COOKIE, a
-    /// digest of the cookie (never its value: it is a session secret); HTTP_COOKIE, the session id.</summary>
-    private static string DisplayKey(PersistenceType type, UInt128 key, bool mask)
-    {
-        switch (type)
-        {
-            case PersistenceType.SourceIp:
-                var address = ClientAddress.FromKey(key);
-                if (!mask)
-                {
-                    return address.ToString();
-                }
-
-                var bytes = address.GetAddressBytes();
-                if (bytes.Length == 4)
-                {
-                    return string.Create(CultureInfo.InvariantCulture, $"{bytes[0]}.{bytes[1]}.{bytes[2]}.x");
-                }
-
-                Array.Clear(bytes, 8, 8);
-                return new IPAddress(bytes) + "/64";
-            case PersistenceType.AppCookie:
-                return "cookie:" + EntryId(key);
-            default:
-                return "session:" + ((ulong)key).ToString("x16", CultureInfo.InvariantCulture);
-        }
-    }
+    private static string EntryId(UInt128 key) => StickEntryIds.Of(key);
 }

@@ -215,6 +215,8 @@ internal static class Representations
         if (p.CookieSecure is not null) body["cookieSecure"] = p.CookieSecure;
         if (p.CookieHttpOnly is not null) body["cookieHttpOnly"] = p.CookieHttpOnly;
         if (p.CookieSameSite is not null) body["cookieSameSite"] = p.CookieSameSite;
+        if (p.HeaderName is not null) body["headerName"] = p.HeaderName;
+        if (p.HashBalanceFactor is not null) body["hashBalanceFactor"] = p.HashBalanceFactor;
         return body;
     }
 

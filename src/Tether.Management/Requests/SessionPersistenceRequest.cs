@@ -20,6 +20,8 @@ internal sealed class SessionPersistenceRequest
     public bool? CookieSecure { get; init; }
     public bool? CookieHttpOnly { get; init; }
     public string? CookieSameSite { get; init; }
+    public string? HeaderName { get; init; }
+    public int? HashBalanceFactor { get; init; }
 
     /// <summary>The field's path for messages.</summary>
     public string PathOf(string field) => Path.Length == 0 ? field : Path + "." + field;
@@ -44,5 +46,7 @@ internal sealed class SessionPersistenceRequest
         CookieSecure = reader.Bool("cookieSecure"),
         CookieHttpOnly = reader.Bool("cookieHttpOnly"),
         CookieSameSite = reader.String("cookieSameSite"),
+        HeaderName = reader.String("headerName"),
+        HashBalanceFactor = reader.Int("hashBalanceFactor"),
     };
 }

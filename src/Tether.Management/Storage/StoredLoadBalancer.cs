@@ -104,6 +104,8 @@ internal sealed class StoredLoadBalancer
                 CookieSecure = p.CookieSecure,
                 CookieHttpOnly = p.CookieHttpOnly,
                 CookieSameSite = p.CookieSameSite,
+                HeaderName = p.HeaderName,
+                HashBalanceFactor = p.HashBalanceFactor,
             }
             : null,
         SslTermination = c.SslTermination is { } ssl
@@ -208,6 +210,8 @@ internal sealed class StoredLoadBalancer
                     CookieSecure = p.CookieSecure,
                     CookieHttpOnly = p.CookieHttpOnly,
                     CookieSameSite = p.CookieSameSite,
+                    HeaderName = p.HeaderName,
+                    HashBalanceFactor = p.HashBalanceFactor,
                 }
                 : null,
             SslTermination = SslTermination is { } ssl
@@ -333,6 +337,8 @@ internal sealed class StoredSessionPersistence
     public bool? CookieSecure { get; set; }
     public bool? CookieHttpOnly { get; set; }
     public string? CookieSameSite { get; set; }
+    public string? HeaderName { get; set; }
+    public int? HashBalanceFactor { get; set; }
 }
 
 /// <summary>The health monitor (absent from documents written before health monitoring, which load as none).</summary>

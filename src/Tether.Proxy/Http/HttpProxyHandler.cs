@@ -164,7 +164,7 @@ internal sealed class HttpProxyHandler
                         }
                     }
 
-                    var transformer = snapshot.PersistenceType == PersistenceType.AppCookie
+                    var transformer = snapshot.Persistence.LearnsFromAnswer
                         ? _appCookieTransformers.For(snapshot, node, _runtime)
                         : ForwardingTransformer.Instance;
                     started = _runtime.Time.GetTimestamp();
@@ -292,26 +292,9 @@ internal sealed class HttpProxyHandler
         context.Response.Headers.Location = string.Concat("https://", authority, request.PathBase.ToUriComponent(), request.Path.ToUriComponent(), request.QueryString.ToUriComponent());
     }
 
-    /// <summary>Persistence lookup and pick: reads the request's persistence key for the snapshot's type.</summary>
-    private Selection Select(HttpContext context, LoadBalancerSnapshot snapshot)
-    {
-        ReadOnlySpan<char> cookie = default;
-        var clientKey = UInt128.Zero;
-        switch (snapshot.PersistenceType)
-        {
-            case PersistenceType.HttpCookie:
-                CookieHeader.TryFind(context.Request.Headers.Cookie, snapshot.CookieName!, out cookie);
-                break;
-            case PersistenceType.SourceIp:
-                clientKey = ClientAddress.ToKey(context.Connection.RemoteIpAddress);
-                break;
-            case PersistenceType.AppCookie:
-                clientKey = AppCookieKeyOf(context.Request.Headers.Cookie, snapshot.CookieName!);
-                break;
-        }
-
-        return _runtime.Select(cookie, clientKey);
-    }
+    /// <summary>Persistence lookup and pick: reads the request's persistence inputs for the snapshot's policy.</summary>
+    private Selection Select(HttpContext context, LoadBalancerSnapshot snapshot) =>
+        _runtime.Select(snapshot, PersistenceView.Read(snapshot, _runtime, context));
 
     private readonly AppCookieTransformers _appCookieTransformers = new();
 

@@ -11,7 +11,7 @@ namespace Tether.Proxy.Tcp;
 
 /// <summary>
 /// The layer 4 pipeline of one TCP load balancer (docs/architecture.md, issue 5): for each client connection, read the
-/// current snapshot → <see cref="LoadBalancerRuntime.Select"/> with the client's address as the SOURCE_IP key (so every
+/// current snapshot → <see cref="LoadBalancerRuntime.Select(LoadBalancerSnapshot, in PersistenceRequest)"/> with the client's address as the SOURCE_IP key (so every
 /// algorithm and SOURCE_IP persistence decide per connection) → connect to the node within the connect timeout →
 /// pump bytes both ways (<see cref="TcpProxySession"/>). The node's active count covers the whole connection, which is
 /// what LEAST_CONNECTIONS compares.
@@ -21,7 +21,7 @@ namespace Tether.Proxy.Tcp;
 /// or does not answer within
 /// min(<see cref="LoadBalancerConfig.TimeoutSeconds"/>, <see cref="ProxyOptions.ConnectTimeoutSeconds"/>) seconds is
 /// held out of rotation for <see cref="ProxyOptions.PassiveFailureHoldSeconds"/> (passive health, as the HTTP handler
-/// does), and the connection is tried once more on the node <see cref="LoadBalancerRuntime.Select"/> picks next
+/// does), and the connection is tried once more on the node <see cref="LoadBalancerRuntime.Select(LoadBalancerSnapshot, in PersistenceRequest)"/> picks next
 /// (SOURCE_IP re-pins the client there) unless <c>disableFallback</c> is set. When no node can take the connection
 /// (<see cref="SelectionOutcome.NoNodeAvailable"/>, <see cref="SelectionOutcome.RejectedNoFallback"/>, or the second
 /// attempt failed), the client connection is closed at once.
@@ -144,7 +144,7 @@ internal sealed class TcpProxyHandler : ConnectionHandler
         var pipeline = AttemptPipeline.Begin(_runtime, _runtime.Snapshot, _options.PassiveFailureHoldSeconds);
         while (true)
         {
-            var selection = _runtime.Select(default, clientKey);
+            var selection = _runtime.Select(PersistenceRequest.ForClient(clientKey));
             var node = selection.Node;
             if (pipeline.OnSelected(selection) == AttemptStep.Fail || node is null)
             {

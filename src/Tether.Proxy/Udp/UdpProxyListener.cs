@@ -12,7 +12,7 @@ namespace Tether.Proxy.Udp;
 
 /// <summary>
 /// A UDP virtual IP and port of a UDP load balancer (UDP, UDP_STREAM, DNS_UDP; issue 5). Datagrams from one client
-/// address and port form a <see cref="UdpFlow"/>: the first one asks <see cref="LoadBalancerRuntime.Select"/> for a node
+/// address and port form a <see cref="UdpFlow"/>: the first one asks <see cref="LoadBalancerRuntime.Select(LoadBalancerSnapshot, in PersistenceRequest)"/> for a node
 /// (the client address is the SOURCE_IP key, so persistence keeps a client's flows on one node) and opens a socket
 /// connected to it; the node's replies go back to the client from the virtual IP's socket. A flow expires when no
 /// datagram moved either way for the load balancer's <c>timeout</c> (seconds; checked every quarter of it, at least
@@ -182,8 +182,9 @@ internal sealed class UdpProxyListener : IListener
         var client = (IPEndPoint)_endPointFactory.Create(key);
 
         // The attempt pipeline (docs/architecture.md) with no retry: a datagram is never sent twice.
-        var selection = _runtime.Select(default, ClientAddress.ToKey(client.Address));
-        if (AttemptPipeline.Begin(_runtime, _runtime.Snapshot, _options.PassiveFailureHoldSeconds).OnSelected(selection) == AttemptStep.Fail
+        var snapshot = _runtime.Snapshot;
+        var selection = _runtime.Select(snapshot, PersistenceRequest.ForClient(ClientAddress.ToKey(client.Address)));
+        if (AttemptPipeline.Begin(_runtime, snapshot, _options.PassiveFailureHoldSeconds).OnSelected(selection) == AttemptStep.Fail
             || selection.Node is not { } node)
         {
             ProxyLog.UdpNoNode(_logger, LoadBalancerId, client, selection.Outcome);

@@ -144,7 +144,7 @@ public sealed class LoadBalancerRuntimeAppCookieTests
         // Round robin over the remaining nodes 1 and 3 starts at node 1.
         Assert.Equal(new Selection(runtime.Snapshot.FindNode(1), SelectionOutcome.Repinned, false), repinned);
         Assert.Equal(new Selection(runtime.Snapshot.FindNode(1), SelectionOutcome.Persisted, false), next);
-        Assert.True(runtime.StickTable.TryPeek(KeyA, _clock.GetTimestamp(), runtime.Snapshot.TtlTicks, out var nodeId));
+        Assert.True(runtime.StickTable.TryPeek(KeyA, _clock.GetTimestamp(), out var nodeId));
         Assert.Equal(1, nodeId);
         Assert.Equal(1, runtime.StickTable.Count);
     }

@@ -7,8 +7,8 @@ using static Tether.Core.Tests.TestConfigs;
 
 namespace Tether.Core.Tests.Runtime;
 
-/// <summary><see cref="LoadBalancerRuntime.Explain"/>: the persistence API's lookup, which must say what
-/// <see cref="LoadBalancerRuntime.Select"/> would do without changing anything.</summary>
+/// <summary><see cref="LoadBalancerRuntime.Explain(in PersistenceRequest)"/>: the persistence API's lookup, which must say what
+/// <see cref="LoadBalancerRuntime.Select(LoadBalancerSnapshot, in PersistenceRequest)"/> would do without changing anything.</summary>
 public sealed class LoadBalancerRuntimeExplainTests
 {
     private static readonly UInt128 AppKey = StableHash.OfCookie("SESSIONID", "alice-0001");

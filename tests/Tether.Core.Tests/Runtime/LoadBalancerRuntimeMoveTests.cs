@@ -62,7 +62,7 @@ public sealed class LoadBalancerRuntimeMoveTests
         var moved = new[] { a, b }.Select(r =>
         {
             r.MoveSessions(1, 2, 0.5);
-            return r.StickTable.Snapshot(_clock.GetTimestamp(), r.Snapshot.TtlTicks).Where(e => e.NodeId == 2).Select(e => e.Key).ToHashSet();
+            return r.StickTable.Snapshot(_clock.GetTimestamp()).Where(e => e.NodeId == 2).Select(e => e.Key).ToHashSet();
         }).ToList();
 
         Assert.Equal(51, moved[0].Count); // 50.5 rounds half away from zero
@@ -80,7 +80,7 @@ public sealed class LoadBalancerRuntimeMoveTests
         _clock.Advance(TimeSpan.FromSeconds(101));
 
         // Idle 601 s > 600 s: the move did not refresh it.
-        Assert.False(runtime.StickTable.TryPeek(ClientKey(1), _clock.GetTimestamp(), runtime.Snapshot.TtlTicks, out _));
+        Assert.False(runtime.StickTable.TryPeek(ClientKey(1), _clock.GetTimestamp(), out _));
     }
 
     [Fact]
@@ -106,15 +106,15 @@ public sealed class LoadBalancerRuntimeMoveTests
     [Fact]
     public void TryMove_EntryPinnedElsewhere_IsLeftAlone()
     {
-        var table = new StickTable();
+        var table = new StickTable(10);
         table.Set(5, 3, 100);
 
         Assert.False(table.TryMove(5, 1, 2));
         Assert.False(table.TryMove(6, 1, 2));
-        Assert.True(table.TryPeek(5, 100, 10, out var node));
+        Assert.True(table.TryPeek(5, 100, out var node));
         Assert.Equal(3, node);
         Assert.True(table.TryMove(5, 3, 2));
-        Assert.Equal(new StickEntry(5, 2, 100), Assert.Single(table.Snapshot(100, 10)));
+        Assert.Equal(new StickEntry(5, 2, 100), Assert.Single(table.Snapshot(100)));
     }
 
     // ---------------------------------------------------------------- HTTP_COOKIE

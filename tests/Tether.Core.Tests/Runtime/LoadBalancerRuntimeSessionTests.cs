@@ -21,7 +21,7 @@ public sealed class LoadBalancerRuntimeSessionTests
         var runtime = Create(Config());
 
         var selection = runtime.Select([], default);
-        var recordedAtIssue = runtime.StickTable.TryPeek(SessionKey(selection.SessionId), _clock.GetTimestamp(), runtime.Snapshot.TtlTicks, out _);
+        var recordedAtIssue = runtime.StickTable.TryPeek(SessionKey(selection.SessionId), _clock.GetTimestamp(), out _);
         runtime.Select(Issue(runtime, selection), default);
 
         Assert.Equal(SelectionOutcome.Balanced, selection.Outcome);
@@ -29,7 +29,7 @@ public sealed class LoadBalancerRuntimeSessionTests
         Assert.True(selection.IssueCookie);
         Assert.NotEqual(0, selection.SessionId);
         Assert.False(recordedAtIssue, "a client that never returns its cookie costs no state");
-        Assert.True(runtime.StickTable.TryPeek(SessionKey(selection.SessionId), _clock.GetTimestamp(), runtime.Snapshot.TtlTicks, out var nodeId));
+        Assert.True(runtime.StickTable.TryPeek(SessionKey(selection.SessionId), _clock.GetTimestamp(), out var nodeId));
         Assert.Equal(1, nodeId);
     }
 
@@ -103,7 +103,7 @@ public sealed class LoadBalancerRuntimeSessionTests
 
         Assert.Equal(new Selection(runtime.Snapshot.FindNode(2), SelectionOutcome.Persisted, false, 4242), selection);
         Assert.Equal(new Dictionary<int, int> { [2] = 1 }, runtime.CountSessionsByNode());
-        Assert.True(runtime.StickTable.TryPeek(SessionKey(4242), _clock.GetTimestamp(), runtime.Snapshot.TtlTicks, out var nodeId));
+        Assert.True(runtime.StickTable.TryPeek(SessionKey(4242), _clock.GetTimestamp(), out var nodeId));
         Assert.Equal(2, nodeId);
     }
 

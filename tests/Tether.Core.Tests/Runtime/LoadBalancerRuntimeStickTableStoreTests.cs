@@ -197,7 +197,7 @@ public sealed class LoadBalancerRuntimeStickTableStoreTests
         var after = Create(config, new NanosecondClock(new FakeTimeProvider(clock.GetUtcNow().AddSeconds(40)), origin: 987_654_321));
         Assert.Equal(1, after.ImportStickTable(stored));
 
-        var entry = Assert.Single(after.StickTable.Snapshot(after.Time.GetTimestamp(), after.Snapshot.TtlTicks));
+        var entry = Assert.Single(after.StickTable.Snapshot(after.Time.GetTimestamp()));
         Assert.Equal(Start, after.ToUtc(entry.LastUse));
         Assert.Equal(new Selection(after.Snapshot.FindNode(3), SelectionOutcome.Persisted, false), after.Select([], KeyA));
     }

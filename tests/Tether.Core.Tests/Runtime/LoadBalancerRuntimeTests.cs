@@ -595,7 +595,7 @@ public sealed class LoadBalancerRuntimeTests
         runtime.Apply(config with { Nodes = [Node(1), Node(2)] });
 
         Assert.Equal(300 - onNode3, runtime.StickTable.Count);
-        Assert.DoesNotContain(runtime.StickTable.Snapshot(_clock.GetTimestamp(), runtime.Snapshot.TtlTicks), e => e.NodeId == 3);
+        Assert.DoesNotContain(runtime.StickTable.Snapshot(_clock.GetTimestamp()), e => e.NodeId == 3);
         for (var i = 0; i < 300; i++)
         {
             var selection = runtime.Select([], ClientKey(i));
@@ -650,7 +650,7 @@ public sealed class LoadBalancerRuntimeTests
         var selection = runtime.Select([], client);
 
         Assert.Equal(new Selection(runtime.Snapshot.FindNode(2), SelectionOutcome.Balanced, false), selection);
-        Assert.True(runtime.StickTable.TryGet(client, _clock.GetTimestamp(), runtime.Snapshot.TtlTicks, out var stuck));
+        Assert.True(runtime.StickTable.TryGet(client, _clock.GetTimestamp(), out var stuck));
         Assert.Equal(2, stuck);
     }
 
@@ -766,6 +766,7 @@ public sealed class LoadBalancerRuntimeTests
 
         Assert.Equal(1, runtime.StickTable.Count);
         Assert.Equal(1200L * _clock.TimestampFrequency, runtime.Snapshot.TtlTicks);
+        Assert.Equal(1200L * _clock.TimestampFrequency, runtime.StickTable.Ttl); // the table owns the new TTL
         Assert.Equal((SelectionOutcome.Persisted, first), (runtime.Select([], ClientKey(1)).Outcome, runtime.Select([], ClientKey(1)).Node!.Id));
     }
 

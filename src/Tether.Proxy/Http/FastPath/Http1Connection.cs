@@ -45,6 +45,7 @@ internal sealed class Http1Connection
     private readonly PipeWriter _output;
     private readonly RequestHead _request = new();
     private readonly Http1RequestCookies _cookies = new();
+    private readonly Http1PersistenceHeader _persistenceHeader = new();
     private readonly Http1RequestLog _log = new();
     private readonly Http1TimeoutControl _timeouts;
     private readonly Http1RequestHeadWriter _requestHead;
@@ -202,22 +203,8 @@ internal sealed class Http1Connection
 
     /// <summary>The persistence lookup and the pick for the current request (the connection's client address, the
     /// request's cookies as read by <see cref="Prepare"/>).</summary>
-    public Selection Select(LoadBalancerSnapshot snapshot)
-    {
-        var runtime = _owner.Runtime;
-        switch (snapshot.PersistenceType)
-        {
-            case PersistenceType.HttpCookie:
-                CookieHeader.TryFind(_cookies.Value, snapshot.CookieName!, out var cookie);
-                return runtime.Select(cookie, UInt128.Zero);
-            case PersistenceType.SourceIp:
-                return runtime.Select(default, _clientKey);
-            case PersistenceType.AppCookie:
-                return runtime.Select(default, AppCookieKey.Of(runtime, _cookies.Pairs, snapshot.CookieName!));
-            default:
-                return runtime.Select(default, UInt128.Zero);
-        }
-    }
+    public Selection Select(LoadBalancerSnapshot snapshot) =>
+        _owner.Runtime.Select(snapshot, PersistenceView.Read(snapshot, _owner.Runtime, _clientKey, _cookies.Value, _persistenceHeader.Value));
 
     /// <summary>Parses the head, applies the per-request hand-over rules, picks the node and writes the head for it
     /// (<see cref="Http1RequestHeadWriter"/>): everything that needs the head's bytes, before the pipe lets them go.</summary>
@@ -269,6 +256,7 @@ internal sealed class Http1Connection
         }
 
         _cookies.Read(head, _request);
+        _persistenceHeader.Read(head, _request, snapshot.PersistenceHeaderName);
         selection = Select(snapshot);
         _requestHead.Write(head, _request);
         return HeadStatus.Ok;

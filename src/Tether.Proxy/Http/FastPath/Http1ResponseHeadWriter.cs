@@ -58,7 +58,7 @@ internal sealed class Http1ResponseHeadWriter
                 case FieldKind.Other or FieldKind.Cookie or FieldKind.ForwardedFor or FieldKind.ForwardedProto or FieldKind.ForwardedPort or FieldKind.Expect
                     when response.HasConnectionOptions && response.IsListedInConnection(head, field):
                     continue;
-                case FieldKind.SetCookie when snapshot.PersistenceType == PersistenceType.AppCookie && !interim:
+                case FieldKind.SetCookie when snapshot.Persistence.LearnsFromAnswer && !interim:
                     _owner.LearnAppCookie(snapshot, node, Encoding.Latin1.GetString(head.Slice(field.ValueStart, field.ValueLength)), _cookies.Pairs);
                     break;
             }
