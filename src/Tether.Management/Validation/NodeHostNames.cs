@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Tether.Management.Validation;
 
 /// <summary>
@@ -46,7 +44,4 @@ internal static class NodeHostNames
         problem = $"host name is not within an allowed domain ({string.Join(", ", allowedDomains.Select(d => d.Trim().TrimEnd('.')))})";
         return null;
     }
-
-    /// <summary>True when the stored <paramref name="address"/> is a host name rather than an IP literal.</summary>
-    public static bool IsHostName(string address) => !IPAddress.TryParse(address, out _);
 }
