@@ -323,7 +323,7 @@ public sealed partial class LoadBalancerService : IDisposable
         MutateAsync<IReadOnlyList<NodeConfig>>(accountId, id, existing =>
         {
             var errors = new List<string>(issues.Messages);
-            var added = NodeValidator.ValidateNew(nodes, existing.Nodes, errors, "nodes");
+            var added = NodeValidator.ValidateNew(nodes, existing.Nodes, errors, "nodes", _options.AllowedDomains);
             if (added is null || errors.Count > 0)
             {
                 return ApiError.Validation(errors);

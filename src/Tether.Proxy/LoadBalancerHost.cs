@@ -40,11 +40,15 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
     private readonly HealthMonitoring _health;
     private HealthChecker? _checker;
     private readonly Access.AccessControl _access;
+    private readonly NodeAddressResolver _resolver;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _refresh;
 
     public LoadBalancerHost(LoadBalancerRuntime runtime, IHttpForwarder forwarder, ILoggerFactory loggerFactory, ProxyOptions options, HealthMonitoring health, Metrics.TetherMetrics? metrics = null,
-        ContentCache? cache = null)
+        ContentCache? cache = null, IHostNameResolver? dns = null)
     {
         _health = health;
+        _resolver = new NodeAddressResolver(dns ?? DnsHostNameResolver.Instance, TimeSpan.FromSeconds(options.ConnectTimeoutSeconds));
         Runtime = runtime;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<LoadBalancerHost>();
@@ -133,9 +137,14 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         }
 
         _access.Apply(config);
-        foreach (var change in Runtime.Apply(config))
+        // Node host names are resolved before the model is published (a name never reaches the data plane
+        // unresolved), then every Proxy:NodeAddressRefreshSeconds.
+        var names = NodeAddressResolver.NamesOf(config);
+        var addresses = names.Count == 0 ? null : await _resolver.ResolveAsync(names, cancellationToken).ConfigureAwait(false);
+        LogNodeEvents(config.Id, Runtime.Apply(config, addresses));
+        if (names.Count > 0 && _refresh is null)
         {
-            HealthLog.NodeOnline(_logger, config.Id, change.NodeId, change.DetailedMessage);
+            _refresh = RefreshAddressesAsync(_stopping.Token);
         }
 
         if (monitorChanged && config.HealthMonitor is { } monitor)
@@ -168,8 +177,46 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         ProxyLog.ConfigApplied(_logger, config.Id, config.Nodes.Length, config.Algorithm);
     }
 
+    private void LogNodeEvents(int loadBalancerId, IReadOnlyList<Core.Health.NodeStatusEvent> events)
+    {
+        foreach (var change in events)
+        {
+            if (change.Status == NodeStatus.Online)
+            {
+                HealthLog.NodeOnline(_logger, loadBalancerId, change.NodeId, change.DetailedMessage);
+            }
+            else
+            {
+                HealthLog.NodeAddressUnresolved(_logger, loadBalancerId, change.NodeId, change.DetailedMessage);
+            }
+        }
+    }
+
+    /// <summary>Resolves the node host names again every <see cref="ProxyOptions.NodeAddressRefreshSeconds"/> until
+    /// the host is disposed (off the hot path; see <see cref="NodeAddressResolver"/>).</summary>
+    private async Task RefreshAddressesAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(_options.NodeAddressRefreshSeconds), Runtime.Time);
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                LogNodeEvents(Id, await _resolver.RefreshAsync(Runtime, cancellationToken).ConfigureAwait(false));
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_refresh is not null)
+        {
+            await _refresh.ConfigureAwait(false);
+        }
+
         if (_checker is not null)
         {
             await _checker.DisposeAsync().ConfigureAwait(false);
@@ -186,6 +233,7 @@ internal sealed class LoadBalancerHost : IAsyncDisposable
         await Task.WhenAll(stops).ConfigureAwait(false);
         await _access.DisposeAsync().ConfigureAwait(false);
         _fastPath.Dispose();
+        _stopping.Dispose();
         Runtime.StopTimers();
     }
 

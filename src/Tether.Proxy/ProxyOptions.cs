@@ -7,6 +7,10 @@ public sealed class ProxyOptions
     /// TCP), or an ICMP port unreachable answer to a UDP datagram, in seconds (default 10).</summary>
     public int PassiveFailureHoldSeconds { get; set; } = 10;
 
+    /// <summary>How often the host names of nodes (node addresses given by name within an allowed domain) are resolved
+    /// again, in seconds (default 30, at least 1). A name is also resolved whenever a change is applied.</summary>
+    public int NodeAddressRefreshSeconds { get; set; } = 30;
+
     /// <summary>The most time a connection to a node may take, in seconds; the load balancer's timeout caps it
     /// (default 5).</summary>
     public int ConnectTimeoutSeconds { get; set; } = 5;
@@ -104,6 +108,7 @@ public sealed class ProxyOptions
 
         AtLeast(nameof(PassiveFailureHoldSeconds), PassiveFailureHoldSeconds, 0);
         AtLeast(nameof(ConnectTimeoutSeconds), ConnectTimeoutSeconds, 1);
+        AtLeast(nameof(NodeAddressRefreshSeconds), NodeAddressRefreshSeconds, 1);
         AtLeast(nameof(PooledConnectionIdleTimeoutSeconds), PooledConnectionIdleTimeoutSeconds, 1);
         AtLeast(nameof(KeepAliveTimeoutSeconds), KeepAliveTimeoutSeconds, 1);
         AtLeast(nameof(RequestHeadersTimeoutSeconds), RequestHeadersTimeoutSeconds, 1);

@@ -224,19 +224,45 @@ public enum NodeFailure
 public sealed class NodeState
 {
     /// <summary>Creates the runtime view of <paramref name="config"/> sharing <paramref name="counters"/>.</summary>
-    public NodeState(NodeConfig config, NodeCounters counters)
+    /// <param name="config">The node; its <c>Address</c> an IP literal or a host name.</param>
+    /// <param name="counters">The node's long-lived counters.</param>
+    /// <param name="resolved">For a host name: the address it resolved to (see <see cref="Runtime.NodeAddressResolver"/>),
+    /// or null when it did not resolve, which makes the node unavailable (never a fallback address). Ignored for an IP
+    /// literal.</param>
+    public NodeState(NodeConfig config, NodeCounters counters, IPAddress? resolved = null)
     {
         Config = config;
         Counters = counters;
         Id = config.Id;
         Weight = config.Weight < 1 ? 1 : config.Weight;
         Condition = config.Condition;
-        IsOnline = config.Status == NodeStatus.Online;
-        var isV6 = IPAddress.TryParse(config.Address, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
-        EndPoint = new IPEndPoint(ip ?? IPAddress.Loopback, config.Port);
-        DestinationPrefix = isV6 ? $"http://[{config.Address}]:{config.Port}/" : $"http://{config.Address}:{config.Port}/";
-        HashKey = isV6 ? $"[{config.Address}]:{config.Port}" : $"{config.Address}:{config.Port}";
+        var isName = !IPAddress.TryParse(config.Address, out var ip);
+        IsHostName = isName;
+        if (isName)
+        {
+            ip = resolved;
+        }
+
+        IsResolved = ip is not null;
+        IsOnline = config.Status == NodeStatus.Online && IsResolved;
+        // An unresolved name gets the broadcast address as a placeholder: never a destination, since the node is not
+        // online and so never selected nor probed.
+        ip ??= IPAddress.None;
+        var isV6 = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        EndPoint = new IPEndPoint(ip, config.Port);
+        DestinationPrefix = isV6 ? $"http://[{ip}]:{config.Port}/" : $"http://{ip}:{config.Port}/";
+        // Consistent hashing keys on the node's identity as configured (a host name, not what it resolves to), so a
+        // DNS change does not move clients.
+        HashKey = isName ? $"{config.Address.ToLowerInvariant()}:{config.Port}"
+            : isV6 ? $"[{config.Address}]:{config.Port}" : $"{config.Address}:{config.Port}";
     }
+
+    /// <summary>True when the node's address is a host name (resolved by the data plane) rather than an IP literal.</summary>
+    public bool IsHostName { get; }
+
+    /// <summary>False when the node's host name did not resolve: the node is then not online (unavailable, not
+    /// probed). Always true for an IP literal.</summary>
+    public bool IsResolved { get; }
 
     /// <summary>The node configuration this view was built from.</summary>
     public NodeConfig Config { get; }
@@ -250,16 +276,17 @@ public sealed class NodeState
     /// <summary>The operator's condition.</summary>
     public NodeCondition Condition { get; }
 
-    /// <summary>True unless health monitoring set the node OFFLINE.</summary>
+    /// <summary>True unless health monitoring set the node OFFLINE or its host name did not resolve.</summary>
     public bool IsOnline { get; }
 
-    /// <summary>The node's address and port.</summary>
+    /// <summary>The node's address and port (for a host name: the address it resolved to).</summary>
     public IPEndPoint EndPoint { get; }
 
     /// <summary>The HTTP destination prefix, for example <c>http://10.0.0.1:80/</c>.</summary>
     public string DestinationPrefix { get; }
 
-    /// <summary>The stable identity used by consistent hashing: <c>address:port</c>, identical on every instance.</summary>
+    /// <summary>The stable identity used by consistent hashing: <c>address:port</c> as configured (a host name in lower
+    /// case, not its resolved address), identical on every instance.</summary>
     public string HashKey { get; }
 
     /// <summary>The node's long-lived counters.</summary>

@@ -11,7 +11,7 @@ namespace Tether.Core.Runtime;
 /// decision of docs/session-persistence.md: persistence decides first, the algorithm picks only when persistence has no
 /// valid answer, and persistence never sends a request to a node the load balancer does not hold.
 /// </summary>
-/// <remarks><see cref="Select(LoadBalancerSnapshot, in PersistenceRequest)"/> takes no lock and allocates nothing; <see cref="Apply"/> and
+/// <remarks><see cref="Select(LoadBalancerSnapshot, in PersistenceRequest)"/> takes no lock and allocates nothing; <see cref="Apply(LoadBalancerConfig)"/> and
 /// <see cref="SetNodeStatus"/> are called off the request path and serialized with each other.</remarks>
 public sealed class LoadBalancerRuntime
 {
@@ -26,6 +26,7 @@ public sealed class LoadBalancerRuntime
     private readonly SessionMoves _moves = new();
     private readonly Lock _changes = new();
     private readonly Dictionary<int, NodeStatus> _health = [];
+    private readonly Dictionary<string, ResolvedName> _addresses = new(StringComparer.OrdinalIgnoreCase);
     private readonly NodeEventLog _events = new();
     private readonly SlowStart _slowStart;
     private readonly DrainProgress _drain;
@@ -138,11 +139,29 @@ public sealed class LoadBalancerRuntime
     /// again (Rackspace: deleting the monitor brings every node back ONLINE).</summary>
     /// <returns>The status changes the new configuration caused (nodes back ONLINE because the monitor was removed),
     /// already recorded in <see cref="NodeEvents"/>; usually empty.</returns>
-    public IReadOnlyList<NodeStatusEvent> Apply(LoadBalancerConfig config)
+    public IReadOnlyList<NodeStatusEvent> Apply(LoadBalancerConfig config) => Apply(config, null);
+
+    /// <summary>As <see cref="Apply(LoadBalancerConfig)"/>, with what the nodes' host names resolved to
+    /// (<see cref="NodeAddressResolver"/>) taken in before the model is built, so that a node added by name is
+    /// usable at once; a new name that did not resolve records an OFFLINE node event with the reason.</summary>
+    public IReadOnlyList<NodeStatusEvent> Apply(LoadBalancerConfig config, IReadOnlyDictionary<string, ResolvedName>? addresses)
     {
         lock (_changes)
         {
             var changes = ReconcileHealth(config);
+            foreach (var name in _addresses.Keys.ToArray())
+            {
+                if (!UsesName(config, name))
+                {
+                    _addresses.Remove(name);
+                }
+            }
+
+            if (addresses is not null)
+            {
+                changes.AddRange(RecordAddresses(config, addresses));
+            }
+
             _config = config;
             var previous = _snapshot;
             if (previous.PersistenceType != config.SessionPersistence?.Type)
@@ -209,6 +228,88 @@ public sealed class LoadBalancerRuntime
             _snapshot = next;
             return _events.Add(nodeId, status, detailedMessage, _time.GetUtcNow());
         }
+    }
+
+    /// <summary>
+    /// Takes in what the nodes' host names resolve to now (the periodic refresh of <see cref="NodeAddressResolver"/>)
+    /// and, when an address changed, rebuilds and publishes the model: a node whose name stopped resolving is not
+    /// online (no new traffic, pinned clients fall back, not probed), one whose name resolves again comes back. The
+    /// Maglev table keys on the name (<see cref="NodeState.HashKey"/>), so a changed address moves no client. Each node
+    /// that stopped or started resolving gets a node event (OFFLINE or ONLINE, the reason in the message).
+    /// </summary>
+    /// <returns>The recorded events; empty when nothing changed.</returns>
+    public IReadOnlyList<NodeStatusEvent> SetResolvedAddresses(IReadOnlyDictionary<string, ResolvedName> addresses)
+    {
+        lock (_changes)
+        {
+            var changed = false;
+            foreach (var (name, result) in addresses)
+            {
+                changed |= UsesName(_config, name)
+                    && (!_addresses.TryGetValue(name, out var old) || !Equals(old.Address, result.Address));
+            }
+
+            if (!changed)
+            {
+                return [];
+            }
+
+            var events = RecordAddresses(_config, addresses);
+            var next = Build(WithHealth(_config));
+            _slowStart.OnPublish(_snapshot, next);
+            _snapshot = next;
+            _drain.OnPublish(next);
+            return events;
+        }
+    }
+
+    /// <summary>Stores <paramref name="addresses"/> for the names <paramref name="config"/> uses and records a node
+    /// event for each node whose name stopped resolving, started resolving again, or is new and does not resolve.</summary>
+    private List<NodeStatusEvent> RecordAddresses(LoadBalancerConfig config, IReadOnlyDictionary<string, ResolvedName> addresses)
+    {
+        var events = new List<NodeStatusEvent>();
+        foreach (var (name, result) in addresses)
+        {
+            if (!UsesName(config, name))
+            {
+                continue;
+            }
+
+            var known = _addresses.TryGetValue(name, out var old);
+            _addresses[name] = result;
+            var wasResolved = known && old.Address is not null;
+            var isResolved = result.Address is not null;
+            if (known ? wasResolved == isResolved : isResolved)
+            {
+                continue;
+            }
+
+            foreach (var node in config.Nodes)
+            {
+                if (string.Equals(node.Address, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    var status = isResolved && StatusOf(node) == NodeStatus.Online ? NodeStatus.Online : NodeStatus.Offline;
+                    events.Add(_events.Add(node.Id, status, result.Detail, _time.GetUtcNow()));
+                }
+            }
+        }
+
+        return events;
+    }
+
+    private NodeStatus StatusOf(NodeConfig node) => _health.TryGetValue(node.Id, out var live) ? live : node.Status;
+
+    private static bool UsesName(LoadBalancerConfig config, string name)
+    {
+        foreach (var node in config.Nodes)
+        {
+            if (string.Equals(node.Address, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Drops the overlay of nodes <paramref name="config"/> no longer holds, and all of it when the load
@@ -392,7 +493,7 @@ public sealed class LoadBalancerRuntime
     /// last use; HTTP_COOKIE cookies, which name the node and are signed, are followed when validated
     /// (<see cref="SessionMoves.Follow"/>) and re-issued naming the new node. The caller checks that both nodes belong
     /// to the load balancer, differ, and that the new one is ENABLED. Off the request path, serialized with
-    /// <see cref="Apply"/>.
+    /// <see cref="Apply(LoadBalancerConfig)"/>.
     /// </summary>
     /// <param name="fromNodeId">The node whose sessions move.</param>
     /// <param name="toNodeId">The node they move to.</param>
@@ -534,7 +635,8 @@ public sealed class LoadBalancerRuntime
                 }
 
                 keep.Add(nodeConfig.Id);
-                nodes[i] = new NodeState(nodeConfig, counters);
+                nodes[i] = new NodeState(nodeConfig, counters,
+                    _addresses.TryGetValue(nodeConfig.Address, out var resolved) ? resolved.Address : null);
             }
 
             foreach (var id in _counters.Keys.ToArray())

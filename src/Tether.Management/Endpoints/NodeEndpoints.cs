@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Tether.Core.Model;
+using Tether.Core.Runtime;
 using Tether.Management.Api;
 using Tether.Management.Requests;
 
@@ -73,8 +75,9 @@ internal static class NodeEndpoints
             }
 
             var outcome = await service.AddNodesAsync(account, id, nodes, issues, http.RequestAborted);
+            // Live status: a node added by a host name that did not resolve is OFFLINE at once.
             return EndpointHelpers.Respond(outcome, created =>
-                JsonNodeResult.Accepted(new JsonObject { ["nodes"] = Representations.Nodes(created) }));
+                JsonNodeResult.Accepted(new JsonObject { ["nodes"] = Representations.Nodes(LiveNodes(created, LiveStatus.Runtime(http, id))) }));
         });
 
         group.MapDelete("/loadbalancers/{id:int}/nodes", async (int account, int id, HttpContext http) =>
@@ -198,5 +201,24 @@ internal static class NodeEndpoints
         }
 
         return [NodeRequest.Read(new FieldReader(body, "nodes[0]", issues), FieldSet.NodeAdded)];
+    }
+
+    /// <summary><paramref name="nodes"/> with the status <paramref name="runtime"/> sees now (as stored when none).</summary>
+    private static IReadOnlyList<NodeConfig> LiveNodes(IReadOnlyList<NodeConfig> nodes, LoadBalancerRuntime? runtime)
+    {
+        if (runtime?.Snapshot is not { } snapshot)
+        {
+            return nodes;
+        }
+
+        var live = new List<NodeConfig>(nodes.Count);
+        foreach (var node in nodes)
+        {
+            live.Add(snapshot.FindNode(node.Id) is { IsOnline: false } state && node.Status == NodeStatus.Online && !state.IsResolved
+                ? node with { Status = NodeStatus.Offline }
+                : node);
+        }
+
+        return live;
     }
 }

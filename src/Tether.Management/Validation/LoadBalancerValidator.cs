@@ -86,7 +86,7 @@ internal static partial class LoadBalancerValidator
         }
         else
         {
-            nodes = NodeValidator.ValidateNew(request.Nodes, [], errors, "nodes");
+            nodes = NodeValidator.ValidateNew(request.Nodes, [], errors, "nodes", context.Options.AllowedDomains);
         }
 
         SessionPersistenceConfig? persistence = null;

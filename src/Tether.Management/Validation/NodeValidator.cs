@@ -5,10 +5,12 @@ using Tether.Management.Requests;
 namespace Tether.Management.Validation;
 
 /// <summary>
-/// Validates nodes (docs/api.md, Rackspace v1.0): <c>address</c> an IPv4 or IPv6 literal and <c>port</c>
+/// Validates nodes (docs/api.md, Rackspace v1.0): <c>address</c> an IPv4 or IPv6 literal, or a host name within
+/// one of the allowed domains (<see cref="NodeHostNames"/>, <c>Management:AllowedDomains</c>), and <c>port</c>
 /// 1..65535, both required at creation and immutable after; <c>condition</c> ENABLED (default), DISABLED or DRAINING;
 /// <c>type</c> PRIMARY (default) or SECONDARY; <c>weight</c> 1..100 (default 1); <c>status</c> read-only; no two
-/// nodes of one load balancer with the same address and port; optional <c>metadata</c> items at creation
+/// nodes of one load balancer with the same address and port (addresses compared as IP addresses, host names as
+/// case-insensitive strings); optional <c>metadata</c> items at creation
 /// (<see cref="MetadataValidator"/>; their count limit, NODE_META_LIMIT, is a 413 checked by the service). Every error
 /// is collected.
 /// </summary>
@@ -22,9 +24,16 @@ internal static class NodeValidator
 
     /// <summary>Validates new nodes against each other and the load balancer's existing nodes; returns them with
     /// id 0 (the service assigns ids), or null when any error was added.</summary>
+    /// <param name="requests">The nodes as the request gives them.</param>
+    /// <param name="existing">The load balancer's nodes (none at creation).</param>
+    /// <param name="errors">Where each error is added.</param>
+    /// <param name="arrayPath">The JSON path of the array, for the messages.</param>
+    /// <param name="allowedDomains">The allowed domains (<c>Management:AllowedDomains</c>); a host name address must
+    /// lie within one of them. Null or empty: only IP addresses are accepted.</param>
     public static List<NodeConfig>? ValidateNew(IReadOnlyList<NodeRequest> requests, IEnumerable<NodeConfig> existing,
-        List<string> errors, string arrayPath)
+        List<string> errors, string arrayPath, IEnumerable<string>? allowedDomains = null)
     {
+        var domains = allowedDomains?.ToArray() ?? [];
         var before = errors.Count;
         if (requests.Count == 0)
         {
@@ -35,7 +44,7 @@ internal static class NodeValidator
         var result = new List<NodeConfig>();
         foreach (var request in requests)
         {
-            var node = ValidateOne(request, errors);
+            var node = ValidateOne(request, errors, domains);
             if (node is null)
             {
                 continue;
@@ -53,17 +62,25 @@ internal static class NodeValidator
         return errors.Count == before ? result : null;
     }
 
-    private static NodeConfig? ValidateOne(NodeRequest request, List<string> errors)
+    private static NodeConfig? ValidateOne(NodeRequest request, List<string> errors, string[] allowedDomains)
     {
         var before = errors.Count;
         string? address = null;
         if (request.Address is null)
         {
-            Required(request, "address", "an IPv4 or IPv6 address literal", errors);
+            Required(request, "address", "an IPv4 or IPv6 address literal, or a host name within an allowed domain", errors);
+        }
+        else if (NodeHostNames.LooksLikeIpAddress(request.Address))
+        {
+            address = ValidationRules.ParseNodeAddress(request.Address, out var problem);
+            if (address is null)
+            {
+                errors.Add($"{request.PathOf("address")}: {problem} (got '{request.Address}')");
+            }
         }
         else
         {
-            address = ValidationRules.ParseNodeAddress(request.Address, out var problem);
+            address = NodeHostNames.Check(request.Address, allowedDomains, out var problem);
             if (address is null)
             {
                 errors.Add($"{request.PathOf("address")}: {problem} (got '{request.Address}')");
@@ -187,8 +204,10 @@ internal static class NodeValidator
         }
     }
 
-    private static (IPAddress, int) Key(string address, int port) =>
-        (IPAddress.TryParse(address, out var parsed) ? parsed : IPAddress.None, port);
+    /// <summary>The duplicate key: an IP address compared as an address (any spelling), a host name as its lower-case
+    /// text.</summary>
+    private static (string, int) Key(string address, int port) =>
+        (IPAddress.TryParse(address, out var parsed) ? parsed.ToString() : address.ToLowerInvariant(), port);
 
     private static string Display(string address, int port) =>
         address.Contains(':', StringComparison.Ordinal) ? $"[{address}]:{port}" : $"{address}:{port}";

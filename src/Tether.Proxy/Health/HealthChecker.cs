@@ -104,7 +104,12 @@ internal sealed class HealthChecker : IAsyncDisposable
                         await Task.Delay(step, _time, cancellationToken).ConfigureAwait(false);
                     }
 
-                    Launch(nodes[i], cancellationToken);
+                    // A node whose host name does not resolve is not probed: it has no address (it comes back when
+                    // the name resolves, NodeAddressResolver).
+                    if (nodes[i].IsResolved)
+                    {
+                        Launch(nodes[i], cancellationToken);
+                    }
                 }
             }
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));

@@ -5,6 +5,9 @@ namespace Tether.Proxy.Health;
 /// <summary>Structured log messages of health monitoring, with stable event ids (1200-1299).</summary>
 internal static partial class HealthLog
 {
+    [LoggerMessage(EventId = 1210, Level = LogLevel.Warning, Message = "Load balancer {LoadBalancerId}: node {NodeId} is unavailable: {Detail}")]
+    public static partial void NodeAddressUnresolved(ILogger logger, int loadBalancerId, int nodeId, string detail);
+
     [LoggerMessage(EventId = 1200, Level = LogLevel.Warning, Message = "Load balancer {LoadBalancerId}: node {NodeId} ({EndPoint}) is OFFLINE after {Failures} failed probes in a row: {Detail}")]
     public static partial void NodeOffline(ILogger logger, int loadBalancerId, int nodeId, System.Net.IPEndPoint endPoint, int failures, string detail);
 
