@@ -180,7 +180,7 @@ public sealed class MalformedBodyTests(ApiHostFixture fixture) : IClassFixture<A
     [InlineData("/{id}/connectionlogging", """{"connectionLogging":{"enable":true}}""", "connectionLogging.enable: unknown field; did you mean enabled?")]
     [InlineData("/{id}/sessionpersistence", """{"sessionpersistence":{"persistenceType":"SOURCE_IP"}}""", "sessionpersistence: unknown field; did you mean sessionPersistence?")]
     [InlineData("/{id}/sessionpersistence", """{"sessionPersistence":{"persistenceType":"SOURCE_IP"},"extra":1}""", "extra: unknown field beside \"sessionPersistence\" (give the fields inside \"sessionPersistence\")")]
-    [InlineData("/{id}/sessionpersistence", """{"persistenceType":"SOURCE_IP","id":1}""", "id: unknown field (known fields: persistenceType, cookieName, persistenceTimeout, disableFallback, cookiePath, cookieDomain, cookieSecure, cookieHttpOnly, cookieSameSite)")]
+    [InlineData("/{id}/sessionpersistence", """{"persistenceType":"SOURCE_IP","id":1}""", "id: unknown field (known fields: persistenceType, cookieName, persistenceTimeout, disableFallback, cookiePath, cookieDomain, cookieSecure, cookieHttpOnly, cookieSameSite, headerName, hashBalanceFactor)")]
     [InlineData("/{id}/ssltermination", """{"sslTermination":{"securePort":443,"certificat":"x"}}""", "certificat: unknown field; did you mean certificate?")]
     public async Task Put_UnknownField_Returns400NamingItAndChangesNothing(string path, string body, string expected)
     {
