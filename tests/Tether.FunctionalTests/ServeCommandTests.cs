@@ -351,6 +351,9 @@ public sealed class ServeCommandTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // Connections still open at shutdown get Proxy:ShutdownTimeoutSeconds (default 30 s) to finish, more than the
+        // 20 s the SIGINT test waits: bound it, so that a loaded CI machine cannot turn a slow close into a failure.
+        info.Environment["TETHER_Proxy__ShutdownTimeoutSeconds"] = "5";
         foreach (var arg in new[] { dll, "serve", "--data-dir", dataDirectory, "--listen", $"http://127.0.0.1:{apiPort}" })
         {
             info.ArgumentList.Add(arg);
