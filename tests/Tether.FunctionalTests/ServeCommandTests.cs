@@ -123,6 +123,67 @@ public sealed class ServeCommandTests
         }
     }
 
+    /// <summary><c>GET /healthz</c> on a real <c>tether serve</c>: 200 ready without a token once serving; after SIGINT
+    /// it stops answering 200 (503 "stopping" while the API is still up, then the port closes) before the process exits.</summary>
+    [Fact]
+    public async Task Serve_Healthz_ReadyWithoutTokenThenNotReadyAfterSigint()
+    {
+        var dataDirectory = TetherCli.TempPath("tether-serve-");
+        var apiPort = FreePort.Next();
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var process = StartServe(dataDirectory, apiPort, output);
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}/") };
+            string? body = null;
+            await WaitUntilAsync(output, async () =>
+            {
+                try
+                {
+                    using var response = await http.GetAsync("/healthz");
+                    body = await response.Content.ReadAsStringAsync();
+                    return response.StatusCode == HttpStatusCode.OK;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            });
+
+            var ready = System.Text.Json.Nodes.JsonNode.Parse(body!)!;
+            Assert.Equal("ready", ready["status"]!.GetValue<string>());
+            Assert.Equal("dataPlane store", string.Join(' ', ready["checks"]!.AsArray().Select(c => c!["name"]!.GetValue<string>())));
+
+            Signal(process, "INT");
+            string? notReady = null;
+            await WaitUntilAsync(output, async () =>
+            {
+                try
+                {
+                    using var response = await http.GetAsync("/healthz");
+                    notReady = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+                    return response.StatusCode != HttpStatusCode.OK;
+                }
+                catch (HttpRequestException e)
+                {
+                    notReady = e.Message;
+                    return true;
+                }
+            });
+
+            Assert.True(notReady!.StartsWith("503 ", StringComparison.Ordinal) ? notReady.Contains("dataPlane: stopping", StringComparison.Ordinal) : !notReady.StartsWith("200", StringComparison.Ordinal), notReady);
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "tether serve did not stop on SIGINT; its output:\n" + string.Join('\n', output));
+            Assert.Equal(0, process.ExitCode);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
     [Theory]
     [InlineData("SigIgn:\t0000000000001006", "SIGINT SIGQUIT")]
     [InlineData("SigIgn:\t0000000000000002", "SIGINT")]
