@@ -248,9 +248,9 @@ public sealed class RedisServer : IAsyncDisposable
                 }
 
                 var (exit, output) = await AptGetAsync("install", "-y", "--no-install-recommends", "redis-server");
-                if (exit != 0 && output.Contains("Unable to locate package", StringComparison.Ordinal))
+                if (exit != 0)
                 {
-                    // a fresh machine may have no package lists yet
+                    // a fresh machine may have no package lists yet, or lists naming a version the mirror no longer has
                     await AptGetAsync("update");
                     (exit, output) = await AptGetAsync("install", "-y", "--no-install-recommends", "redis-server");
                 }
