@@ -124,7 +124,9 @@ class Instance:
         self.process = start(args, "tether-" + name, env)
         self.token = None
 
-    def wait_ready(self):
+    def wait_ready(self, token=None):
+        """Waits until the API answers; the token is the given one (in cluster mode tokens are shared, and only the
+        instance that created the admin token writes admin-token) or this instance's admin-token file."""
         token_file = os.path.join(self.data, "admin-token")
 
         def up():
@@ -135,11 +137,13 @@ class Instance:
                          f"in this build; merge it, or run --mode standalone / --mode single.\n"
                          + "\n".join(line for line in text.splitlines() if "Unrecognized" in line or "redis" in line.lower()), 3)
                 fail(f"tether serve {self.name} exited {self.process.returncode} before it served:\n{text}")
-            return os.path.exists(token_file) and http_status(self.address, self.api_port, "/v1.0/1/loadbalancers") is not None
+            return (token is not None or os.path.exists(token_file)) and http_status(self.address, self.api_port, "/v1.0/1/loadbalancers") is not None
 
-        wait_until(up, 60, f"tether serve {self.name} did not serve on {self.address}:{self.api_port}")
-        with open(token_file) as f:
-            self.token = f.read().strip()
+        wait_until(up, 90, f"tether serve {self.name} did not serve on {self.address}:{self.api_port} (or wrote no admin-token)")
+        if token is None:
+            with open(token_file) as f:
+                token = f.read().strip()
+        self.token = token
         # /healthz (ready: listeners bound, configuration in sync) when this build has it
         if http_status(self.address, self.api_port, "/healthz") not in (None, 404):
             wait_until(lambda: http_status(self.address, self.api_port, "/healthz") == 200, 30,
@@ -303,9 +307,13 @@ def main():
     # 2. the instances
     count = {"cluster": args.instances, "standalone": 2, "single": 1}[args.mode]
     addresses = ["127.0.0.2", "127.0.0.3", "127.0.0.4"][:count]
-    instances = [Instance(tether, name, address, redis) for name, address in zip("abc", addresses)]
-    for instance in instances:
-        instance.wait_ready()
+    # a first (it creates the admin token; in cluster mode the others share it through Redis), then the others
+    instances = [Instance(tether, "a", addresses[0], redis)]
+    instances[0].wait_ready()
+    for name, address in list(zip("abc", addresses))[1:]:
+        instances.append(Instance(tether, name, address, redis))
+    for instance in instances[1:]:
+        instance.wait_ready(instances[0].token if args.mode == "cluster" else None)
     a, b = instances[0], instances[-1]
     log("instances: " + ", ".join(f"{i.name} on {i.address} (API :{i.api_port}, pid {i.process.pid})" for i in instances))
 
@@ -320,8 +328,16 @@ def main():
             b.wait_active(ids[persistence])
     for instance in instances[1:]:
         for persistence, port in ports.items():
-            wait_until(lambda: http_status(instance.address, port, "/") == 200, 30,
-                       f"load balancer {persistence} created through a was not served by {instance.name}")
+            deadline = time.monotonic() + 30
+            while http_status(instance.address, port, "/") != 200:
+                if time.monotonic() > deadline:
+                    status, body = instance.api("GET", f"loadbalancers/{ids[persistence]}")
+                    seen = body.get("loadBalancer", {}) if isinstance(body, dict) else {}
+                    problems = [line[:300] for line in output_of(instance.process).splitlines() if " fail: " in line or " warn: " in line]
+                    fail(f"load balancer {persistence} (id {ids[persistence]}) created through a is not served on "
+                         f"{instance.address}:{port} by {instance.name} after 30 s; {instance.name}'s API says {status} "
+                         f"status {seen.get('status')} virtual IPs {seen.get('virtualIps')}; its log:\n" + "\n".join(problems[-5:]))
+                time.sleep(0.1)
     log(f"load balancers through a: SOURCE_IP id {ids['SOURCE_IP']} port {ports['SOURCE_IP']}, "
         f"HTTP_COOKIE id {ids['HTTP_COOKIE']} port {ports['HTTP_COOKIE']}; served by every instance")
 

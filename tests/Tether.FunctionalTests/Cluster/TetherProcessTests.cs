@@ -59,4 +59,16 @@ public sealed class TetherProcessTests
         Assert.Contains("exited", refused.Message, StringComparison.Ordinal);
         Assert.Contains("--no-such-option", refused.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task StartAsync_TokenGiven_ApiSendsItInsteadOfTheAdminTokenFile()
+    {
+        await using var a = await TetherProcess.StartAsync("127.0.0.2");
+        await using var b = await TetherProcess.StartAsync("127.0.0.3", token: a.Token);
+
+        Assert.Equal(a.Token, b.Token);
+        Assert.Equal(HttpStatusCode.OK, (await a.Api.GetAsync("loadbalancers")).StatusCode);
+        // two standalone instances: b does not know a's token (in cluster mode the token is shared through Redis)
+        Assert.Equal(HttpStatusCode.Unauthorized, (await b.Api.GetAsync("loadbalancers")).StatusCode);
+    }
 }

@@ -22,10 +22,12 @@ public abstract class TetherClusterTestBase : IAsyncLifetime
     }
 
     /// <summary>Starts <c>tether serve --redis REDIS --instance NAME</c> on <paramref name="address"/> (127.0.0.2,
-    /// 127.0.0.3...), with <paramref name="extraArguments"/> after them.</summary>
+    /// 127.0.0.3...), with <paramref name="extraArguments"/> after them. The first instance's admin token (tokens are
+    /// shared through Redis) is the API token of every later one.</summary>
     protected async Task<TetherProcess> StartInstanceAsync(string address, string name, params string[] extraArguments)
     {
-        var instance = await TetherProcess.StartAsync(address, ["--redis", Redis.Connection, "--instance", name, .. extraArguments]);
+        var instance = await TetherProcess.StartAsync(address, ["--redis", Redis.Connection, "--instance", name, .. extraArguments],
+            token: _instances.Count == 0 ? null : _instances[0].Token);
         _instances.Add(instance);
         return instance;
     }

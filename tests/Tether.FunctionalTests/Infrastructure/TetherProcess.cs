@@ -46,6 +46,9 @@ public sealed class TetherProcess : IAsyncDisposable
     /// the data directory.</summary>
     public HttpClient Api { get; }
 
+    /// <summary>The API token <see cref="Api"/> sends.</summary>
+    public string Token { get; private init; } = "";
+
     /// <summary>Whether the process has ended (killed, or stopped on its own).</summary>
     public bool HasExited => _process.HasExited;
 
@@ -61,8 +64,8 @@ public sealed class TetherProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts <c>tether serve</c> on <paramref name="address"/> and returns once its API answers and its admin
-    /// token file exists (60 seconds at most).</summary>
+    /// <summary>Starts <c>tether serve</c> on <paramref name="address"/> and returns once its API answers and, unless
+    /// <paramref name="token"/> is given, its admin token file exists (60 seconds at most).</summary>
     /// <param name="address">A loopback address: <c>127.0.0.1</c>, <c>127.0.0.2</c>...</param>
     /// <param name="extraArguments">Appended to <c>serve --data-dir D --listen http://ADDRESS:PORT --public-address
     /// ADDRESS --private-address ADDRESS --public-address-v6 ::1</c>, e.g. <c>["--redis", redis.Connection,
@@ -71,10 +74,13 @@ public sealed class TetherProcess : IAsyncDisposable
     /// dispose).</param>
     /// <param name="environment">Variables added to the process's environment (the test process's <c>TETHER_</c>
     /// ones are removed; <c>TETHER_Proxy__ShutdownTimeoutSeconds</c> is 5 unless given).</param>
+    /// <param name="token">The API token to send, or null for the one in the data directory's <c>admin-token</c>. In
+    /// cluster mode tokens are shared through Redis and only the instance that created the admin token writes the
+    /// file: give the later instances the first one's <see cref="Token"/>.</param>
     /// <exception cref="InvalidOperationException">The process ended before it served (its exit code and output are
     /// in the message, e.g. an option it does not know) or did not serve within 60 seconds.</exception>
     public static async Task<TetherProcess> StartAsync(string address = "127.0.0.1", IEnumerable<string>? extraArguments = null, string? dataDirectory = null,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, string? token = null)
     {
         var owns = dataDirectory is null;
         dataDirectory ??= TetherCli.TempPath("tether-proc-");
@@ -136,7 +142,7 @@ public sealed class TetherProcess : IAsyncDisposable
             try
             {
                 using var probe = await api.GetAsync("loadbalancers");
-                if (File.Exists(tokenFile))
+                if (token is not null || File.Exists(tokenFile))
                 {
                     break;
                 }
@@ -148,8 +154,9 @@ public sealed class TetherProcess : IAsyncDisposable
             await Task.Delay(100);
         }
 
-        api.DefaultRequestHeaders.Add("X-Auth-Token", (await File.ReadAllTextAsync(tokenFile)).Trim());
-        return new TetherProcess(process, output, address, apiPort, dataDirectory, owns, api);
+        token ??= (await File.ReadAllTextAsync(tokenFile)).Trim();
+        api.DefaultRequestHeaders.Add("X-Auth-Token", token);
+        return new TetherProcess(process, output, address, apiPort, dataDirectory, owns, api) { Token = token };
     }
 
     /// <summary>Creates an HTTP load balancer with a SERVICENET virtual IP (so on <see cref="Address"/>) over nodes on
