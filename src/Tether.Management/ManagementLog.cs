@@ -47,4 +47,10 @@ internal static partial class ManagementLog
 
     [LoggerMessage(3051, LogLevel.Information, "Usage: deleted {Count} usage records older than {Days} days (Management:UsageRetentionDays).")]
     public static partial void UsagePurged(ILogger logger, int count, int days);
+
+    [LoggerMessage(3070, LogLevel.Information, "Load balancer {Id}: removed by a change made through another instance (cluster resync).")]
+    public static partial void ResyncRemoved(ILogger logger, int id);
+
+    [LoggerMessage(3071, LogLevel.Warning, "Cluster mode: a change could not be kept in the local store (the last known configuration); the shared store has it.")]
+    public static partial void LocalMirrorFailed(ILogger logger, Exception exception);
 }
