@@ -86,7 +86,8 @@ public static class TetherHost
                 store,
                 keySource);
         });
-        builder.Services.AddSingleton<IDataPlane>(sp => sp.GetRequiredService<DataPlane>());
+        builder.Services.AddSingleton<IDataPlane>(sp => cluster is null ? sp.GetRequiredService<DataPlane>()
+            : new InstanceAddressDataPlane(sp.GetRequiredService<DataPlane>(), managementOptions.PublicAddress, managementOptions.PublicAddressV6, managementOptions.PrivateAddress));
         builder.Services.AddSingleton<IRuntimeRegistry>(sp => sp.GetRequiredService<DataPlane>());
         configure?.Invoke(builder);
 
