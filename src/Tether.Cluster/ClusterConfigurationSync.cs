@@ -120,6 +120,14 @@ public sealed class ClusterConfigurationSync : BackgroundService
             }
 
             var revision = _store.ReadRevision();
+            if (revision == 0 && _service.All.Count > 0 && _store.Reseed(_service.All))
+            {
+                // An empty store (Redis lost its data, or the first start from a single instance's database): it
+                // gets the configuration this instance serves rather than this instance dropping it.
+                ClusterLog.Reseeded(_logger, _service.All.Count);
+                revision = _store.ReadRevision();
+            }
+
             if (revision == AppliedRevision && !_force)
             {
                 return;

@@ -19,4 +19,7 @@ internal static partial class ClusterLog
 
     [LoggerMessage(7004, LogLevel.Information, "Cookie key {Id} was unknown here and is now read from the cluster store ({Count} keys).")]
     public static partial void CookieKeyFound(ILogger logger, int id, int count);
+
+    [LoggerMessage(7005, LogLevel.Warning, "The cluster store held no configuration (a Redis that lost its data, or a new cluster): filled it with the {Count} load balancers this instance serves.")]
+    public static partial void Reseeded(ILogger logger, int count);
 }

@@ -186,6 +186,115 @@ public sealed class RedisConfigurationStore : IConfigurationStore
         }
     }
 
+    /// <summary>The Lua script of a reseed. KEYS: load balancers, revision. ARGV: channel, a count and (id, JSON)
+    /// pairs, a count and (sequence key, last id) pairs. Does nothing and returns 0 when the revision exists; else
+    /// writes the load balancers, raises each sequence to at least its last id, sets the revision to 1, publishes
+    /// it and returns 1.</summary>
+    private const string ReseedScript = """
+        if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+        local i = 2
+        local n = tonumber(ARGV[i]); i = i + 1
+        for k = 1, n do
+          redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+          i = i + 2
+        end
+        n = tonumber(ARGV[i]); i = i + 1
+        for k = 1, n do
+          local cur = tonumber(redis.call('GET', ARGV[i]) or '0')
+          if cur < tonumber(ARGV[i + 1]) then redis.call('SET', ARGV[i], ARGV[i + 1]) end
+          i = i + 2
+        end
+        redis.call('SET', KEYS[2], '1')
+        redis.call('PUBLISH', ARGV[1], '1')
+        return 1
+        """;
+
+    /// <summary>
+    /// Fills an empty store (no revision: a Redis that lost its data, or the first start of a cluster from a single
+    /// instance's SQLite) with <paramref name="configs"/>, the id sequences raised past every id they hold and past
+    /// the local store's sequences, and the local tokens; atomic, and only the first instance to try does it.
+    /// </summary>
+    /// <returns>True when this call filled the store.</returns>
+    /// <exception cref="ConfigurationStoreUnavailableException">Redis cannot be reached.</exception>
+    public bool Reseed(IReadOnlyCollection<LoadBalancerConfig> configs)
+    {
+        ArgumentNullException.ThrowIfNull(configs);
+        var last = new Dictionary<string, long>
+        {
+            [Sequences.LoadBalancer] = 0,
+            [Sequences.Node] = 0,
+            [Sequences.VirtualIp] = 0,
+            [Sequences.Metadata] = 0,
+            [Sequences.AccessList] = 0,
+            [Sequences.CertificateMapping] = 0,
+        };
+        void Raise(string sequence, long id) => last[sequence] = Math.Max(last[sequence], id);
+        foreach (var config in configs)
+        {
+            Raise(Sequences.LoadBalancer, config.Id);
+            foreach (var vip in config.VirtualIps)
+            {
+                Raise(Sequences.VirtualIp, vip.Id);
+            }
+
+            foreach (var node in config.Nodes)
+            {
+                Raise(Sequences.Node, node.Id);
+                foreach (var item in node.Metadata)
+                {
+                    Raise(Sequences.Metadata, item.Id);
+                }
+            }
+
+            foreach (var item in config.Metadata)
+            {
+                Raise(Sequences.Metadata, item.Id);
+            }
+
+            foreach (var item in config.AccessList)
+            {
+                Raise(Sequences.AccessList, item.Id);
+            }
+
+            foreach (var mapping in config.SslTermination?.CertificateMappings ?? [])
+            {
+                Raise(Sequences.CertificateMapping, mapping.Id);
+            }
+        }
+
+        foreach (var sequence in last.Keys.ToList())
+        {
+            // The local sequences (a single instance's database) know the ids of deleted load balancers too.
+            Raise(sequence, _local.PeekNextId(sequence) - 1);
+        }
+
+        var args = new List<RedisValue> { RevisionChannel.ToString(), configs.Count };
+        foreach (var config in configs)
+        {
+            args.Add(config.Id);
+            args.Add(StoredLoadBalancer.Serialize(config.Status == LoadBalancerStatus.Error ? config with { Status = LoadBalancerStatus.Active } : config));
+        }
+
+        args.Add(last.Count);
+        foreach (var (sequence, id) in last)
+        {
+            args.Add((string)_connection.Key("ids:" + sequence)!);
+            args.Add(id);
+        }
+
+        var done = (long)Call(() => Db.ScriptEvaluate(ReseedScript, [LoadBalancersKey, RevisionKey], [.. args])) == 1;
+        if (done)
+        {
+            foreach (var (token, grant) in _local.ListTokenGrants())
+            {
+                Call(() => Db.HashSet(_connection.Key("tokens"), token,
+                    string.Create(CultureInfo.InvariantCulture, $"{grant.AccountId} {TokenRoles.Name(grant.Role)} 0"), When.NotExists));
+            }
+        }
+
+        return done;
+    }
+
     /// <inheritdoc />
     public int NextIds(string sequence, int count = 1)
     {
@@ -263,7 +372,14 @@ public sealed class RedisConfigurationStore : IConfigurationStore
             var keys = ReadCookieKeys();
             if (keys.Count == 0)
             {
-                Call(() => Db.HashSet(_connection.Key("cookie-keys"), 1, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), When.NotExists));
+                // An empty store: the keys this instance kept (a Redis that lost its data, or a single instance's
+                // database joining a cluster), so that cookies already issued stay valid; else a new key 1.
+                var kept = _local.ReadCookieKeysIfAny();
+                foreach (var key in kept.Count > 0 ? kept : [new CookieKey(1, RandomNumberGenerator.GetBytes(32))])
+                {
+                    Call(() => Db.HashSet(_connection.Key("cookie-keys"), (int)key.Id, Convert.ToBase64String(key.Secret), When.NotExists));
+                }
+
                 keys = ReadCookieKeys();
             }
 

@@ -55,4 +55,22 @@ public sealed partial class TetherStore
 
         transaction.Commit();
     }
+
+    /// <summary>The next id of a sequence without reserving it (1 when the sequence was never used).</summary>
+    internal long PeekNextId(string sequence)
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT next FROM sequences WHERE name = $name;";
+        command.Parameters.AddWithValue("$name", sequence);
+        return command.ExecuteScalar() is { } next and not DBNull ? Convert.ToInt64(next, System.Globalization.CultureInfo.InvariantCulture) : 1;
+    }
+
+    /// <summary>The stored cookie keys ordered by id, creating none.</summary>
+    internal IReadOnlyList<CookieKey> ReadCookieKeysIfAny()
+    {
+        using var connection = OpenConnection();
+        using var transaction = connection.BeginTransaction(deferred: true);
+        return ReadCookieKeys(connection, transaction);
+    }
 }
