@@ -18,7 +18,7 @@ public sealed partial class LoadBalancerService
             [], [note], "applied");
         try
         {
-            _store.AppendAudit(entry);
+            _local.AppendAudit(entry);
         }
         catch (Exception ex)
         {

@@ -18,7 +18,8 @@ namespace Tether.Management;
 /// </summary>
 public sealed partial class LoadBalancerService : IDisposable
 {
-    private readonly TetherStore _store;
+    private readonly IConfigurationStore _store;
+    private readonly TetherStore _local;
     private readonly IDataPlane _dataPlane;
     private readonly TimeProvider _time;
     private readonly ManagementOptions _options;
@@ -26,15 +27,41 @@ public sealed partial class LoadBalancerService : IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile ImmutableSortedDictionary<int, LoadBalancerConfig> _configs;
 
+    // The stored form of each load balancer as last read from the store and applied (or attempted) to the data plane:
+    // a resync applies only what differs (cluster mode, issue 14).
+    private Dictionary<int, string> _applied = [];
+
     internal LoadBalancerService(TetherStore store, IDataPlane dataPlane, TimeProvider time, ManagementOptions options,
         ILogger<LoadBalancerService> logger)
+        : this(store, store, dataPlane, time, options, logger)
+    {
+    }
+
+    /// <summary>Creates the service over <paramref name="store"/>, where the configuration is authoritative;
+    /// <paramref name="local"/> is the instance's own SQLite store (the same object outside cluster mode): usage, the
+    /// audit log shown by the API, and the per-instance status of a load balancer that failed to start.</summary>
+    internal LoadBalancerService(IConfigurationStore store, TetherStore local, IDataPlane dataPlane, TimeProvider time,
+        ManagementOptions options, ILogger<LoadBalancerService> logger)
     {
         _store = store;
+        _local = local;
         _dataPlane = dataPlane;
         _time = time;
         _options = options;
         _logger = logger;
-        _configs = store.LoadAll().ToImmutableSortedDictionary(c => c.Id, c => c);
+        IReadOnlyList<LoadBalancerConfig> stored;
+        try
+        {
+            stored = store.LoadAll();
+        }
+        catch (ConfigurationStoreUnavailableException)
+        {
+            // Cluster mode with the shared store away: start from the last configuration this instance saw; the
+            // cluster sync applies the shared one when the store answers.
+            stored = local.LoadAll();
+        }
+
+        _configs = stored.ToImmutableSortedDictionary(c => c.Id, c => c);
     }
 
     /// <summary>The management settings (for representations that show configuration, such as
@@ -53,45 +80,7 @@ public sealed partial class LoadBalancerService : IDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            foreach (var config in _configs.Values)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (config.Status is not (LoadBalancerStatus.Active or LoadBalancerStatus.Error))
-                {
-                    ManagementLog.RestoreSkipped(_logger, config.Id, config.Status);
-                    continue;
-                }
-
-                var live = config with { Status = LoadBalancerStatus.Active };
-                string status;
-                try
-                {
-                    await _dataPlane.ApplyAsync(live, cancellationToken);
-                    status = LoadBalancerStatus.Active;
-                    ManagementLog.Restored(_logger, config.Id, config.Protocol, config.Port);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                {
-                    status = LoadBalancerStatus.Error;
-                    ManagementLog.RestoreFailed(_logger, ex, config.Id, ex.Message);
-                }
-
-                if (status != config.Status)
-                {
-                    var updated = config with { Status = status };
-                    try
-                    {
-                        _store.Save(updated);
-                    }
-                    catch (Exception ex)
-                    {
-                        ManagementLog.StatusStoreFailed(_logger, ex, config.Id);
-                    }
-
-                    _configs = _configs.SetItem(config.Id, updated);
-                }
-            }
-
+            await ApplyStoredAsync([.. _configs.Values], cancellationToken);
             Restored = true;
         }
         finally
@@ -103,6 +92,107 @@ public sealed partial class LoadBalancerService : IDisposable
     /// <summary>True once <see cref="RestoreAllAsync"/> has given every stored load balancer to the data plane (the
     /// readiness check of <c>GET /healthz</c>).</summary>
     public bool Restored { get; private set; }
+
+    /// <summary>
+    /// Cluster mode (issue 14): reads the whole configuration from the authoritative store again and makes the data
+    /// plane match it through the start-up path (<see cref="RestoreAllAsync"/>'s rules): load balancers that are new
+    /// or whose stored form changed are applied, those no longer stored are removed, the others are left alone. Runs
+    /// between API changes (the same lock), so a change is never based on a configuration half read.
+    /// </summary>
+    /// <returns>The load balancers now stored (for the caller to keep as the last known configuration).</returns>
+    /// <exception cref="ConfigurationStoreUnavailableException">The store cannot be read; nothing changed.</exception>
+    public async Task<IReadOnlyList<LoadBalancerConfig>> ResyncAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var stored = _store.LoadAll();
+            var keep = stored.Select(c => c.Id).ToHashSet();
+            foreach (var gone in _configs.Keys.Where(id => !keep.Contains(id)).ToList())
+            {
+                try
+                {
+                    await _dataPlane.RemoveAsync(gone, CancellationToken.None);
+                }
+                catch (Exception ex)
+                {
+                    ManagementLog.ApplyFailed(_logger, ex, gone);
+                }
+
+                _configs = _configs.Remove(gone);
+                _applied.Remove(gone);
+                ManagementLog.ResyncRemoved(_logger, gone);
+            }
+
+            var changed = stored.Where(c => !_applied.TryGetValue(c.Id, out var json) || json != StoredLoadBalancer.Serialize(c)).ToList();
+            foreach (var config in changed)
+            {
+                _configs = _configs.SetItem(config.Id, config);
+            }
+
+            await ApplyStoredAsync(changed, cancellationToken);
+            return stored;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Start-up and resync: applies each load balancer whose status is ACTIVE or ERROR to the data plane. One whose
+    /// listener cannot be bound (or that the data plane otherwise rejects) gets status ERROR, which is logged and
+    /// kept in the local store (per instance), and the others still start; one that was ERROR and now applies is
+    /// ACTIVE again. Other statuses (SUSPENDED) are removed from the data plane when there, else not started.
+    /// </summary>
+    private async Task ApplyStoredAsync(IReadOnlyList<LoadBalancerConfig> configs, CancellationToken cancellationToken)
+    {
+        foreach (var config in configs)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var wasApplied = _applied.ContainsKey(config.Id);
+            _applied[config.Id] = StoredLoadBalancer.Serialize(config);
+            if (config.Status is not (LoadBalancerStatus.Active or LoadBalancerStatus.Error))
+            {
+                ManagementLog.RestoreSkipped(_logger, config.Id, config.Status);
+                if (wasApplied)
+                {
+                    await _dataPlane.RemoveAsync(config.Id, CancellationToken.None);
+                }
+
+                continue;
+            }
+
+            var live = config with { Status = LoadBalancerStatus.Active };
+            string status;
+            try
+            {
+                await _dataPlane.ApplyAsync(live, cancellationToken);
+                status = LoadBalancerStatus.Active;
+                ManagementLog.Restored(_logger, config.Id, config.Protocol, config.Port);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                status = LoadBalancerStatus.Error;
+                ManagementLog.RestoreFailed(_logger, ex, config.Id, ex.Message);
+            }
+
+            if (status != config.Status)
+            {
+                var updated = config with { Status = status };
+                try
+                {
+                    _local.Save(updated);
+                }
+                catch (Exception ex)
+                {
+                    ManagementLog.StatusStoreFailed(_logger, ex, config.Id);
+                }
+
+                _configs = _configs.SetItem(config.Id, updated);
+            }
+        }
+    }
 
     /// <summary>Every load balancer of every account, ordered by id (the current in-memory copy).</summary>
     public IReadOnlyList<LoadBalancerConfig> All => [.. _configs.Values];
@@ -157,18 +247,29 @@ public sealed partial class LoadBalancerService : IDisposable
                 return nodeMetaOverLimit;
             }
 
-            var id = _store.NextIds(Sequences.LoadBalancer);
-            var vips = plan.VirtualIps.Select(v => v.Shared ?? new VirtualIpConfig
+            int id, firstNode, firstMeta, firstItem;
+            ImmutableArray<VirtualIpConfig> vips;
+            IReadOnlyList<NodeConfig> nodes;
+            try
             {
-                Id = _store.NextIds(Sequences.VirtualIp),
-                Address = v.Address,
-                Type = v.Type,
-                IpVersion = v.IpVersion,
-            }).ToImmutableArray();
-            var firstNode = _store.NextIds(Sequences.Node, plan.Nodes.Count);
-            var firstMeta = plan.Metadata.Count > 0 ? _store.NextIds(Sequences.Metadata, plan.Metadata.Count) : 0;
-            var nodes = WithNodeMetadataIds(plan.Nodes);
-            var firstItem = accessList.Count > 0 ? _store.NextIds(Sequences.AccessList, accessList.Count) : 0;
+                id = _store.NextIds(Sequences.LoadBalancer);
+                vips = plan.VirtualIps.Select(v => v.Shared ?? new VirtualIpConfig
+                {
+                    Id = _store.NextIds(Sequences.VirtualIp),
+                    Address = v.Address,
+                    Type = v.Type,
+                    IpVersion = v.IpVersion,
+                }).ToImmutableArray();
+                firstNode = _store.NextIds(Sequences.Node, plan.Nodes.Count);
+                firstMeta = plan.Metadata.Count > 0 ? _store.NextIds(Sequences.Metadata, plan.Metadata.Count) : 0;
+                nodes = WithNodeMetadataIds(plan.Nodes);
+                firstItem = accessList.Count > 0 ? _store.NextIds(Sequences.AccessList, accessList.Count) : 0;
+            }
+            catch (ConfigurationStoreUnavailableException ex)
+            {
+                return StoreError(ex);
+            }
+
             var now = Now();
             var config = new LoadBalancerConfig
             {
@@ -306,10 +407,16 @@ public sealed partial class LoadBalancerService : IDisposable
             {
                 ManagementLog.StoreFailed(_logger, ex, targets[0].Id);
                 await ReapplyAsync(removed);
-                return ApiError.Internal;
+                return StoreError(ex);
             }
 
             _configs = _configs.RemoveRange(targets.Select(t => t.Id));
+            foreach (var target in targets)
+            {
+                _applied.Remove(target.Id);
+            }
+
+            MirrorLocally(() => _local.Delete(audits, [.. targets.Select(t => t.Id)]));
             foreach (var audit in audits)
             {
                 LogChange(audit);
@@ -486,7 +593,17 @@ public sealed partial class LoadBalancerService : IDisposable
                 return ApiError.Immutable(existing.Id, existing.Status);
             }
 
-            var planned = change(existing);
+            Outcome<(LoadBalancerConfig Next, T Result)> planned;
+            try
+            {
+                planned = change(existing);
+            }
+            catch (ConfigurationStoreUnavailableException ex)
+            {
+                // An id could not be allocated: nothing was changed.
+                return StoreError(ex);
+            }
+
             if (planned.Error is { } invalid)
             {
                 return invalid;
@@ -535,11 +652,13 @@ public sealed partial class LoadBalancerService : IDisposable
         {
             ManagementLog.StoreFailed(_logger, ex, next.Id);
             await RevertAsync(previous, next.Id);
-            AuditFailure(previous, next, "the store write failed");
-            return ApiError.Internal;
+            AuditFailure(previous, next, ex is ConfigurationStoreUnavailableException ? "the cluster store is unavailable" : "the store write failed");
+            return StoreError(ex);
         }
 
         _configs = _configs.SetItem(next.Id, next);
+        _applied[next.Id] = StoredLoadBalancer.Serialize(next);
+        MirrorLocally(() => _local.Save(audit, next));
         LogChange(audit);
         return null;
     }
@@ -567,7 +686,7 @@ public sealed partial class LoadBalancerService : IDisposable
     {
         try
         {
-            _store.AppendAudit(NewAudit(before, after, $"failed: {reason}; nothing changed"));
+            _local.AppendAudit(NewAudit(before, after, $"failed: {reason}; nothing changed"));
         }
         catch (Exception ex)
         {
@@ -600,6 +719,47 @@ public sealed partial class LoadBalancerService : IDisposable
         foreach (var config in removed.Where(c => c.Status == LoadBalancerStatus.Active))
         {
             await RevertAsync(config, config.Id);
+        }
+    }
+
+    /// <summary>The answer to a failed store write: 503 when the cluster store is unavailable (issue 14: writes are
+    /// refused while Redis is down; nothing changed), 422 when another instance changed the load balancer meanwhile
+    /// (retry: the change is re-based on the new configuration within the poll interval), else 500.</summary>
+    private ApiError StoreError(Exception ex)
+    {
+        switch (ex)
+        {
+            case ConfigurationStoreUnavailableException:
+                return ApiError.ClusterStoreUnavailable;
+            case ConfigurationConflictException conflict:
+                ResyncRequested?.Invoke();
+                return new ApiError(422, $"Load Balancer '{conflict.LoadBalancerId}' was changed meanwhile through another Tether instance and is considered immutable until this instance has the change; retry in a second.");
+            default:
+                return ApiError.Internal;
+        }
+    }
+
+    /// <summary>Raised when a write found the configuration changed meanwhile by another instance: the cluster sync
+    /// should reload at once.</summary>
+    public event Action? ResyncRequested;
+
+    /// <summary>Cluster mode: an acknowledged change is also kept in the local SQLite (the last known configuration,
+    /// and the audit log the API shows); a failure there is logged only. Outside cluster mode the store is the local
+    /// one and this does nothing.</summary>
+    private void MirrorLocally(Action write)
+    {
+        if (ReferenceEquals(_store, _local))
+        {
+            return;
+        }
+
+        try
+        {
+            write();
+        }
+        catch (Exception ex)
+        {
+            ManagementLog.LocalMirrorFailed(_logger, ex);
         }
     }
 

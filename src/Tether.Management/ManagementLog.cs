@@ -48,6 +48,12 @@ internal static partial class ManagementLog
     [LoggerMessage(3051, LogLevel.Information, "Usage: deleted {Count} usage records older than {Days} days (Management:UsageRetentionDays).")]
     public static partial void UsagePurged(ILogger logger, int count, int days);
 
-    [LoggerMessage(3070, LogLevel.Warning, "Readiness: the check {Check} threw; /healthz answers not ready until it passes.")]
+    [LoggerMessage(3070, LogLevel.Information, "Load balancer {Id}: removed by a change made through another instance (cluster resync).")]
+    public static partial void ResyncRemoved(ILogger logger, int id);
+
+    [LoggerMessage(3071, LogLevel.Warning, "Cluster mode: a change could not be kept in the local store (the last known configuration); the shared store has it.")]
+    public static partial void LocalMirrorFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(3072, LogLevel.Warning, "Readiness: the check {Check} threw; /healthz answers not ready until it passes.")]
     public static partial void ReadinessCheckFailed(ILogger logger, Exception exception, string check);
 }

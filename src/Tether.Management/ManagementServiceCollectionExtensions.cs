@@ -38,13 +38,15 @@ public static class ManagementServiceCollectionExtensions
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => TetherStore.Open(options.DataDirectory, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => new TokenAuthenticator(options, sp.GetRequiredService<TetherStore>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TokenAuthenticator>>()));
+        // Where the configuration is authoritative: the SQLite store, unless cluster mode registered its own first.
+        services.TryAddSingleton<IConfigurationStore>(sp => sp.GetRequiredService<TetherStore>());
+        services.AddSingleton(sp => new TokenAuthenticator(options, sp.GetRequiredService<IConfigurationStore>(),
+            sp.GetRequiredService<TetherStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<TokenAuthenticator>>()));
         services.AddSingleton(sp => new ApiRateLimiter(options.RateLimits, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ApiFilter(sp.GetRequiredService<TokenAuthenticator>(),
             sp.GetRequiredService<ApiRateLimiter>(), sp.GetRequiredService<ILogger<ApiFilter>>()));
-        services.AddSingleton(sp => new LoadBalancerService(sp.GetRequiredService<TetherStore>(),
-            sp.GetRequiredService<IDataPlane>(), sp.GetRequiredService<TimeProvider>(), options,
+        services.AddSingleton(sp => new LoadBalancerService(sp.GetRequiredService<IConfigurationStore>(),
+            sp.GetRequiredService<TetherStore>(), sp.GetRequiredService<IDataPlane>(), sp.GetRequiredService<TimeProvider>(), options,
             sp.GetRequiredService<ILogger<LoadBalancerService>>()));
         services.AddSingleton(sp => new Usage.UsageRecorder(sp.GetRequiredService<TetherStore>(),
             sp.GetRequiredService<LoadBalancerService>(), sp.GetService<IRuntimeRegistry>(), sp.GetRequiredService<TimeProvider>(),

@@ -8,6 +8,8 @@ var listen = new Option<string?>("--listen") { Description = "Management API URL
 var publicAddress = new Option<string?>("--public-address") { Description = "Address PUBLIC virtual IPs bind (default 0.0.0.0)." };
 var publicAddressV6 = new Option<string?>("--public-address-v6") { Description = "Address IPV6 PUBLIC virtual IPs bind (default ::)." };
 var privateAddress = new Option<string?>("--private-address") { Description = "Address SERVICENET virtual IPs bind (default 127.0.0.1)." };
+var redis = new Option<string?>("--redis") { Description = "Cluster mode: a StackExchange.Redis configuration string of the store shared by every instance (docs/cluster.md)." };
+var instance = new Option<string?>("--instance") { Description = "This instance's name in a cluster (default the host name)." };
 var configFile = new Option<string?>("--config") { Description = "A JSON settings file (default ./tether.json when present)." };
 
 var check = new Option<bool>("--check")
@@ -17,7 +19,7 @@ var check = new Option<bool>("--check")
 
 var serve = new Command("serve", "Run the management API and every stored load balancer.")
 {
-    dataDir, listen, publicAddress, publicAddressV6, privateAddress, configFile, check,
+    dataDir, listen, publicAddress, publicAddressV6, privateAddress, configFile, check, redis, instance,
 };
 serve.SetAction(async (parse, cancellationToken) =>
 {
@@ -33,6 +35,8 @@ serve.SetAction(async (parse, cancellationToken) =>
             ["PublicAddress"] = parse.GetValue(publicAddress),
             ["PrivateAddress"] = parse.GetValue(privateAddress),
             ["PublicAddressV6"] = parse.GetValue(publicAddressV6),
+            ["Redis"] = parse.GetValue(redis),
+            ["Instance"] = parse.GetValue(instance),
         });
     }
     catch (SettingsException e)

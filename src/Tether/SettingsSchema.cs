@@ -90,6 +90,8 @@ internal static class SettingsSchema
             ["PublicAddress"] = Kind.IPv4,
             ["PrivateAddress"] = Kind.IPv4,
             ["PublicAddressV6"] = Kind.IPv6,
+            ["Redis"] = Kind.Text,
+            ["Instance"] = Kind.Text,
             ["Management:Url"] = Kind.Url,
             ["Management:MaskClientAddresses"] = Kind.Boolean,
             ["Management:MetricsRequireToken"] = Kind.Boolean,

@@ -1,3 +1,4 @@
+using Tether.Cluster;
 using Tether.Core;
 using Tether.Core.LoadBalancing;
 using Tether.Core.SessionPersistence;
@@ -59,12 +60,22 @@ public static class TetherHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(proxyOptions);
         builder.Services.AddHttpForwarder();
+        var cluster = string.IsNullOrWhiteSpace(settings.Redis) ? null
+            : Cluster.ClusterStoreConnection.ConnectAsync(settings.Redis, InstanceName(settings)).GetAwaiter().GetResult();
+        if (cluster is not null)
+        {
+            // Cluster mode (issue 14, docs/cluster.md): the configuration is authoritative in Redis.
+            builder.Services.AddTetherCluster(cluster);
+        }
+
         builder.Services.AddTetherManagement(managementOptions);
         builder.WebHost.UseUrls(MetricsEndpointExtensions.ListenUrls(managementOptions));
         builder.Services.AddSingleton(sp =>
         {
             var store = sp.GetRequiredService<TetherStore>();
-            var keys = store.GetOrCreateCookieKeys();
+            var shared = sp.GetService<Cluster.RedisConfigurationStore>();
+            Func<IReadOnlyList<CookieKey>> keySource = shared is null ? store.GetOrCreateCookieKeys : shared.GetOrCreateCookieKeys;
+            var keys = keySource();
             return new DataPlane(
                 sp.GetRequiredService<IHttpForwarder>(),
                 new CookieKeyRing(keys.Select(k => new CookieKey(k.Id, k.Secret))),
@@ -73,9 +84,10 @@ public static class TetherHost
                 SharedRandomSource.Instance,
                 sp.GetRequiredService<ILoggerFactory>(),
                 store,
-                store.GetOrCreateCookieKeys);
+                keySource);
         });
-        builder.Services.AddSingleton<IDataPlane>(sp => sp.GetRequiredService<DataPlane>());
+        builder.Services.AddSingleton<IDataPlane>(sp => cluster is null ? sp.GetRequiredService<DataPlane>()
+            : new InstanceAddressDataPlane(sp.GetRequiredService<DataPlane>(), managementOptions.PublicAddress, managementOptions.PublicAddressV6, managementOptions.PrivateAddress));
         builder.Services.AddSingleton<IRuntimeRegistry>(sp => sp.GetRequiredService<DataPlane>());
         configure?.Invoke(builder);
 
@@ -85,6 +97,11 @@ public static class TetherHost
         // change that (docs/operations.md "Metrics").
         var registry = app.Services.GetRequiredService<DataPlane>().Metrics.Registry;
         app.MapTetherMetrics(registry.CollectAndExportAsTextAsync);
+        if (cluster is not null)
+        {
+            Cluster.ClusterMetrics.Register(registry, app.Services.GetRequiredService<Cluster.ClusterConfigurationSync>());
+        }
+
         return app;
     }
 
@@ -96,7 +113,12 @@ public static class TetherHost
         Proxy.Limits.ProcessLimits.Apply(app.Services.GetRequiredService<ProxyOptions>(), app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tether.Proxy"));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         await app.Services.GetRequiredService<LoadBalancerService>().RestoreAllAsync(cancellationToken).ConfigureAwait(false);
+        await ClusterServiceCollectionExtensions.StartAsync(app.Services, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The instance name of cluster mode: the <c>Instance</c> setting, else the host name.</summary>
+    public static string InstanceName(TetherSettings settings) =>
+        string.IsNullOrWhiteSpace(settings?.Instance) ? Environment.MachineName : settings.Instance;
 
     /// <summary>Turns on the runtime's inline socket completions when <see cref="ProxyOptions.InlineScheduling"/> is on
     /// and the operator did not set <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c> either way. Must run before
@@ -119,6 +141,8 @@ public static class TetherHost
         ["PublicAddress"] = "--public-address",
         ["PrivateAddress"] = "--private-address",
         ["PublicAddressV6"] = "--public-address-v6",
+        ["Redis"] = "--redis",
+        ["Instance"] = "--instance",
     };
 
     /// <summary>Reads settings from the JSON file, <c>TETHER_</c> environment variables and flags (later ones win),

@@ -25,6 +25,15 @@ public sealed class TetherSettings
     /// <summary>The address SERVICENET virtual IPs bind (default <c>127.0.0.1</c>).</summary>
     public string PrivateAddress { get; set; } = "127.0.0.1";
 
+    /// <summary>Cluster mode (issue 14, docs/cluster.md): a StackExchange.Redis configuration string (for example
+    /// <c>10.0.0.5:6379,password=...</c>) of the store shared by every instance; null or empty: a single instance on
+    /// SQLite. Flag <c>--redis</c>, environment variable <c>TETHER_REDIS</c>.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>This instance's name in a cluster (labels its metrics and logs); default the host name. Flag
+    /// <c>--instance</c>.</summary>
+    public string? Instance { get; set; }
+
     /// <summary>The configuration the settings came from (JSON file, <c>TETHER_</c> variables, flags); the sections
     /// <c>Proxy</c> (see <c>ProxyOptions</c>) and <c>Management</c> (<c>Tokens</c>, <c>MaskClientAddresses</c>, <c>RateLimits</c>, <c>AllowedDomains</c>) are read
     /// from it. Null: the host's default configuration.</summary>

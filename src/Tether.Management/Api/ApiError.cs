@@ -23,6 +23,11 @@ internal sealed record ApiError(int Code, string Message, string? Details = null
     public static readonly ApiError Internal = new(500, "Internal server error",
         "The change could not be completed; nothing was changed. See the server log.");
 
+    /// <summary>Cluster mode (issue 14): the shared store (Redis) cannot be reached, so configuration writes are
+    /// refused; the data plane keeps serving the last configuration.</summary>
+    public static readonly ApiError ClusterStoreUnavailable = new(503, "Service Unavailable",
+        "The cluster store is unavailable: configuration changes are refused until it is back; nothing was changed. Load balancers keep serving their last configuration.");
+
     public static ApiError Validation(IReadOnlyList<string> messages) =>
         new(400, "Validation Failure", "The object is not valid", messages);
 

@@ -20,12 +20,21 @@ internal sealed class TokenAuthenticator
     public const int AdminAccountId = 1;
 
     private readonly FrozenDictionary<string, TokenGrant> _configured;
-    private readonly TetherStore _store;
+    private readonly IConfigurationStore _store;
+    private readonly TetherStore _local;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
     public TokenAuthenticator(ManagementOptions options, TetherStore store, TimeProvider time, ILogger<TokenAuthenticator> logger)
+        : this(options, store, store, time, logger)
     {
+    }
+
+    /// <summary>Tokens come from <paramref name="store"/> (cluster mode: the shared store); the generated admin token's
+    /// file goes to <paramref name="local"/>'s data directory.</summary>
+    public TokenAuthenticator(ManagementOptions options, IConfigurationStore store, TetherStore local, TimeProvider time, ILogger<TokenAuthenticator> logger)
+    {
+        _local = local;
         _configured = options.Tokens.ToFrozenDictionary(t => t.Token, t => new TokenGrant(t.AccountId, ParseRole(t.Role)), StringComparer.Ordinal);
         _store = store;
         _time = time;
@@ -65,7 +74,7 @@ internal sealed class TokenAuthenticator
         }
 
         var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
-        var path = Path.Combine(_store.DataDirectory, AdminTokenFileName);
+        var path = Path.Combine(_local.DataDirectory, AdminTokenFileName);
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {

@@ -23,7 +23,7 @@ namespace Tether.Management.Storage;
 /// so an existing database gains them at the next start; a build without them ignores them.
 /// The database file is created with mode 0600 on Unix: it holds tokens and cookie secrets.
 /// </remarks>
-public sealed partial class TetherStore : IDisposable, IStickTableStore
+public sealed partial class TetherStore : IDisposable, IStickTableStore, IConfigurationStore
 {
     /// <summary>The database file name inside the data directory.</summary>
     public const string DatabaseFileName = "tether.db";
