@@ -215,12 +215,18 @@ public sealed class HttpLoadBalancingTests : TetherTestBase
         await Assert.ThrowsAsync<HttpRequestException>(() => client.GetStringAsync("/"));
     }
 
-    [Fact(Skip = "Open defect: one field counted 1 where 0 was expected in one full CI run after the SSL/plain split of the counters; cause not found yet, see the closing note of 2026-12-03")]
+    /// <summary>Refused connects, a data timeout and concurrent requests in Rackspace's stats fields. Nothing in it
+    /// hangs on timing: the three concurrent requests are held by the node until all three are there (so in flight
+    /// together whatever the load; the load balancer's timeout is 1 s only for the slow request), and each phase and
+    /// the final read wait until <c>currentConn</c> is 0: the client has an answer's last byte a moment before Tether
+    /// ends the request on its side (returns the node connection, then counts the end), so a read right after the
+    /// answer may still see it in flight (the cause of this test's failure in 1 of 4 full CI runs, 2026-12-03).</summary>
+    [Fact]
     public async Task Stats_AfterRefusedSlowAndConcurrentRequests_CountRackspaceFields()
     {
         var dead = await TestBackend.StartAsync("dead");
         await dead.DisposeAsync();
-        var (id, port) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", [_backends[0], dead], extra: ""","timeout":1""");
+        var (id, port) = await _tether.CreateLoadBalancerAsync("ROUND_ROBIN", [_backends[0], dead], extra: ""","timeout":30""");
         using var client = Clients.WithoutCookies(port);
 
         for (var i = 0; i < 4; i++)
@@ -229,21 +235,28 @@ public sealed class HttpLoadBalancingTests : TetherTestBase
             Assert.Equal(HttpStatusCode.OK, response.StatusCode); // a refused connect is retried on the live node
         }
 
+        // Each phase starts with nothing in flight, so that maxConn is the concurrent phase's 3 exactly.
+        await _tether.StatsWhenIdleAsync(id);
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => client.GetAsync("/together?n=3")));
+        foreach (var response in concurrent)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            response.Dispose();
+        }
+
+        await _tether.StatsWhenIdleAsync(id);
+        var update = await _tether.SendJsonAsync(HttpMethod.Put, $"loadbalancers/{id}", """{"timeout":1}""");
+        Assert.Equal(HttpStatusCode.Accepted, update.StatusCode);
         using (var slow = await client.GetAsync("/slow?ms=2500"))
         {
             Assert.Equal(HttpStatusCode.GatewayTimeout, slow.StatusCode);
         }
 
-        var concurrent = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => client.GetAsync("/slow?ms=300")));
-        var stats = await _tether.GetJsonAsync($"loadbalancers/{id}/stats");
+        var stats = await _tether.StatsWhenIdleAsync(id);
 
         Assert.True(stats["connectError"]!.GetValue<long>() >= 1, stats.ToJsonString());
         Assert.Equal(1, stats["dataTimedOut"]!.GetValue<long>());
-        Assert.True(stats["maxConn"]!.GetValue<int>() >= 2, stats.ToJsonString());
+        Assert.Equal(3, stats["maxConn"]!.GetValue<int>());
         Assert.Equal(0, stats["currentConn"]!.GetValue<long>());
-        foreach (var response in concurrent)
-        {
-            response.Dispose();
-        }
     }
 }

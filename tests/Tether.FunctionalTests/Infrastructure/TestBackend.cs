@@ -13,7 +13,8 @@ using Microsoft.Extensions.Logging;
 namespace Tether.FunctionalTests.Infrastructure;
 
 /// <summary>A real Kestrel backend on 127.0.0.1 with an ephemeral port. It answers with its name (body and
-/// <c>X-Backend</c>), echoes forwarding headers on <c>/headers</c>, waits on <c>/slow?ms=N</c>, and answers health
+/// <c>X-Backend</c>), echoes forwarding headers on <c>/headers</c>, waits on <c>/slow?ms=N</c>, holds requests on
+/// <c>/together?n=N</c> until N of them wait at once (then answers them all; 504 after 30 s), and answers health
 /// probes on <c>/health</c> with <see cref="HealthStatus"/> and <see cref="HealthBody"/> (not counted in
 /// <see cref="Requests"/>). For HTTP/1.1 framing tests it also has <c>/echo</c> (any method: what it received),
 /// <c>/bytes?size=N</c> (<see cref="Pattern"/> with a Content-Length, GET and HEAD), <c>/chunked?size=N</c> (the same
@@ -27,6 +28,9 @@ public sealed class TestBackend : IAsyncDisposable
     private volatile int _healthStatus = 200;
     private volatile string _healthBody = "OK";
     private volatile string? _lastHealthHost;
+    private readonly Lock _togetherLock = new();
+    private TaskCompletionSource? _together;
+    private int _togetherWaiting;
 
     private TestBackend(string name, WebApplication app)
     {
@@ -92,6 +96,20 @@ public sealed class TestBackend : IAsyncDisposable
             await Task.Delay(ms, ct);
             return name;
         });
+        app.MapGet("/together", async (int n, HttpContext c) =>
+        {
+            try
+            {
+                await self!.Together(n).WaitAsync(TimeSpan.FromSeconds(30), c.RequestAborted);
+            }
+            catch (TimeoutException)
+            {
+                c.Response.StatusCode = 504;
+                return;
+            }
+
+            await c.Response.WriteAsync(name);
+        });
         MapFramingEndpoints(app);
         app.MapFallback(() => name);
         self = new TestBackend(name, app);
@@ -99,6 +117,24 @@ public sealed class TestBackend : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         self.Port = new Uri(address).Port;
         return self;
+    }
+
+    /// <summary>A task that completes when <paramref name="count"/> callers wait on it at once (the N-th completes
+    /// it and starts a new round): requests that are certainly in flight together, whatever the machine's load.</summary>
+    private Task Together(int count)
+    {
+        lock (_togetherLock)
+        {
+            var round = _together ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (++_togetherWaiting >= count)
+            {
+                _together = null;
+                _togetherWaiting = 0;
+                round.TrySetResult();
+            }
+
+            return round.Task;
+        }
     }
 
     public async ValueTask DisposeAsync()

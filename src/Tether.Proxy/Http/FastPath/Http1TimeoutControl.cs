@@ -39,6 +39,7 @@ internal sealed class Http1TimeoutControl
     private long _phaseSince;
     private volatile bool _timedOut;
     private volatile BackendConnection? _active;
+    private int _idleClosed;
 
     public Http1TimeoutControl(Http1Forwarder owner, ConnectionContext context, bool isHttps)
     {
@@ -87,7 +88,13 @@ internal sealed class Http1TimeoutControl
         switch (phase)
         {
             case Http1Phase.Idle when elapsed > options.KeepAliveTimeoutSeconds * 1000L:
-                _owner.CountKeepAliveTimeout(_isHttps);
+                // Counted once per connection: the phase stays Idle until the connection's read sees the abort, which
+                // on a loaded machine (or a TLS connection slow to come down) can be after the next heartbeat.
+                if (Interlocked.Exchange(ref _idleClosed, 1) == 0)
+                {
+                    _owner.CountKeepAliveTimeout(_isHttps);
+                }
+
                 _context.Abort(new ConnectionAbortedException("Keep-alive timeout."));
                 break;
             case Http1Phase.Head when elapsed > options.RequestHeadersTimeoutSeconds * 1000L:
