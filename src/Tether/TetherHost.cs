@@ -73,7 +73,8 @@ public static class TetherHost
                 SharedRandomSource.Instance,
                 sp.GetRequiredService<ILoggerFactory>(),
                 store,
-                store.GetOrCreateCookieKeys);
+                store.GetOrCreateCookieKeys,
+                sp.GetService<IStickTableReplication>());
         });
         builder.Services.AddSingleton<IDataPlane>(sp => sp.GetRequiredService<DataPlane>());
         builder.Services.AddSingleton<IRuntimeRegistry>(sp => sp.GetRequiredService<DataPlane>());
