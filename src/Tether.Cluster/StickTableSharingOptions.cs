@@ -5,7 +5,7 @@ namespace Tether.Cluster;
 public sealed class StickTableSharingOptions
 {
     /// <summary>How long a request whose key the local table misses waits for the shared pin, in milliseconds
-    /// (default 30; setting <c>Cluster:StickFetchTimeoutMilliseconds</c>). After it, or at once while the store is
+    /// (default 30). After it, or at once while the store is
     /// away, the request is placed by the local decision.</summary>
     public int FetchTimeoutMilliseconds { get; set; } = 30;
 

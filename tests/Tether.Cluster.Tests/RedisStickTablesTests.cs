@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using StackExchange.Redis;
@@ -168,6 +169,20 @@ public sealed class RedisStickTablesTests(GarnetServerFixture garnet) : IClassFi
         await Until(() => !_probe.GetDatabase().KeyExists(Key(1)));
         await Until(() => b.Table.Count == 0);
         Assert.True(_probe.GetDatabase().KeyExists(Key(2)));
+    }
+
+    [Fact]
+    public async Task AddClusterStickTables_WithTheStoreConnection_GivesTheDataPlaneTheRedisReplication()
+    {
+        await using var store = await ClusterStoreConnection.ConnectAsync(garnet.Configuration, "a", _prefix);
+        var services = new ServiceCollection().AddLogging().AddSingleton(store);
+
+        services.AddClusterStickTables(o => o.FetchTimeoutMilliseconds = 50);
+        await using var provider = services.BuildServiceProvider();
+
+        var replication = provider.GetRequiredService<IStickTableReplication>();
+        Assert.Same(provider.GetRequiredService<RedisStickTables>(), replication);
+        Assert.Equal(50, provider.GetRequiredService<StickTableSharingOptions>().FetchTimeoutMilliseconds);
     }
 
     private RedisKey Key(UInt128 key) => $"{_prefix}stick:7:SOURCE_IP:{key:x32}";

@@ -213,11 +213,13 @@ internal sealed class Http1Connection
     public Selection Select(LoadBalancerSnapshot snapshot) =>
         _owner.Runtime.Select(snapshot, PersistenceView.Read(snapshot, _owner.Runtime, _clientKey, _cookies.Value, _persistenceHeader.Value));
 
-    /// <summary>Parses the head, applies the per-request hand-over rules, picks the node and writes the head for it
-    /// (<see cref="Http1RequestHeadWriter"/>): everything that needs the head's bytes, before the pipe lets them go.</summary>
+    /// <summary>Cluster mode: <see cref="Prepare"/> found a stick key the local table misses (<see cref="_sharedPinKey"/>);
+    /// the selection waits for the shared pin.</summary>
     private bool _fetchSharedPin;
     private UInt128 _sharedPinKey;
 
+    /// <summary>Parses the head, applies the per-request hand-over rules, picks the node and writes the head for it
+    /// (<see cref="Http1RequestHeadWriter"/>): everything that needs the head's bytes, before the pipe lets them go.</summary>
     private HeadStatus Prepare(ReadOnlySequence<byte> buffer, long headLength, LoadBalancerSnapshot snapshot, out Selection selection)
     {
         selection = default;
