@@ -8,9 +8,9 @@ namespace Tether.Core.SessionPersistence;
 /// </summary>
 public static class HashedStickiness
 {
-    /// <summary>Finds the node of stick-table key <paramref name="key"/> whose consistent hash is
-    /// <paramref name="hash"/>.</summary>
-    public static PersistenceDecision Find(in PersistenceScope scope, UInt128 key, ulong hash)
+    /// <summary>Finds the node of stick-table key <paramref name="key"/>; its consistent hash
+    /// (<see cref="StableHash.Of(UInt128)"/>) is computed only for a client that is not pinned.</summary>
+    public static PersistenceDecision Find(in PersistenceScope scope, UInt128 key)
     {
         var repinned = false;
         if (scope.Peek(key, out var nodeId))
@@ -32,7 +32,7 @@ public static class HashedStickiness
         }
 
         // A new (or re-pinned) client only: bounded loads never move a pinned one.
-        var hashed = scope.Snapshot.Maglev?.Lookup(hash, scope.Snapshot.HashBalanceFactor);
+        var hashed = scope.Snapshot.Maglev?.Lookup(StableHash.Of(key), scope.Snapshot.HashBalanceFactor);
         if (hashed is not null && hashed.IsAvailable(scope.Now))
         {
             scope.Pin(key, hashed.Id);

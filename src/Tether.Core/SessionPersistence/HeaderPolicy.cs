@@ -1,3 +1,5 @@
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
 using Tether.Core.Model;
 using Tether.Core.Runtime;
 
@@ -44,9 +46,21 @@ public sealed class HeaderPolicy : IPersistencePolicy
             return scope.Pick() is { } node ? new PersistenceDecision(node, SelectionOutcome.Balanced) : scope.Unplaced();
         }
 
-        var key = StableHash.OfCookie("HEADER", request.Header);
-        return HashedStickiness.Find(scope, key, StableHash.Of(key));
+        var key = KeyOf(request.Header);
+        return HashedStickiness.Find(scope, key);
     }
+
+    /// <summary>The stick-table key of a header value: XXH128 (System.IO.Hashing) of its UTF-16 code units
+    /// (case-sensitive, as sent), never zero. Vectorised, so a value's length costs little (the character-by-character
+    /// fold of <see cref="StableHash.OfCookie"/> took about half of a HEADER decision).</summary>
+    public static UInt128 KeyOf(ReadOnlySpan<char> value)
+    {
+        var key = XxHash128.HashToUInt128(MemoryMarshal.AsBytes(value), HeaderSeed);
+        return key == UInt128.Zero ? UInt128.One : key;
+    }
+
+    /// <summary>Keeps header keys apart from every other key type's.</summary>
+    private const long HeaderSeed = 0x4845414445520001;
 
     /// <inheritdoc />
     public UInt128 StickKey(in PersistenceRequest request) =>

@@ -36,7 +36,7 @@ public sealed class HttpCookiePolicy : IPersistencePolicy
     public PersistenceDecision Find(in PersistenceScope scope, in PersistenceRequest request)
     {
         var snapshot = scope.Snapshot;
-        var nowUnix = scope.Runtime.Time.GetUtcNow().ToUnixTimeSeconds();
+        var nowUnix = scope.Runtime.UnixClock.SecondsAt(scope.Now);
         var cookie = request.PersistenceCookie;
         var outcome = SelectionOutcome.Balanced;
         long repinnedSession = 0;

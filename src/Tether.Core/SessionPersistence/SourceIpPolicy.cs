@@ -34,7 +34,7 @@ public sealed class SourceIpPolicy : IPersistencePolicy
 
     /// <inheritdoc />
     public PersistenceDecision Find(in PersistenceScope scope, in PersistenceRequest request) =>
-        HashedStickiness.Find(scope, request.ClientKey, StableHash.Of(request.ClientKey));
+        HashedStickiness.Find(scope, request.ClientKey);
 
     /// <inheritdoc />
     public UInt128 StickKey(in PersistenceRequest request) => request.ClientKey;

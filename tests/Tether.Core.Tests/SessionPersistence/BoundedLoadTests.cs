@@ -66,7 +66,7 @@ public sealed class BoundedLoadTests
 
         for (var i = 1; i <= 200; i++)
         {
-            var key = type == "SOURCE_IP" ? ClientKey(i) : StableHash.OfCookie("HEADER", $"v-{i}");
+            var key = type == "SOURCE_IP" ? ClientKey(i) : HeaderPolicy.KeyOf($"v-{i}");
             Assert.Same(runtime.Snapshot.Maglev!.Lookup(StableHash.Of(key)), runtime.Select(View(type, i)).Node);
         }
     }

@@ -33,7 +33,7 @@ public sealed class HeaderPolicyTests
 
         for (var i = 0; i < 200; i++)
         {
-            var key = StableHash.OfCookie("HEADER", $"user-{i}");
+            var key = HeaderPolicy.KeyOf($"user-{i}");
             Assert.Same(runtime.Snapshot.Maglev!.Lookup(StableHash.Of(key)), runtime.Select(View($"user-{i}")).Node);
         }
     }

@@ -40,9 +40,13 @@ internal sealed class Http1Attempts
 
     /// <summary>Forwards one request and its answer, driving the <see cref="AttemptPipeline"/> (one retry elsewhere
     /// after a failed connect, as the Kestrel path does).</summary>
+    /// <param name="snapshot">The snapshot the request read once.</param>
+    /// <param name="selection">The node chosen for the first attempt.</param>
+    /// <param name="requestStarted">The runtime timestamp the request read for its selection: the first attempt's
+    /// latency starts there (a retry reads the clock again).</param>
     /// <returns>False when the client connection must close.</returns>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<bool> ForwardAsync(LoadBalancerSnapshot snapshot, Selection selection)
+    public async ValueTask<bool> ForwardAsync(LoadBalancerSnapshot snapshot, Selection selection, long requestStarted)
     {
         var runtime = _owner.Runtime;
         var hasBody = _request.ContentLength > 0 || _request.Chunked;
@@ -62,7 +66,8 @@ internal sealed class Http1Attempts
                 return await WriteErrorAsync(pipeline.Status, closeAfter: hasBody).ConfigureAwait(false);
             }
 
-            var started = runtime.Time.GetTimestamp();
+            // The first attempt's latency starts where the request read the clock for its selection.
+            var started = pipeline.Retrying ? runtime.Time.GetTimestamp() : requestStarted;
             node.Counters.OnStart(_connection.IsHttps);
             Http1ExchangeResult outcome;
             try

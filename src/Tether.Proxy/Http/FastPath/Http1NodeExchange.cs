@@ -125,7 +125,7 @@ internal sealed class Http1NodeExchange
                 _log.ConnectMs = 0; // a pooled connection
             }
 
-            _log.SendStarted = _owner.Clock.GetTimestamp();
+            _log.SendStarted = _owner.LoggingPolicy is not null ? _owner.Clock.GetTimestamp() : 0;
             var outcome = await ExchangeOnAsync(backend, node, selection, hasBody, snapshot).ConfigureAwait(false);
             _timeouts.Active = null;
             if (outcome == Http1ExchangeResult.StaleConnection && tries == 0 && !hasBody && _request.IsIdempotent)
@@ -214,7 +214,7 @@ internal sealed class Http1NodeExchange
 
                 if (_response.StatusCode >= 200)
                 {
-                    _log.AnswerHeadAt = _owner.Clock.GetTimestamp();
+                    _log.AnswerHeadAt = _owner.LoggingPolicy is not null ? _owner.Clock.GetTimestamp() : 0;
                     break;
                 }
 
