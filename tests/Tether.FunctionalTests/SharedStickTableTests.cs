@@ -68,8 +68,9 @@ public sealed class SharedStickTableTests : IAsyncLifetime
             (await http.SendAsync(request)).EnsureSuccessStatusCode();
         }
 
-        var key = StableHash.OfCookie("HEADER", "alice");
-        Assert.Equal(tether.Runtime(id).Explain(new PersistenceRequest(0, default, 0, "alice")).Node!.Id, shared.Pins[(id, key)]);
+        var pin = Assert.Single(shared.Pins);
+        Assert.Equal((id, tether.Runtime(id).Explain(new PersistenceRequest(0, default, 0, "alice")).Node!.Id), (pin.Key.LoadBalancerId, pin.Value));
+        Assert.Equal(pin.Key.Key, Assert.Single(tether.Runtime(id).StickTable.Snapshot(tether.Runtime(id).Time.GetTimestamp())).Key);
         Assert.Equal(1, shared.Fetches);
         Assert.Equal(1, shared.Publishes);
     }

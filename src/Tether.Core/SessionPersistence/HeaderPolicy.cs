@@ -64,7 +64,7 @@ public sealed class HeaderPolicy : IPersistencePolicy
 
     /// <inheritdoc />
     public UInt128 StickKey(in PersistenceRequest request) =>
-        request.Header.IsEmpty ? UInt128.Zero : StableHash.OfCookie("HEADER", request.Header);
+        request.Header.IsEmpty ? UInt128.Zero : KeyOf(request.Header);
 
     /// <inheritdoc />
     public string DescribeKey(UInt128 key, bool mask) => "header:" + StickEntryIds.Of(key);
