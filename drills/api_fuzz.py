@@ -164,10 +164,15 @@ def valid_bodies(rng, ports, lb_port_pool):
             {"address": "127.0.0.1", "port": rng.randint(20000, 29999), "condition": "DRAINING", "weight": 7,
              "type": "SECONDARY"}]},
         ("PUT", "/loadbalancers/{id}/nodes/{nodeId}"): {"node": {"condition": "DRAINING", "weight": 3, "type": "PRIMARY"}},
-        ("PUT", "/loadbalancers/{id}/sessionpersistence"): {"sessionPersistence": {
-            "persistenceType": "HTTP_COOKIE", "persistenceTimeout": 900, "cookieName": "sid", "cookiePath": "/",
-            "cookieDomain": "example.com", "cookieSecure": True, "cookieHttpOnly": True, "cookieSameSite": "Strict",
-            "disableFallback": False}},
+        # each persistence family's own fields: the cookie attributes, HEADER's headerName, the hashing types'
+        # hashBalanceFactor (issue 13)
+        ("PUT", "/loadbalancers/{id}/sessionpersistence"): {"sessionPersistence": rng.choice([
+            {"persistenceType": "HTTP_COOKIE", "persistenceTimeout": 900, "cookieName": "sid", "cookiePath": "/",
+             "cookieDomain": "example.com", "cookieSecure": True, "cookieHttpOnly": True, "cookieSameSite": "Strict",
+             "disableFallback": False},
+            {"persistenceType": "HEADER", "headerName": "X-Session-Id", "hashBalanceFactor": 125,
+             "persistenceTimeout": 600, "disableFallback": False},
+            {"persistenceType": "SOURCE_IP", "hashBalanceFactor": 1000, "persistenceTimeout": 300}])},
         ("PUT", "/loadbalancers/{id}/healthmonitor"): {"healthMonitor": {
             "type": "HTTP", "delay": 10, "timeout": 5, "attemptsBeforeDeactivation": 2, "path": "/health",
             "statusRegex": "^200$", "bodyRegex": "ok", "hostHeader": "example.com"}},

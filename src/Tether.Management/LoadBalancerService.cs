@@ -91,12 +91,18 @@ public sealed partial class LoadBalancerService : IDisposable
                     _configs = _configs.SetItem(config.Id, updated);
                 }
             }
+
+            Restored = true;
         }
         finally
         {
             _gate.Release();
         }
     }
+
+    /// <summary>True once <see cref="RestoreAllAsync"/> has given every stored load balancer to the data plane (the
+    /// readiness check of <c>GET /healthz</c>).</summary>
+    public bool Restored { get; private set; }
 
     /// <summary>Every load balancer of every account, ordered by id (the current in-memory copy).</summary>
     public IReadOnlyList<LoadBalancerConfig> All => [.. _configs.Values];

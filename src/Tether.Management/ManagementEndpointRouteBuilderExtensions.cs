@@ -19,7 +19,8 @@ public static class ManagementEndpointRouteBuilderExtensions
     /// the role check and the rate limits (<see cref="ApiFilter"/>); when <paramref name="endpoints"/> is also the
     /// application (a <c>WebApplication</c>), calls under <c>/v1.0/</c> that no endpoint serves answer 404 or 405 with
     /// the Rackspace error body after the token check. On first start, when no
-    /// token is configured and none is stored, creates the admin token file (see <see cref="ManagementOptions"/>).
+    /// token is configured and none is stored, creates the admin token file (see <see cref="ManagementOptions"/>). Also
+    /// maps <c>GET /healthz</c> (readiness, no token: <see cref="Health.IReadinessCheck"/>).
     /// Needs <see cref="ManagementServiceCollectionExtensions.AddTetherManagement"/> and an <c>IDataPlane</c> in DI.
     /// </summary>
     /// <param name="endpoints">The application (a <c>WebApplication</c>) or another route builder.</param>
@@ -29,6 +30,8 @@ public static class ManagementEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.ServiceProvider.GetRequiredService<TokenAuthenticator>().EnsureAdminToken();
 
+        // Outside /v1.0/: no token, no rate limit (keepalived and upstream health checks).
+        Health.HealthzEndpoint.Map(endpoints);
         var filter = endpoints.ServiceProvider.GetRequiredService<ApiFilter>();
         var group = endpoints.MapGroup(RoutePrefix);
         group.AddEndpointFilter(filter);

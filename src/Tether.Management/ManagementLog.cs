@@ -47,4 +47,7 @@ internal static partial class ManagementLog
 
     [LoggerMessage(3051, LogLevel.Information, "Usage: deleted {Count} usage records older than {Days} days (Management:UsageRetentionDays).")]
     public static partial void UsagePurged(ILogger logger, int count, int days);
+
+    [LoggerMessage(3070, LogLevel.Warning, "Readiness: the check {Check} threw; /healthz answers not ready until it passes.")]
+    public static partial void ReadinessCheckFailed(ILogger logger, Exception exception, string check);
 }

@@ -17,7 +17,9 @@ public static class ManagementServiceCollectionExtensions
     /// <see cref="ManagementOptions.DataDirectory"/>), the <see cref="LoadBalancerService"/> (which loads every stored
     /// load balancer when it is created), the token authenticator and routing; and <see cref="TimeProvider.System"/>
     /// unless a <see cref="TimeProvider"/> is already registered; and the <see cref="Usage.UsageRecorder"/> as a hosted
-    /// service (it reads the live counters through <see cref="IRuntimeRegistry"/> when one is registered). The caller must register an <see cref="IDataPlane"/>.
+    /// service (it reads the live counters through <see cref="IRuntimeRegistry"/> when one is registered); and the
+    /// readiness checks of <c>GET /healthz</c> (<see cref="Health.IReadinessCheck"/>: data plane restored and not
+    /// stopping, store readable). The caller must register an <see cref="IDataPlane"/>.
     /// Then call <see cref="ManagementEndpointRouteBuilderExtensions.MapTetherManagementApi"/> and, before serving,
     /// <see cref="LoadBalancerService.RestoreAllAsync"/>.
     /// </summary>
@@ -48,6 +50,10 @@ public static class ManagementServiceCollectionExtensions
             sp.GetRequiredService<LoadBalancerService>(), sp.GetService<IRuntimeRegistry>(), sp.GetRequiredService<TimeProvider>(),
             options, sp.GetRequiredService<ILogger<Usage.UsageRecorder>>()));
         services.AddHostedService(sp => sp.GetRequiredService<Usage.UsageRecorder>());
+        // GET /healthz asks every IReadinessCheck (cluster mode adds its own).
+        services.AddSingleton<Health.IReadinessCheck>(sp => new Health.DataPlaneReadiness(sp.GetRequiredService<LoadBalancerService>(),
+            sp.GetService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>()));
+        services.AddSingleton<Health.IReadinessCheck>(sp => new Health.StoreReadiness(sp.GetRequiredService<TetherStore>()));
         services.AddRouting();
         return services;
     }

@@ -78,6 +78,11 @@ serve.SetAction(async (parse, cancellationToken) =>
         await Console.Error.WriteLineAsync($"tether serve: {warning}").ConfigureAwait(false);
     }
 
+    if (Signals.Warning(Signals.IgnoredStops()) is { } signalWarning)
+    {
+        await Console.Error.WriteLineAsync($"tether serve: {signalWarning}").ConfigureAwait(false);
+    }
+
     TetherHost.PrepareRuntime(settings);
     Microsoft.AspNetCore.Builder.WebApplication app;
     try

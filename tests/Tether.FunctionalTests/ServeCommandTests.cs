@@ -13,19 +13,20 @@ namespace Tether.FunctionalTests;
 /// (Ctrl-C), and graceful shutdown of in-flight requests.</summary>
 public sealed class ServeCommandTests
 {
-    [Fact(Skip = "Open defect: in full CI runs tether serve sometimes does not exit within 20 s of SIGINT (passes alone); cause not found yet, see the closing note of 2026-12-03")]
+    [Fact]
     public async Task Serve_FreshDataDirectory_CreatesTokenServesApiAndStopsOnSigint()
     {
         var dataDirectory = Path.Combine(Path.GetTempPath(), "tether-serve-" + Guid.NewGuid().ToString("N"));
         var apiPort = FreePort.Next();
         await using var backend = await TestBackend.StartAsync("b1");
         var lbPort = FreePort.Next();
-        using var process = StartServe(dataDirectory, apiPort);
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var process = StartServe(dataDirectory, apiPort, output);
         try
         {
             var tokenFile = Path.Combine(dataDirectory, "admin-token");
             using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}/v1.0/1/") };
-            await WaitUntilAsync(async () =>
+            await WaitUntilAsync(output, async () =>
             {
                 try
                 {
@@ -60,9 +61,14 @@ public sealed class ServeCommandTests
                 using var logging = await api.PutAsync($"loadbalancers/{id}/connectionlogging", new StringContent("""{"connectionLogging":{"enabled":true}}""", Encoding.UTF8, "application/json"));
                 Assert.Equal(HttpStatusCode.Accepted, logging.StatusCode);
                 var log = Path.Combine(dataDirectory, "logs", $"lb-{id}.log");
-                await WaitUntilAsync(async () => (await client.GetStringAsync("/")) == "b1" && File.Exists(log) && new FileInfo(log).Length > 0);
+                await WaitUntilAsync(output, async () => (await client.GetStringAsync("/")) == "b1" && File.Exists(log) && new FileInfo(log).Length > 0);
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(dataDirectory, "logs")));
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(log));
+            }
+
+            if (OperatingSystem.IsLinux())
+            {
+                Assert.Empty(Signals.IgnoredStops(File.ReadAllLines($"/proc/{process.Id}/status")));
             }
 
             var slow = client.GetAsync("/slow?ms=1500");
@@ -71,7 +77,7 @@ public sealed class ServeCommandTests
 
             using var response = await slow;
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(20)), "tether serve did not stop on SIGINT");
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "tether serve did not stop on SIGINT; its output:\n" + string.Join('\n', output));
             Assert.Equal(0, process.ExitCode);
         }
         finally
@@ -81,6 +87,111 @@ public sealed class ServeCommandTests
                 process.Kill(entireProcessTree: true);
             }
         }
+    }
+
+    /// <summary>Started with SIGINT and SIGQUIT ignored (a shell's background job), <c>tether serve</c> cannot be
+    /// stopped by them: it says so at start and names SIGTERM, which stops it gracefully. This is why the SIGINT test
+    /// above failed in test runs started in the background.</summary>
+    [Fact]
+    public async Task Serve_StartedWithSigintIgnored_WarnsAndStopsOnSigterm()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var dataDirectory = TetherCli.TempPath("tether-serve-");
+        var apiPort = FreePort.Next();
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var process = StartServe(dataDirectory, apiPort, output, ignoreStops: true);
+        try
+        {
+            await WaitUntilAsync(output, () => Task.FromResult(output.Any(l => l.StartsWith("Tether management API listening on", StringComparison.Ordinal))));
+
+            var expected = $"tether serve: warning: SIGINT and SIGQUIT are ignored in this process (it was started so, as a shell starts a background job with &): Ctrl-C and kill -INT will not stop it; stop it with SIGTERM (kill {process.Id})";
+            Assert.True(output.Any(l => l.StartsWith(expected, StringComparison.Ordinal)), string.Join('\n', output));
+            Signal(process, "TERM");
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "tether serve did not stop on SIGTERM; its output:\n" + string.Join('\n', output));
+            Assert.Equal(0, process.ExitCode);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    /// <summary><c>GET /healthz</c> on a real <c>tether serve</c>: 200 ready without a token once serving; after SIGINT
+    /// it stops answering 200 (503 "stopping" while the API is still up, then the port closes) before the process exits.</summary>
+    [Fact]
+    public async Task Serve_Healthz_ReadyWithoutTokenThenNotReadyAfterSigint()
+    {
+        var dataDirectory = TetherCli.TempPath("tether-serve-");
+        var apiPort = FreePort.Next();
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var process = StartServe(dataDirectory, apiPort, output);
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}/") };
+            string? body = null;
+            await WaitUntilAsync(output, async () =>
+            {
+                try
+                {
+                    using var response = await http.GetAsync("/healthz");
+                    body = await response.Content.ReadAsStringAsync();
+                    return response.StatusCode == HttpStatusCode.OK;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            });
+
+            var ready = System.Text.Json.Nodes.JsonNode.Parse(body!)!;
+            Assert.Equal("ready", ready["status"]!.GetValue<string>());
+            Assert.Equal("dataPlane store", string.Join(' ', ready["checks"]!.AsArray().Select(c => c!["name"]!.GetValue<string>())));
+
+            Signal(process, "INT");
+            string? notReady = null;
+            await WaitUntilAsync(output, async () =>
+            {
+                try
+                {
+                    using var response = await http.GetAsync("/healthz");
+                    notReady = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+                    return response.StatusCode != HttpStatusCode.OK;
+                }
+                catch (HttpRequestException e)
+                {
+                    notReady = e.Message;
+                    return true;
+                }
+            });
+
+            Assert.True(notReady!.StartsWith("503 ", StringComparison.Ordinal) ? notReady.Contains("dataPlane: stopping", StringComparison.Ordinal) : !notReady.StartsWith("200", StringComparison.Ordinal), notReady);
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "tether serve did not stop on SIGINT; its output:\n" + string.Join('\n', output));
+            Assert.Equal(0, process.ExitCode);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("SigIgn:\t0000000000001006", "SIGINT SIGQUIT")]
+    [InlineData("SigIgn:\t0000000000000002", "SIGINT")]
+    [InlineData("SigIgn:\t0000000000001000", "")]
+    [InlineData("SigCgt:\t0000000000000006", "")]
+    public void IgnoredStops_SigIgnMask_NamesIgnoredSigintAndSigquit(string line, string expected)
+    {
+        Assert.Equal(expected, string.Join(' ', Signals.IgnoredStops(["Name:\tdotnet", line])));
     }
 
     [Fact]
@@ -342,10 +453,20 @@ public sealed class ServeCommandTests
     private static string Snapshot(string directory) => string.Join('\n', Directory.GetFiles(directory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
         .Select(f => $"{f} {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)))}"));
 
-    private static Process StartServe(string dataDirectory, int apiPort)
+    /// <summary>Starts <c>tether serve</c> with its output lines going to <paramref name="output"/>. On Linux it runs
+    /// through <c>env --default-signal=INT,QUIT</c> (GNU coreutils 8.31 or later): a process started with SIGINT ignored
+    /// keeps it ignored (the .NET runtime respects an inherited ignore), and a test runner started as a shell's
+    /// background job (<c>dotnet test ... &amp;</c>) has SIGINT ignored, which its children inherit. With
+    /// <paramref name="ignoreStops"/> it runs through <c>sh -c 'trap "" INT QUIT; exec ...'</c> instead: SIGINT and
+    /// SIGQUIT ignored, as such a background job has them.</summary>
+    private static Process StartServe(string dataDirectory, int apiPort, System.Collections.Concurrent.ConcurrentQueue<string> output, bool ignoreStops = false)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "tether.dll");
-        var info = new ProcessStartInfo("dotnet")
+        string[] serve = ["dotnet", dll, "serve", "--data-dir", dataDirectory, "--listen", $"http://127.0.0.1:{apiPort}"];
+        string[] command = !OperatingSystem.IsLinux() ? serve
+            : ignoreStops ? ["sh", "-c", "trap '' INT QUIT; exec \"$@\"", "sh", .. serve]
+            : ["env", "--default-signal=INT,QUIT", .. serve];
+        var info = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -354,14 +475,26 @@ public sealed class ServeCommandTests
         // Connections still open at shutdown get Proxy:ShutdownTimeoutSeconds (default 30 s) to finish, more than the
         // 20 s the SIGINT test waits: bound it, so that a loaded CI machine cannot turn a slow close into a failure.
         info.Environment["TETHER_Proxy__ShutdownTimeoutSeconds"] = "5";
-        foreach (var arg in new[] { dll, "serve", "--data-dir", dataDirectory, "--listen", $"http://127.0.0.1:{apiPort}" })
+        foreach (var arg in command.AsSpan(1))
         {
             info.ArgumentList.Add(arg);
         }
 
         var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                output.Enqueue(e.Data);
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                output.Enqueue(e.Data);
+            }
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
@@ -373,9 +506,9 @@ public sealed class ServeCommandTests
         kill.WaitForExit();
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    private static async Task WaitUntilAsync(System.Collections.Concurrent.ConcurrentQueue<string> output, Func<Task<bool>> condition)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
             if (await condition())
@@ -386,6 +519,6 @@ public sealed class ServeCommandTests
             await Task.Delay(200);
         }
 
-        throw new TimeoutException("tether serve did not come up within 30 s");
+        throw new TimeoutException("tether serve did not come up within 60 s; its output:\n" + string.Join('\n', output));
     }
 }

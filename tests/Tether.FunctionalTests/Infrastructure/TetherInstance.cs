@@ -1,5 +1,3 @@
-using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -78,31 +76,8 @@ public sealed class TetherInstance : IAsyncDisposable
         CreateLoadBalancerAsync(algorithm, backends.Select(b => b.Port), persistenceJson, protocol, port, extra);
 
     /// <summary>Creates an HTTP load balancer on 127.0.0.1 (SERVICENET) over nodes on 127.0.0.1 at <paramref name="nodePorts"/>.</summary>
-    public async Task<(int Id, int Port)> CreateLoadBalancerAsync(string algorithm, IEnumerable<int> nodePorts, string? persistenceJson = null, string protocol = "HTTP", int? port = null, string? extra = null)
-    {
-        var chosen = port is null;
-        var nodes = string.Join(',', nodePorts.Select(p => $$"""{"address":"127.0.0.1","port":{{p}},"condition":"ENABLED"}"""));
-        var persistence = persistenceJson is null ? "" : $$""","sessionPersistence":{{persistenceJson}}""";
-        HttpResponseMessage response;
-        string text;
-        for (var attempt = 1; ; attempt++)
-        {
-            port = chosen ? FreePort.Next() : port;
-            var body = $$$"""{"loadBalancer":{"name":"lb","protocol":"{{{protocol}}}","port":{{{port}}},"algorithm":"{{{algorithm}}}","virtualIps":[{"type":"SERVICENET"}],"nodes":[{{{nodes}}}]{{{persistence}}}{{{extra ?? ""}}}}}""";
-            response = await Api.PostAsync("loadbalancers", new StringContent(body, Encoding.UTF8, "application/json"));
-            text = await response.Content.ReadAsStringAsync();
-            // A free port found by FreePort can be taken a moment later by another test's outgoing connection (its
-            // ephemeral local port): choose another one rather than fail.
-            if (!chosen || attempt == 5 || response.StatusCode != HttpStatusCode.BadRequest || !text.Contains("address already in use", StringComparison.Ordinal))
-            {
-                break;
-            }
-        }
-
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"create failed: {(int)response.StatusCode} {text}");
-        var id = JsonNode.Parse(text)!["loadBalancer"]!["id"]!.GetValue<int>();
-        return (id, port!.Value);
-    }
+    public Task<(int Id, int Port)> CreateLoadBalancerAsync(string algorithm, IEnumerable<int> nodePorts, string? persistenceJson = null, string protocol = "HTTP", int? port = null, string? extra = null) =>
+        TetherApi.CreateLoadBalancerAsync(Api, algorithm, nodePorts, persistenceJson, protocol, port, extra);
 
     /// <summary>The lines of load balancer <paramref name="id"/>'s connection log (<c>logs/lb-{id}.log</c>) once it has
     /// at least <paramref name="count"/> (the writer flushes in the background), or what it has after 10 s.</summary>
@@ -130,24 +105,9 @@ public sealed class TetherInstance : IAsyncDisposable
         return lines;
     }
 
-    public async Task<JsonNode> GetJsonAsync(string path)
-    {
-        var response = await Api.GetAsync(path);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {text}");
-        return JsonNode.Parse(text)!;
-    }
+    public Task<JsonNode> GetJsonAsync(string path) => TetherApi.GetJsonAsync(Api, path);
 
-    public async Task<HttpResponseMessage> SendJsonAsync(HttpMethod method, string path, string? json)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (json is not null)
-        {
-            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
-        }
-
-        return await Api.SendAsync(request);
-    }
+    public Task<HttpResponseMessage> SendJsonAsync(HttpMethod method, string path, string? json) => TetherApi.SendJsonAsync(Api, method, path, json);
 
     public async ValueTask DisposeAsync()
     {

@@ -84,6 +84,13 @@ public sealed class ApiFuzzTests(RuntimeApiHostFixture fixture, ITestOutputHelpe
              "disableFallback":false,"cookiePath":"/","cookieDomain":"example.com","cookieSecure":true,
              "cookieHttpOnly":true,"cookieSameSite":"Lax"}}
             """),
+        new("session persistence (HEADER)", HttpMethod.Put, c => $"/loadbalancers/{c.LoadBalancerId}/sessionpersistence", _ => """
+            {"sessionPersistence":{"persistenceType":"HEADER","headerName":"X-Session-Id","hashBalanceFactor":125,
+             "persistenceTimeout":600,"disableFallback":false}}
+            """),
+        new("session persistence (SOURCE_IP bounded)", HttpMethod.Put, c => $"/loadbalancers/{c.LoadBalancerId}/sessionpersistence", _ => """
+            {"sessionPersistence":{"persistenceType":"SOURCE_IP","hashBalanceFactor":1000,"persistenceTimeout":300}}
+            """),
         new("health monitor", HttpMethod.Put, c => $"/loadbalancers/{c.LoadBalancerId}/healthmonitor", _ => """
             {"healthMonitor":{"type":"HTTP","delay":10,"timeout":5,"attemptsBeforeDeactivation":3,"path":"/",
              "statusRegex":"^[234][0-9][0-9]$","bodyRegex":".*","hostHeader":"example.com"}}

@@ -57,9 +57,10 @@ internal sealed class ApiHost : IAsyncDisposable
     /// <summary>A port no other test of this process uses (load balancer listeners collide host-wide).</summary>
     public static int NextPort() => Interlocked.Increment(ref s_nextPort);
 
-    /// <summary>Starts a host over <paramref name="dataDirectory"/>; restores stored load balancers first.</summary>
+    /// <summary>Starts a host over <paramref name="dataDirectory"/>; restores stored load balancers first (unless
+    /// <paramref name="restore"/> is false); <paramref name="services"/> adds registrations last.</summary>
     public static async Task<ApiHost> StartAsync(string dataDirectory, Action<ManagementOptions>? configure = null,
-        RecordingDataPlane? dataPlane = null)
+        RecordingDataPlane? dataPlane = null, bool restore = true, Action<IServiceCollection>? services = null)
     {
         var options = new ManagementOptions { DataDirectory = dataDirectory, PrivateAddress = "127.0.0.2" };
         configure?.Invoke(options);
@@ -79,9 +80,14 @@ internal sealed class ApiHost : IAsyncDisposable
 
         builder.Services.AddSingleton<TimeProvider>(time);
         builder.Services.AddTetherManagement(options);
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapTetherManagementApi();
-        await app.Services.GetRequiredService<LoadBalancerService>().RestoreAllAsync();
+        if (restore)
+        {
+            await app.Services.GetRequiredService<LoadBalancerService>().RestoreAllAsync();
+        }
+
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
             .Addresses.First();
