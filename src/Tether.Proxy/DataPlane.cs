@@ -28,6 +28,7 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
     private CookieKeyRing _keys;
     private readonly IStickTableStore? _stickStore;
     private readonly Func<IReadOnlyList<CookieKey>>? _keySource;
+    private readonly IStickTableReplication? _stickReplication;
     private readonly HealthMonitoring _health;
     private long _lastSave;
     private int _disposed;
@@ -42,8 +43,11 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
     /// <param name="stickStore">Where stick tables are kept across restarts (null: memory only).</param>
     /// <param name="keySource">Reads the stored cookie keys; checked every purge interval so that a key added by
     /// <c>tether keys rotate</c> signs new cookies without a restart (null: keys never change).</param>
-    public DataPlane(IHttpForwarder forwarder, CookieKeyRing keys, ProxyOptions options, TimeProvider time, IRandomSource random, ILoggerFactory loggerFactory, IStickTableStore? stickStore = null, Func<IReadOnlyList<CookieKey>>? keySource = null)
+    /// <param name="stickReplication">Cluster mode: shares every stick table through the cluster store (issue 14;
+    /// null: tables stay in this process).</param>
+    public DataPlane(IHttpForwarder forwarder, CookieKeyRing keys, ProxyOptions options, TimeProvider time, IRandomSource random, ILoggerFactory loggerFactory, IStickTableStore? stickStore = null, Func<IReadOnlyList<CookieKey>>? keySource = null, IStickTableReplication? stickReplication = null)
     {
+        _stickReplication = stickReplication;
         _stickStore = stickStore;
         _keySource = keySource;
         _forwarder = forwarder;
@@ -130,7 +134,7 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
                 return;
             }
 
-            var runtime = new LoadBalancerRuntime(config, _keys, _time, _random);
+            var runtime = new LoadBalancerRuntime(config, _keys, _time, _random, _stickReplication);
             host = new LoadBalancerHost(runtime, _forwarder, _loggerFactory, _options, _health, Metrics, _contentCache);
             await host.ApplyAsync(config, cancellationToken).ConfigureAwait(false);
             _hosts[config.Id] = host;

@@ -66,6 +66,8 @@ public static class TetherHost
         {
             // Cluster mode (issue 14, docs/cluster.md): the configuration is authoritative in Redis.
             builder.Services.AddTetherCluster(cluster);
+            // Learned pins (SOURCE_IP, APP_COOKIE, HEADER) and HTTP_COOKIE unpin marks shared too (docs/cluster.md).
+            builder.Services.AddClusterStickTables();
         }
 
         builder.Services.AddTetherManagement(managementOptions);
@@ -84,7 +86,8 @@ public static class TetherHost
                 SharedRandomSource.Instance,
                 sp.GetRequiredService<ILoggerFactory>(),
                 store,
-                keySource);
+                keySource,
+                sp.GetService<IStickTableReplication>());
         });
         builder.Services.AddSingleton<IDataPlane>(sp => cluster is null ? sp.GetRequiredService<DataPlane>()
             : new InstanceAddressDataPlane(sp.GetRequiredService<DataPlane>(), managementOptions.PublicAddress, managementOptions.PublicAddressV6, managementOptions.PrivateAddress));

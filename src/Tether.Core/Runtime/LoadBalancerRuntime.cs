@@ -22,6 +22,8 @@ public sealed class LoadBalancerRuntime
     private volatile LoadBalancerSnapshot _snapshot;
     private volatile CookieKeyRing _keys;
     private StickTable _stickTable;
+    private readonly IStickTableReplication? _replication;
+    private IStickTableReplica? _replica;
     private readonly PersistenceStatistics _statistics = new();
     private readonly ValidatedCookieCache _cookieCache = new();
     private readonly SessionMoves _moves = new();
@@ -39,7 +41,20 @@ public sealed class LoadBalancerRuntime
     /// <param name="time">The clock (a fake one in tests).</param>
     /// <param name="random">The random source (a seeded one in tests).</param>
     public LoadBalancerRuntime(LoadBalancerConfig config, CookieKeyRing keys, TimeProvider time, IRandomSource random)
+        : this(config, keys, time, random, null)
     {
+    }
+
+    /// <summary>Creates the runtime of <paramref name="config"/> with its stick table shared through
+    /// <paramref name="replication"/> (cluster mode, issue 14; <c>null</c>: this instance only).</summary>
+    /// <param name="config">The configuration.</param>
+    /// <param name="keys">The persistence cookie keys.</param>
+    /// <param name="time">The clock (a fake one in tests).</param>
+    /// <param name="random">The random source (a seeded one in tests).</param>
+    /// <param name="replication">Creates the shared copy of each stick table the runtime builds.</param>
+    public LoadBalancerRuntime(LoadBalancerConfig config, CookieKeyRing keys, TimeProvider time, IRandomSource random, IStickTableReplication? replication)
+    {
+        _replication = replication;
         _time = time;
         _unixClock = new UnixClock(time);
         _random = random;
@@ -47,6 +62,7 @@ public sealed class LoadBalancerRuntime
         _stickTable = new StickTable(0);
         _config = config;
         _snapshot = Build(config);
+        AttachReplica(config.SessionPersistence?.Type);
         _slowStart = new SlowStart(time, () => _snapshot);
         _drain = new DrainProgress(time, () => _snapshot, CountSessionsByNode, _events);
         _drain.OnPublish(_snapshot);
@@ -58,6 +74,12 @@ public sealed class LoadBalancerRuntime
     {
         _slowStart.Stop();
         _drain.Stop();
+        lock (_changes)
+        {
+            _replica?.Dispose();
+            _replica = null;
+            _stickTable.Replica = null;
+        }
     }
 
     /// <summary>Drain progress: the <c>drained</c> events of DRAINING nodes (see <see cref="Runtime.DrainProgress"/>).</summary>
@@ -174,6 +196,7 @@ public sealed class LoadBalancerRuntime
             {
                 _stickTable = new StickTable(0);
                 _moves.Clear();
+                AttachReplica(config.SessionPersistence?.Type);
             }
 
             var next = Build(WithHealth(config));
@@ -492,8 +515,97 @@ public sealed class LoadBalancerRuntime
     public int UnpinNode(int nodeId)
     {
         var node = _snapshot.FindNode(nodeId);
-        node?.Counters.UnpinCookiesBefore(_unixClock.Now);
+        var now = _unixClock.Now;
+        node?.Counters.UnpinCookiesBefore(now);
+        _replica?.UnpinNode(nodeId, now);
         return _snapshot.StickTable.RemoveNode(nodeId);
+    }
+
+    /// <summary>
+    /// Cluster mode: another instance unpinned every client of node <paramref name="nodeId"/> at
+    /// <paramref name="unixSeconds"/> (<see cref="UnpinNode"/> there; the mark arrives through the
+    /// <see cref="IStickTableReplica"/>). Applied here as a local unpin when it is newer than the node's own mark, so
+    /// that a mark read twice (published, then re-read on reconnect) changes nothing the second time.
+    /// </summary>
+    /// <returns>True when it was newer and applied.</returns>
+    public bool ApplySharedUnpin(int nodeId, long unixSeconds)
+    {
+        var snapshot = _snapshot;
+        if (snapshot.FindNode(nodeId) is not { } node || unixSeconds <= node.Counters.UnpinnedBefore)
+        {
+            return false;
+        }
+
+        node.Counters.UnpinCookiesBefore(unixSeconds);
+        snapshot.StickTable.RemoveNode(nodeId);
+        return true;
+    }
+
+    /// <summary>
+    /// Cluster mode: true when <paramref name="request"/> has a stick-table key (<see cref="IPersistencePolicy.StickKey"/>)
+    /// that the local table does not hold and the table has a shared copy, so that the data path may await
+    /// <see cref="FetchSharedPinAsync"/> before <see cref="Select(LoadBalancerSnapshot, in PersistenceRequest)"/> (issue 14: the
+    /// request path waits on Redis only on a local miss). Always false in single-instance mode. No lock, no allocation.
+    /// </summary>
+    public bool MissesSharedPin(LoadBalancerSnapshot snapshot, in PersistenceRequest request, out UInt128 key)
+    {
+        key = UInt128.Zero;
+        return SharesPins(snapshot) && MissesLocally(snapshot, request, out key);
+    }
+
+    /// <summary>True when <paramref name="snapshot"/>'s stick table has a shared copy (cluster mode, a type whose pins
+    /// are stick-table entries): a data path reads a request's persistence inputs a second time for
+    /// <see cref="MissesSharedPin"/> only then. One type test.</summary>
+    public static bool SharesPins(LoadBalancerSnapshot snapshot) => snapshot.StickTable is StickTable { Replica: not null };
+
+    private bool MissesLocally(LoadBalancerSnapshot snapshot, in PersistenceRequest request, out UInt128 key)
+    {
+        key = UInt128.Zero;
+        if (snapshot.StickTable is not StickTable { Replica: not null } table)
+        {
+            return false;
+        }
+
+        key = snapshot.Persistence.StickKey(request);
+        return key != UInt128.Zero && !table.TryPeek(key, _time.GetTimestamp(), out _);
+    }
+
+    /// <summary>
+    /// Cluster mode, after <see cref="MissesSharedPin"/>: reads the shared pin of <paramref name="key"/> (bounded by the
+    /// replica's fetch timeout) and, when it names a node this load balancer holds, stores it in the local table so the
+    /// selection that follows honours it. When the store is away, slow or holds nothing, nothing changes and the
+    /// selection decides locally: a request never fails because of the store.
+    /// </summary>
+    public async ValueTask FetchSharedPinAsync(LoadBalancerSnapshot snapshot, UInt128 key, CancellationToken cancellationToken)
+    {
+        if (snapshot.StickTable is not StickTable { Replica: { } replica } table)
+        {
+            return;
+        }
+
+        var nodeId = await replica.FetchAsync(key, cancellationToken).ConfigureAwait(false);
+        if (nodeId != 0 && snapshot.FindNode(nodeId) is not null)
+        {
+            table.Learn(key, nodeId, _time.GetTimestamp());
+        }
+    }
+
+    /// <summary>Gives the current stick table its shared copy (cluster mode), dropping the previous one. The entries
+    /// of HTTP_COOKIE's session view stay local (the cookie is the pin); its replica carries only unpin marks.</summary>
+    private void AttachReplica(PersistenceType? type)
+    {
+        _replica?.Dispose();
+        _replica = null;
+        if (_replication is null || type is not { } persistence)
+        {
+            return;
+        }
+
+        _replica = _replication.Create(this, persistence, _stickTable);
+        if (persistence != PersistenceType.HttpCookie)
+        {
+            _stickTable.Replica = _replica;
+        }
     }
 
     /// <summary>

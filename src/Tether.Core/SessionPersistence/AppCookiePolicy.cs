@@ -72,5 +72,8 @@ public sealed class AppCookiePolicy : IPersistencePolicy
     }
 
     /// <inheritdoc />
+    public UInt128 StickKey(in PersistenceRequest request) => request.AppCookieKey;
+
+    /// <inheritdoc />
     public string DescribeKey(UInt128 key, bool mask) => "cookie:" + StickEntryIds.Of(key);
 }

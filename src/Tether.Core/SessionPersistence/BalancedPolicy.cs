@@ -32,5 +32,8 @@ public sealed class BalancedPolicy : IPersistencePolicy
         scope.Pick() is { } node ? new PersistenceDecision(node, SelectionOutcome.Balanced) : scope.Unplaced();
 
     /// <inheritdoc />
+    public UInt128 StickKey(in PersistenceRequest request) => UInt128.Zero;
+
+    /// <inheritdoc />
     public string DescribeKey(UInt128 key, bool mask) => StickEntryIds.Of(key);
 }

@@ -63,5 +63,9 @@ public sealed class HeaderPolicy : IPersistencePolicy
     private const long HeaderSeed = 0x4845414445520001;
 
     /// <inheritdoc />
+    public UInt128 StickKey(in PersistenceRequest request) =>
+        request.Header.IsEmpty ? UInt128.Zero : KeyOf(request.Header);
+
+    /// <inheritdoc />
     public string DescribeKey(UInt128 key, bool mask) => "header:" + StickEntryIds.Of(key);
 }

@@ -105,6 +105,9 @@ public sealed class HttpCookiePolicy : IPersistencePolicy
     }
 
     /// <inheritdoc />
+    public UInt128 StickKey(in PersistenceRequest request) => UInt128.Zero;
+
+    /// <inheritdoc />
     public string DescribeKey(UInt128 key, bool mask) =>
         "session:" + ((ulong)key).ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
 

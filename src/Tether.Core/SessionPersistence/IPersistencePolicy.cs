@@ -47,6 +47,12 @@ public interface IPersistencePolicy
     /// re-pinned client, a rejection (the failure policy), or none. Records the pin unless read-only.</summary>
     PersistenceDecision Find(in PersistenceScope scope, in PersistenceRequest request);
 
+    /// <summary>The stick-table key <see cref="Find"/> would look up for <paramref name="request"/> when the pin is a
+    /// stick-table entry (SOURCE_IP, APP_COOKIE, HEADER), so that cluster mode can fetch a shared pin before the
+    /// decision on a local miss (<see cref="LoadBalancerRuntime.MissesSharedPin"/>); zero when the request has none
+    /// or the type keeps no pins (HTTP_COOKIE: the cookie is the pin; none). No allocation.</summary>
+    UInt128 StickKey(in PersistenceRequest request);
+
     /// <summary>The stick-table key as an operator sees it in the sessions listing (SOURCE_IP the address, masked
     /// when <paramref name="mask"/>; cookie-based types a digest or the session id, never a secret).</summary>
     string DescribeKey(UInt128 key, bool mask);

@@ -37,6 +37,9 @@ public sealed class SourceIpPolicy : IPersistencePolicy
         HashedStickiness.Find(scope, request.ClientKey);
 
     /// <inheritdoc />
+    public UInt128 StickKey(in PersistenceRequest request) => request.ClientKey;
+
+    /// <inheritdoc />
     public string DescribeKey(UInt128 key, bool mask)
     {
         var address = ClientAddress.FromKey(key);

@@ -9,12 +9,16 @@ namespace Tether.Core.SessionPersistence;
 /// off the request path. When the table is full, new keys are not stored (the caller still has consistent hashing).
 /// </summary>
 /// <remarks>Behind <see cref="IStickTable"/> so that a shared store can replace it when several instances share
-/// one virtual IP.</remarks>
+/// one virtual IP. In cluster mode a <see cref="Replica"/> is attached (issue 14): a new key is published to it, a
+/// re-pointed one overwritten, a removed one removed, and a used one refreshed at most once per quarter of the TTL per
+/// entry (<see cref="RefreshTicks"/>), never per request. Entries learned from it (<see cref="Learn"/>,
+/// <see cref="Adopt"/>) are not written back.</remarks>
 public sealed class StickTable : IStickTable
 {
     private readonly ConcurrentDictionary<UInt128, Entry> _entries = new();
     private int _count;
     private long _ttl;
+    private IStickTableReplica? _replica;
 
     /// <summary>Creates an empty table.</summary>
     /// <param name="ttl">The idle TTL in <see cref="TimeProvider.GetTimestamp"/> ticks (the load balancer's
@@ -39,6 +43,18 @@ public sealed class StickTable : IStickTable
     /// <inheritdoc />
     public int Count => Volatile.Read(ref _count);
 
+    /// <summary>The shared copy of the table (cluster mode), or <c>null</c>. Attached once, when the runtime builds
+    /// the table, before any request reads it.</summary>
+    public IStickTableReplica? Replica
+    {
+        get => Volatile.Read(ref _replica);
+        set => Volatile.Write(ref _replica, value);
+    }
+
+    /// <summary>The least time between two refreshes of one entry in the <see cref="Replica"/>: a quarter of
+    /// <see cref="Ttl"/> (issue 14: an idle refresh is written at most once per quarter of the timeout per entry).</summary>
+    public long RefreshTicks => Ttl / 4;
+
     /// <inheritdoc />
     public bool TryGet(UInt128 key, long now, out int nodeId)
     {
@@ -54,6 +70,11 @@ public sealed class StickTable : IStickTable
                 }
 
                 nodeId = entry.NodeId;
+                if (_replica is { } replica)
+                {
+                    RefreshShared(replica, key, entry, now, ttl);
+                }
+
                 return true;
             }
         }
@@ -84,12 +105,18 @@ public sealed class StickTable : IStickTable
             if (existing.NodeId == nodeId)
             {
                 Volatile.Write(ref existing.LastUse, now);
+                if (_replica is { } replica)
+                {
+                    RefreshShared(replica, key, existing, now, Ttl);
+                }
+
                 return;
             }
 
             // Replace only the entry we saw; if a purge removed it meanwhile, fall through and add (and count) it.
-            if (_entries.TryUpdate(key, new Entry(nodeId, now), existing))
+            if (_entries.TryUpdate(key, new Entry(nodeId, now) { Replicated = now }, existing))
             {
+                _replica?.Overwrite(key, nodeId);
                 return;
             }
         }
@@ -99,9 +126,54 @@ public sealed class StickTable : IStickTable
             return;
         }
 
-        if (_entries.TryAdd(key, new Entry(nodeId, now)))
+        if (_entries.TryAdd(key, new Entry(nodeId, now) { Replicated = now }))
         {
             Interlocked.Increment(ref _count);
+            _replica?.Publish(key, nodeId);
+        }
+    }
+
+    /// <summary>Stores a pin read from the <see cref="Replica"/> after a local miss (another instance created it),
+    /// without writing it back; its first use here refreshes the shared TTL. Skipped when full, and when the key is
+    /// held already (a local decision made meanwhile stands; <see cref="Adopt"/> settles it).</summary>
+    public void Learn(UInt128 key, int nodeId, long now)
+    {
+        if (Volatile.Read(ref _count) < Capacity && _entries.TryAdd(key, new Entry(nodeId, now) { Replicated = long.MinValue / 2 }))
+        {
+            Interlocked.Increment(ref _count);
+        }
+    }
+
+    /// <summary>Another instance pinned <paramref name="key"/> first (the <c>SET NX</c> of
+    /// <see cref="IStickTableReplica.Publish"/> lost): the local entry takes its node, keeping its last use, without
+    /// writing back. False when the key is no longer held.</summary>
+    public bool Adopt(UInt128 key, int nodeId)
+    {
+        while (_entries.TryGetValue(key, out var entry))
+        {
+            if (entry.NodeId == nodeId)
+            {
+                return true;
+            }
+
+            var adopted = new Entry(nodeId, Volatile.Read(ref entry.LastUse)) { Replicated = Volatile.Read(ref entry.Replicated) };
+            if (_entries.TryUpdate(key, adopted, entry))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Refreshes the shared entry when the last write is a quarter of the TTL old; one caller wins the
+    /// exchange, so a burst of requests writes once. No lock, no allocation.</summary>
+    private static void RefreshShared(IStickTableReplica replica, UInt128 key, Entry entry, long now, long ttl)
+    {
+        var replicated = Volatile.Read(ref entry.Replicated);
+        if (now - replicated >= ttl / 4 && Interlocked.CompareExchange(ref entry.Replicated, now, replicated) == replicated)
+        {
+            replica.Refresh(key, entry.NodeId);
         }
     }
 
@@ -111,6 +183,7 @@ public sealed class StickTable : IStickTable
         if (_entries.TryRemove(key, out _))
         {
             Interlocked.Decrement(ref _count);
+            _replica?.Remove(key);
             return true;
         }
 
@@ -121,8 +194,14 @@ public sealed class StickTable : IStickTable
     public bool TryMove(UInt128 key, int fromNodeId, int toNodeId)
     {
         // Replaces only the entry seen naming fromNodeId: a request that re-pinned the key meanwhile wins.
-        return _entries.TryGetValue(key, out var entry) && entry.NodeId == fromNodeId
-            && _entries.TryUpdate(key, new Entry(toNodeId, Volatile.Read(ref entry.LastUse)), entry);
+        if (_entries.TryGetValue(key, out var entry) && entry.NodeId == fromNodeId
+            && _entries.TryUpdate(key, new Entry(toNodeId, Volatile.Read(ref entry.LastUse)) { Replicated = Volatile.Read(ref entry.Replicated) }, entry))
+        {
+            _replica?.Overwrite(key, toNodeId);
+            return true;
+        }
+
+        return false;
     }
 
     /// <inheritdoc />
@@ -176,6 +255,10 @@ public sealed class StickTable : IStickTable
     {
         public readonly int NodeId = nodeId;
         public long LastUse = lastUse;
+
+        /// <summary>When the entry was last written to the <see cref="Replica"/> (a <see cref="TimeProvider.GetTimestamp"/>
+        /// value).</summary>
+        public long Replicated;
     }
 }
 

@@ -128,6 +128,13 @@ internal sealed class HttpProxyHandler
                 return;
             }
 
+            if (LoadBalancerRuntime.SharesPins(snapshot)
+                && _runtime.MissesSharedPin(snapshot, PersistenceView.Read(snapshot, _runtime, context), out var stickKey))
+            {
+                // Cluster mode, a key the local table misses: the shared pin, waited for a few milliseconds at most.
+                await _runtime.FetchSharedPinAsync(snapshot, stickKey, context.RequestAborted).ConfigureAwait(false);
+            }
+
             selection = Select(context, snapshot);
             decided = true;
             var pipeline = AttemptPipeline.Begin(_runtime, snapshot, _options.PassiveFailureHoldSeconds, context.Request.IsHttps);

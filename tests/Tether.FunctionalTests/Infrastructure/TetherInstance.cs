@@ -34,8 +34,9 @@ public sealed class TetherInstance : IAsyncDisposable
     /// <param name="time">The time provider, or null for the system's.</param>
     /// <param name="logs">A logger provider that also receives the host's log lines, or null.</param>
     /// <param name="configuration">Settings as <c>tether.json</c> keys (<c>Management:MetricsUrl</c>...), or null.</param>
+    /// <param name="services">Adds or replaces services (a shared stick-table copy ...), or null.</param>
     public static async Task<TetherInstance> StartAsync(string? dataDirectory = null, ProxyOptions? proxyOptions = null, TimeProvider? time = null,
-        ILoggerProvider? logs = null, IReadOnlyDictionary<string, string?>? configuration = null)
+        ILoggerProvider? logs = null, IReadOnlyDictionary<string, string?>? configuration = null, Action<IServiceCollection>? services = null)
     {
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "tether-ft-" + Guid.NewGuid().ToString("N"));
         var settings = new TetherSettings
@@ -58,6 +59,8 @@ public sealed class TetherInstance : IAsyncDisposable
             {
                 b.Services.AddSingleton(time);
             }
+
+            services?.Invoke(b.Services);
         });
         await TetherHost.StartAsync(app);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -169,6 +169,14 @@ internal sealed class Http1Connection
                 }
 
                 _input.AdvanceTo(buffer.GetPosition(headLength));
+                if (_fetchSharedPin)
+                {
+                    // The cookies and the header were copied out of the head: they outlive the buffer.
+                    _fetchSharedPin = false;
+                    await _owner.Runtime.FetchSharedPinAsync(snapshot, _sharedPinKey, CancellationToken.None).ConfigureAwait(false);
+                    selection = Select(snapshot);
+                }
+
                 var logging = _owner.LoggingPolicy;
                 var headDone = logging is not null ? clock.GetTimestamp() : 0;
                 var headStarted = _log.HeadStarted == 0 ? headDone : _log.HeadStarted;
@@ -211,6 +219,11 @@ internal sealed class Http1Connection
     /// request has read already.</summary>
     private Selection Select(LoadBalancerSnapshot snapshot, long now) =>
         _owner.Runtime.Select(snapshot, PersistenceView.Read(snapshot, _owner.Runtime, _clientKey, _cookies.Value, _persistenceHeader.Value), now);
+
+    /// <summary>Cluster mode: <see cref="Prepare"/> found a stick key the local table misses (<see cref="_sharedPinKey"/>);
+    /// the selection waits for the shared pin.</summary>
+    private bool _fetchSharedPin;
+    private UInt128 _sharedPinKey;
 
     /// <summary>Parses the head, applies the per-request hand-over rules, picks the node and writes the head for it
     /// (<see cref="Http1RequestHeadWriter"/>): everything that needs the head's bytes, before the pipe lets them go.</summary>
@@ -263,7 +276,17 @@ internal sealed class Http1Connection
 
         _cookies.Read(head, _request);
         _persistenceHeader.Read(head, _request, snapshot.PersistenceHeaderName);
-        selection = Select(snapshot, now);
+        if (LoadBalancerRuntime.SharesPins(snapshot)
+            && _owner.Runtime.MissesSharedPin(snapshot, PersistenceView.Read(snapshot, _owner.Runtime, _clientKey, _cookies.Value, _persistenceHeader.Value), out _sharedPinKey))
+        {
+            // Cluster mode, a key the local table misses: RunAsync fetches the shared pin, then selects.
+            _fetchSharedPin = true;
+        }
+        else
+        {
+            selection = Select(snapshot, now);
+        }
+
         _requestHead.Write(head, _request);
         return HeadStatus.Ok;
     }
