@@ -1,3 +1,4 @@
+using Tether.Management.Health;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tether.Management;
@@ -25,6 +26,7 @@ public static class ClusterServiceCollectionExtensions
         services.AddSingleton(sp => new ClusterConfigurationSync(sp.GetRequiredService<ClusterStoreConnection>(),
             sp.GetRequiredService<RedisConfigurationStore>(), sp.GetRequiredService<LoadBalancerService>(), sp.GetRequiredService<TetherStore>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ClusterConfigurationSync>>()));
+        services.AddSingleton<IReadinessCheck>(sp => new ClusterReadinessCheck(sp.GetRequiredService<ClusterConfigurationSync>()));
         return services;
     }
 

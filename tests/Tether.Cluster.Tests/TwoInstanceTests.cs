@@ -146,3 +146,30 @@ public sealed class PropagationTests(GarnetServerFixture garnet, ITestOutputHelp
             $"propagation over {times.Count} changes: p50 {times[49]:F1} ms, p99 {times[98]:F1} ms, max {times[^1]:F1} ms"));
     }
 }
+
+public sealed class ClusterReadinessTests(GarnetServerFixture garnet) : IClassFixture<GarnetServerFixture>
+{
+    [Fact]
+    public async Task Healthz_ClusterModeAfterTheFirstSync_ReadyWithTheClusterCheck()
+    {
+        await using var a = await ClusterHost.StartAsync(garnet.Configuration, "a", "127.0.0.2");
+        using var client = new HttpClient { BaseAddress = new Uri(a.Api.BaseAddress!, "/") };
+
+        var deadline = TimeProvider.System.GetTimestamp();
+        HttpResponseMessage answer;
+        while (true)
+        {
+            answer = await client.GetAsync(new Uri("healthz", UriKind.Relative));
+            if (answer.StatusCode == System.Net.HttpStatusCode.OK || TimeProvider.System.GetElapsedTime(deadline) > TimeSpan.FromSeconds(30))
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        var body = await answer.Content.ReadAsStringAsync();
+        Assert.Equal(System.Net.HttpStatusCode.OK, answer.StatusCode);
+        Assert.Contains("clusterConfiguration", body, StringComparison.Ordinal);
+    }
+}
