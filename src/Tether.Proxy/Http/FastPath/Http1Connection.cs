@@ -212,13 +212,10 @@ internal sealed class Http1Connection
     }
 
     /// <summary>The persistence lookup and the pick for the current request (the connection's client address, the
-    /// request's cookies as read by <see cref="Prepare"/>).</summary>
-    public Selection Select(LoadBalancerSnapshot snapshot) => Select(snapshot, _owner.Runtime.Time.GetTimestamp());
-
-    /// <summary><see cref="Select(LoadBalancerSnapshot)"/> at <paramref name="now"/>, the runtime timestamp the
-    /// request has read already.</summary>
-    private Selection Select(LoadBalancerSnapshot snapshot, long now) =>
-        _owner.Runtime.Select(snapshot, PersistenceView.Read(snapshot, _owner.Runtime, _clientKey, _cookies.Value, _persistenceHeader.Value), now);
+    /// request's cookies as read by <see cref="Prepare"/>), at <paramref name="now"/> (the runtime timestamp the
+    /// request has read already) or, when null, at a fresh one.</summary>
+    public Selection Select(LoadBalancerSnapshot snapshot, long? now = null) =>
+        _owner.Runtime.Select(snapshot, PersistenceView.Read(snapshot, _owner.Runtime, _clientKey, _cookies.Value, _persistenceHeader.Value), now ?? _owner.Runtime.Time.GetTimestamp());
 
     /// <summary>Cluster mode: <see cref="Prepare"/> found a stick key the local table misses (<see cref="_sharedPinKey"/>);
     /// the selection waits for the shared pin.</summary>
