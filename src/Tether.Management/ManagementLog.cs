@@ -56,4 +56,7 @@ internal static partial class ManagementLog
 
     [LoggerMessage(3072, LogLevel.Warning, "Readiness: the check {Check} threw; /healthz answers not ready until it passes.")]
     public static partial void ReadinessCheckFailed(ILogger logger, Exception exception, string check);
+
+    [LoggerMessage(3073, LogLevel.Warning, "No API token exists and the cluster store is unavailable: no admin token was created ({Reason}). Restart once Redis answers, or create one with tether token create.")]
+    public static partial void AdminTokenDeferred(ILogger logger, string reason);
 }

@@ -173,3 +173,20 @@ public sealed class ClusterReadinessTests(GarnetServerFixture garnet) : IClassFi
         Assert.Contains("clusterConfiguration", body, StringComparison.Ordinal);
     }
 }
+
+public sealed class ClusterStartWithoutRedisTests
+{
+    [Fact]
+    public async Task StartAsync_FreshDataDirectoryRedisAway_ServesWithoutHandingOutAnUnstoredToken()
+    {
+        // Nothing listens on port 1: the store is away from the start.
+        await using var a = await ClusterHost.StartAsync("127.0.0.1:1,connectTimeout=200", "a", "127.0.0.2");
+        using var client = new HttpClient { BaseAddress = new Uri(a.Api.BaseAddress!, "/") };
+
+        var answer = await client.GetAsync(new Uri("healthz", UriKind.Relative));
+
+        Assert.False(File.Exists(Path.Combine(a.DataDirectory, "admin-token")));
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, answer.StatusCode);
+        Assert.Contains("clusterConfiguration", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}

@@ -64,7 +64,8 @@ internal sealed class TokenAuthenticator
     /// First start: when no token is configured and none is stored, creates an admin token for account 1 (32 random
     /// bytes, base64url), stores it, writes it to <c>&lt;dataDir&gt;/admin-token</c> (created with mode 0600 on
     /// Unix, never world-readable) and logs the file's path, not the token. Returns the path, or null when a token
-    /// already existed.
+    /// already existed, or when the cluster store is unavailable (cluster mode started while Redis is away: no token
+    /// is created, the file is removed again and event 3073 says so; the instance serves on).
     /// </summary>
     public string? EnsureAdminToken()
     {
@@ -94,7 +95,18 @@ internal sealed class TokenAuthenticator
             writer.Write('\n');
         }
 
-        _store.AddToken(token, AdminAccountId, _time.GetUtcNow());
+        try
+        {
+            _store.AddToken(token, AdminAccountId, _time.GetUtcNow());
+        }
+        catch (Storage.ConfigurationStoreUnavailableException e)
+        {
+            // Cluster mode, first start while Redis is away: a token that is in no store must not be handed out.
+            File.Delete(path);
+            ManagementLog.AdminTokenDeferred(_logger, e.Message);
+            return null;
+        }
+
         ManagementLog.AdminTokenCreated(_logger, path);
         return path;
     }
