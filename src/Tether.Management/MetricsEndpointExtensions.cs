@@ -4,6 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Tether.Management.Api;
 using Tether.Management.Auth;
 
+using Tether.Management.OpenApi;
+
 namespace Tether.Management;
 
 /// <summary>Maps <c>GET /metrics</c> (Prometheus text format) as <see cref="ManagementOptions.MetricsRequireToken"/>
@@ -55,7 +57,7 @@ public static class MetricsEndpointExtensions
         {
             http.Response.ContentType = ContentType;
             await export(http.Response.Body, http.RequestAborted).ConfigureAwait(false);
-        });
+        }).WithRouteDocs();
         if (options.MetricsRequireToken)
         {
             var authenticator = app.Services.GetRequiredService<TokenAuthenticator>();
