@@ -53,11 +53,12 @@ public static class MetricsEndpointExtensions
             });
         }
 
-        var endpoint = app.MapGet(MetricsPath, async (HttpContext http) =>
+        // A Func, not a RequestDelegate, so that ApiExplorer (the API description, OpenApi/RouteDocs) sees the route.
+        var endpoint = app.MapGet(MetricsPath, (Func<HttpContext, Task>)(async http =>
         {
             http.Response.ContentType = ContentType;
             await export(http.Response.Body, http.RequestAborted).ConfigureAwait(false);
-        }).WithRouteDocs();
+        })).WithRouteDocs();
         if (options.MetricsRequireToken)
         {
             var authenticator = app.Services.GetRequiredService<TokenAuthenticator>();

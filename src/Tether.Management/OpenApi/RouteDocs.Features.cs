@@ -102,7 +102,7 @@ internal static partial class RouteDocs
         const string Operations = "Operations";
         yield return new("GET", "/healthz", Operations, "Readiness (no token)", 200, typeof(Readiness), Errors: [503],
             ErrorBody: typeof(Readiness));
-        yield return new("GET", "/metrics", Operations, "Prometheus metrics, text exposition format (no token unless Management:MetricsRequireToken)",
+        yield return new("GET", "/metrics", Operations, "Prometheus metrics, text format (token only with Management:MetricsRequireToken)",
             200, typeof(string), Errors: [401]);
     }
 }
