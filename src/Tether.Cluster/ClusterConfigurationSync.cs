@@ -120,7 +120,8 @@ public sealed class ClusterConfigurationSync : BackgroundService
             }
 
             var revision = _store.ReadRevision();
-            if (revision == 0 && _service.All.Count > 0 && _store.Reseed(_service.All))
+            var highest = _store.HighestRevisionSeen;
+            if (revision == 0 && (_service.All.Count > 0 || highest > 0) && _store.Reseed(_service.All))
             {
                 // An empty store (Redis lost its data, or the first start from a single instance's database): it
                 // gets the configuration this instance serves rather than this instance dropping it.

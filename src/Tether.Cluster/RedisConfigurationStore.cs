@@ -28,11 +28,14 @@ namespace Tether.Cluster;
 public sealed class RedisConfigurationStore : IConfigurationStore
 {
     /// <summary>The Lua script of one change. KEYS: load balancers, revision, audit, audit sequence. ARGV: channel,
-    /// then a count and (id, expected) pairs (expected <c>-</c>: absent; <c>=</c> and the JSON: unchanged), a count and
+    /// the highest revision this instance has seen (a store without a revision then lost its data: the change is
+    /// refused with 0 until an instance refilled it, see <see cref="Reseed"/>), then a count and (id, expected) pairs (expected <c>-</c>: absent; <c>=</c> and the JSON: unchanged), a count and
     /// (id, JSON) pairs to write, a count and ids to delete, a count and audit entries. Returns the new revision, or
-    /// minus the id of a load balancer changed meanwhile (then nothing was written).</summary>
+    /// minus the id of a load balancer changed meanwhile, or 0 for a store that lost its data (then nothing was
+    /// written).</summary>
     private const string ChangeScript = """
-        local i = 2
+        if tonumber(ARGV[2]) > 0 and redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+        local i = 3
         local n = tonumber(ARGV[i]); i = i + 1
         for k = 1, n do
           local cur = redis.call('HGET', KEYS[1], ARGV[i])
@@ -93,7 +96,33 @@ public sealed class RedisConfigurationStore : IConfigurationStore
 
     /// <summary>The current revision (0 before the first change).</summary>
     /// <exception cref="ConfigurationStoreUnavailableException">Redis cannot be reached.</exception>
-    public long ReadRevision() => Call(() => (long?)Db.StringGet(RevisionKey) ?? 0);
+    public long ReadRevision()
+    {
+        var revision = Call(() => (long?)Db.StringGet(RevisionKey) ?? 0);
+        Seen(revision);
+        return revision;
+    }
+
+    /// <summary>The highest revision this instance has read or written: above 0, a store without a revision has lost
+    /// its data (a Redis restarted without persistence) rather than never held any.</summary>
+    public long HighestRevisionSeen => Interlocked.Read(ref _highestRevisionSeen);
+
+    private long _highestRevisionSeen;
+
+    private void Seen(long revision)
+    {
+        var current = Interlocked.Read(ref _highestRevisionSeen);
+        while (revision > current)
+        {
+            var before = Interlocked.CompareExchange(ref _highestRevisionSeen, revision, current);
+            if (before == current)
+            {
+                return;
+            }
+
+            current = before;
+        }
+    }
 
     /// <inheritdoc />
     public IReadOnlyList<LoadBalancerConfig> LoadAll()
@@ -150,7 +179,7 @@ public sealed class RedisConfigurationStore : IConfigurationStore
     private void Change(IEnumerable<int> based, List<(int Id, string Json)> writes, IReadOnlyCollection<int> deletes,
         IReadOnlyCollection<Management.Audit.AuditEntry> audits)
     {
-        var args = new List<RedisValue> { RevisionChannel.ToString() };
+        var args = new List<RedisValue> { RevisionChannel.ToString(), HighestRevisionSeen };
         var checks = based.Distinct().ToList();
         args.Add(checks.Count);
         foreach (var id in checks)
@@ -184,6 +213,14 @@ public sealed class RedisConfigurationStore : IConfigurationStore
         {
             throw new ConfigurationConflictException((int)-result);
         }
+
+        if (result == 0)
+        {
+            // Redis came back without its data; the next sync (within 250 ms) refills it from this instance's copy.
+            throw new ConfigurationStoreUnavailableException("The cluster store lost its data and is being refilled from the instances' copies; try again in a second.");
+        }
+
+        Seen(result);
     }
 
     /// <summary>The Lua script of a reseed. KEYS: load balancers, revision. ARGV: channel, a count and (id, JSON)

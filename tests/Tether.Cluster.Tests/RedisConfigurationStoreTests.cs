@@ -89,6 +89,32 @@ public sealed class RedisConfigurationStoreTests(GarnetServerFixture garnet) : I
     }
 
     [Fact]
+    public async Task Save_StoreLostItsDataAfterARevisionWasSeen_IsRefusedUntilRefilledAndWritesNothing()
+    {
+        var a = new RedisConfigurationStore(_a, _localA);
+        ((IConfigurationStore)a).Save(null, ClusterTestData.LoadBalancer(1), ClusterTestData.LoadBalancer(2, port: 8081));
+        // A Redis restarted without persistence: every key of the cluster is gone.
+        var server = _a.Multiplexer.GetServers()[0];
+        await foreach (var key in server.KeysAsync(pattern: _prefix + "*"))
+        {
+            await _a.Multiplexer.GetDatabase().KeyDeleteAsync(key);
+        }
+
+        var refused = Assert.Throws<ConfigurationStoreUnavailableException>(() =>
+            ((IConfigurationStore)a).Save(null, ClusterTestData.LoadBalancer(3, port: 8082)));
+        var b = new RedisConfigurationStore(_b, _localB);
+        var emptyWhileRefused = (b.ReadRevision(), b.LoadAll().Count);
+        var refilled = a.Reseed([ClusterTestData.LoadBalancer(1), ClusterTestData.LoadBalancer(2, port: 8081)]);
+        ((IConfigurationStore)a).Save(null, ClusterTestData.LoadBalancer(3, port: 8082));
+
+        Assert.Contains("lost its data", refused.Message, StringComparison.Ordinal);
+        Assert.Equal((0L, 0), emptyWhileRefused);
+        Assert.True(refilled);
+        Assert.Equal([1, 2, 3], b.LoadAll().Select(c => c.Id));
+        Assert.Equal(2, b.ReadRevision());
+    }
+
+    [Fact]
     public void Delete_StoredLoadBalancers_RemovesThemAndBumpsTheRevision()
     {
         var a = new RedisConfigurationStore(_a, _localA);
