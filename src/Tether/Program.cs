@@ -149,6 +149,8 @@ demoBackend.SetAction(async (parse, cancellationToken) =>
 var root = new RootCommand("Tether: a self-hosted load balancer with session persistence at its heart.")
 {
     serve, demoBackend, AdminCommands.Token(), AdminCommands.Keys(),
+    Tether.Cli.LbCommands.Create(), Tether.Cli.NodeCommands.Create(), Tether.Cli.PersistenceCommands.Create(),
+    Tether.Cli.SessionCommands.Create(), Tether.Cli.StatsCommand.Create(), Tether.Cli.MonitorCommands.Create(), Tether.Cli.CompletionCommand.Create(),
 };
 var parsed = root.Parse(args);
 var exitCode = await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
