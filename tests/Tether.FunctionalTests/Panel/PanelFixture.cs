@@ -105,10 +105,12 @@ public sealed class PanelFixture : IAsyncLifetime
 
     public Task<JsonNode> GetJsonAsync(string path) => Tether.GetJsonAsync(path);
 
-    /// <summary>Saves a full-page screenshot as <c>screenshots/NAME.png</c>; returns its path.</summary>
+    /// <summary>Saves a full-page screenshot as <c>screenshots/NAME.png</c> (toasts removed first); returns its path.</summary>
     public static async Task<string> ScreenshotAsync(IPage page, string name)
     {
         var path = Path.Combine(ScreenshotDirectory, name + ".png");
+        // Without the short-lived notices in the corner (they would cover the page).
+        await page.EvaluateAsync("() => document.getElementById('toasts').replaceChildren()");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
         return path;
     }
@@ -132,3 +134,8 @@ public sealed class PanelFixture : IAsyncLifetime
         }
     }
 }
+
+/// <summary>The panel's test classes share one <see cref="PanelFixture"/> (one Tether, one browser) and run one after
+/// another.</summary>
+[CollectionDefinition("Panel")]
+public sealed class PanelCollection : ICollectionFixture<PanelFixture>;

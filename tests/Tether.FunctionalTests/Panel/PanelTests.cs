@@ -14,7 +14,7 @@ namespace Tether.FunctionalTests.Panel;
 /// node, and an API validation message shown next to its field. Screenshots: <see cref="PanelFixture.ScreenshotDirectory"/>.
 /// </summary>
 [Collection("Panel")]
-public sealed class PanelTests(PanelFixture fixture) : IClassFixture<PanelFixture>
+public sealed class PanelTests(PanelFixture fixture)
 {
     private readonly List<string> _errors = [];
 
@@ -111,7 +111,7 @@ public sealed class PanelTests(PanelFixture fixture) : IClassFixture<PanelFixtur
 
         // Path 2: select the load balancer > Actions > Edit Session Persistence, with the keyboard.
         await page.GetByRole(AriaRole.Link, new() { Name = name, Exact = true }).ClickAsync();
-        var actions = page.GetByRole(AriaRole.Button, new() { Name = "Actions" });
+        var actions = page.GetByRole(AriaRole.Button, new() { Name = "Actions", Exact = true });
         await actions.FocusAsync();
         await page.Keyboard.PressAsync("ArrowDown");
         await Assertions.Expect(page.GetByRole(AriaRole.Menuitem, new() { Name = "Edit Session Persistence" })).ToBeFocusedAsync();

@@ -101,10 +101,11 @@ export function clearErrors(form) {
 /** The field names a validation message may belong to, most specific first:
  * "sessionPersistence.persistenceTimeout: must..." -> ["persistenceTimeout", "sessionPersistence"]. */
 export function fieldsOf(message) {
-  const match = /^([A-Za-z0-9_.[\]-]+): /.exec(message);
+  const match = /^([A-Za-z0-9_.[\]-]+(?:, [A-Za-z0-9_.[\]-]+)*): /.exec(message);
   if (!match) return [];
-  const parts = match[1].split('.').map((p) => p.replace(/\[\d+\]$/, ''));
-  return [...new Set(parts.reverse())];
+  // "certificate, privateKey: ..." names two fields: the first of them that the form shows gets the message.
+  const names = match[1].split(', ').flatMap((name) => name.split('.').map((p) => p.replace(/\[\d+\]$/, '')).reverse());
+  return [...new Set(names)];
 }
 
 /** Shows an error: each validation message next to its field (data-field), the rest in the form's error box. */
