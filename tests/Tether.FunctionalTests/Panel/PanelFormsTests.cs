@@ -87,7 +87,8 @@ public sealed class PanelFormsTests(PanelFixture fixture)
         var ssl = await OpenFeatureAsync(page, features, "SSL Termination");
         await ssl.GetByLabel("Secure port").FillAsync("70000");
         await ssl.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
-        await Assertions.Expect(ssl.Locator(".field-error, .form-error").First).ToBeVisibleAsync();
+        await Assertions.Expect(ssl.Locator("[data-field=securePort] .field-error")).ToContainTextAsync("must be from 1 to 65535 (got 70000)");
+        await Assertions.Expect(ssl.Locator("[data-field=certificate] .field-error")).ToBeVisibleAsync();
         await PanelFixture.ScreenshotAsync(page, "09-ssl-termination-refused");
         await ssl.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
 
