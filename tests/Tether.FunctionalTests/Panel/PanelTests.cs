@@ -111,6 +111,7 @@ public sealed class PanelTests(PanelFixture fixture)
 
         // Path 2: select the load balancer > Actions > Edit Session Persistence, with the keyboard.
         await page.GetByRole(AriaRole.Link, new() { Name = name, Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Details" })).ToContainTextAsync("ROUND_ROBIN");
         var actions = page.GetByRole(AriaRole.Button, new() { Name = "Actions", Exact = true });
         await actions.FocusAsync();
         await page.Keyboard.PressAsync("ArrowDown");

@@ -67,13 +67,16 @@ export async function renderLoadBalancer(main, id, go) {
         h('section', { 'aria-labelledby': 'h-events', class: 'span-2' }, h('h3', { id: 'h-events' }, 'Node status events'), eventsBox))));
 
   const edit = () => editSessionPersistence(lb, refreshAll).catch(fail);
-  headerActions.append(menuButton({
+  // The Actions menu and Add Node appear once the load balancer is read (they act on it).
+  const addNodeButton = main.querySelector('[aria-labelledby="h-nodes"] button');
+  addNodeButton.disabled = true;
+  const actionsMenu = () => menuButton({
     label: 'Actions', items: [
       { label: 'Edit Session Persistence', onSelect: edit },
       { label: 'Edit Load Balancer', onSelect: () => editLoadBalancer(lb, refreshAll).catch(fail) },
       { label: 'Delete Load Balancer', danger: true, onSelect: () => deleteLoadBalancer(lb, () => go('#/')) },
     ],
-  }));
+  });
 
   function fail(e) {
     toast(e instanceof ApiError ? e.describe() : String(e.message ?? e), 'error');
@@ -225,6 +228,9 @@ export async function renderLoadBalancer(main, id, go) {
     }
     throw e;
   }
+
+  headerActions.append(actionsMenu());
+  addNodeButton.disabled = false;
 
   const timer = setInterval(() => {
     if (paused || document.hidden || document.querySelector('dialog[open]')) return;
