@@ -3,6 +3,7 @@ using Tether.Core;
 using Tether.Core.LoadBalancing;
 using Tether.Core.SessionPersistence;
 using Tether.Management;
+using Tether.Management.Panel;
 using Tether.Management.Storage;
 using Tether.Proxy;
 using Yarp.ReverseProxy.Forwarder;
@@ -98,6 +99,8 @@ public static class TetherHost
 
         var app = builder.Build();
         app.MapTetherManagementApi();
+        // The web control panel (issue 15): embedded static files at /panel/ that call the API above.
+        app.MapTetherPanel();
         // Without a token by default, as Prometheus scrapes; Management:MetricsRequireToken and Management:MetricsUrl
         // change that (docs/operations.md "Metrics").
         var registry = app.Services.GetRequiredService<DataPlane>().Metrics.Registry;

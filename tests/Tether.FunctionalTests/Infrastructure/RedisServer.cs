@@ -21,8 +21,6 @@ public sealed class RedisServer : IAsyncDisposable
 {
     /// <summary>How long a start may take to answer PING (the first start may also install the package).</summary>
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(10);
-    private static readonly SemaphoreSlim InstallGate = new(1, 1);
     private static string? _executable;
 
     private readonly string _directory;
@@ -215,55 +213,10 @@ public sealed class RedisServer : IAsyncDisposable
     }
 
     /// <summary>The path of <c>redis-server</c>: on PATH, in /usr/bin or /usr/sbin; else installs the Debian package
-    /// as root (one test process at a time, machine-wide, through a lock file; apt-get also waits up to 10 minutes for
-    /// the dpkg lock held by any other apt run). Throws <see cref="InvalidOperationException"/> with what to do when
-    /// it cannot.</summary>
-    public static async Task<string> FindOrInstallAsync()
-    {
-        if (_executable is not null)
-        {
-            return _executable;
-        }
-
-        await InstallGate.WaitAsync();
-        try
-        {
-            if ((_executable = Find()) is not null)
-            {
-                return _executable;
-            }
-
-            if (!OperatingSystem.IsLinux() || !Environment.IsPrivilegedProcess || Find("apt-get") is null)
-            {
-                throw new InvalidOperationException(
-                    "redis-server is required for the cluster tests (issue 14) and is not installed; on Debian or Ubuntu: sudo apt-get install redis-server " +
-                    "(the tests install it themselves when they run as root)");
-            }
-
-            using (await MachineLockAsync())
-            {
-                if ((_executable = Find()) is not null)
-                {
-                    return _executable;
-                }
-
-                var (exit, output) = await AptGetAsync("install", "-y", "--no-install-recommends", "redis-server");
-                if (exit != 0)
-                {
-                    // a fresh machine may have no package lists yet, or lists naming a version the mirror no longer has
-                    await AptGetAsync("update");
-                    (exit, output) = await AptGetAsync("install", "-y", "--no-install-recommends", "redis-server");
-                }
-
-                return _executable = Find()
-                    ?? throw new InvalidOperationException($"apt-get install -y redis-server exited {exit} and no redis-server was found after it:\n{output}");
-            }
-        }
-        finally
-        {
-            InstallGate.Release();
-        }
-    }
+    /// as root (see <see cref="AptPackages.FindOrInstallAsync"/>). Throws <see cref="InvalidOperationException"/> with
+    /// what to do when it cannot.</summary>
+    public static async Task<string> FindOrInstallAsync() =>
+        _executable ??= await AptPackages.FindOrInstallAsync("redis-server", "redis-server", "the cluster tests (issue 14)");
 
     private void Append(string? line)
     {
@@ -300,69 +253,5 @@ public sealed class RedisServer : IAsyncDisposable
         {
             process.Dispose();
         }
-    }
-
-    private static string? Find(string name = "redis-server")
-    {
-        var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
-        foreach (var directory in path.Concat(["/usr/bin", "/usr/sbin", "/usr/local/bin"]))
-        {
-            var candidate = Path.Combine(directory, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>An exclusive lock on <c>/tmp/tether-tests-apt.lock</c> (flock through <see cref="FileShare.None"/>),
-    /// waited for up to the install timeout: test processes of one machine install one after another.</summary>
-    private static async Task<FileStream> MachineLockAsync()
-    {
-        var path = Path.Combine(Path.GetTempPath(), "tether-tests-apt.lock");
-        var deadline = DateTime.UtcNow + InstallTimeout;
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(500);
-            }
-        }
-    }
-
-    /// <summary>Runs <c>apt-get ARGS</c> non-interactively, waiting up to 10 minutes for the dpkg lock, and returns
-    /// its exit code and its output.</summary>
-    private static async Task<(int Exit, string Output)> AptGetAsync(params string[] args)
-    {
-        var info = new ProcessStartInfo("apt-get") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.Environment["DEBIAN_FRONTEND"] = "noninteractive";
-        info.ArgumentList.Add("-o");
-        info.ArgumentList.Add("DPkg::Lock::Timeout=600");
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(InstallTimeout);
-        try
-        {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, $"apt-get {string.Join(' ', args)}: no end within {InstallTimeout.TotalMinutes} minutes, killed\n{await stdout}{await stderr}");
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
     }
 }
