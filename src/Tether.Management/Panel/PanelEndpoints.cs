@@ -59,8 +59,9 @@ public static class PanelEndpoints
 
             AddSecurityHeaders(http.Response);
             return Results.Redirect(Path + "/");
-        });
-        var group = endpoints.MapGroup(Path);
+        }).ExcludeFromDescription();
+        // The panel's files are no part of the API: they stay out of /openapi/v1.json.
+        var group = endpoints.MapGroup(Path).ExcludeFromDescription();
         group.MapMethods("/{**file}", ["GET", "HEAD"], (HttpContext http, string? file) => Serve(http, files, file));
         return group;
     }
