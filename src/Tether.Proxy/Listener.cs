@@ -91,6 +91,8 @@ internal sealed class Listener : IListener
                         ApplicationProtocols = [System.Net.Security.SslApplicationProtocol.Http2, System.Net.Security.SslApplicationProtocol.Http11],
                     }),
                 });
+                // Every connection the listener ends sends close_notify first (RFC 8446 6.1), whichever stack served it.
+                listen.Use(Tls.TlsCloseNotify.Middleware());
                 if (fastPath is not null)
                 {
                     // After TLS: the fast path reads the decrypted stream (HTTP/2 connections go on to Kestrel).
