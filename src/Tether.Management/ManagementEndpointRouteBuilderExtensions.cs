@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Tether.Management.Auth;
 using Tether.Management.Endpoints;
+using Tether.Management.OpenApi;
 
 namespace Tether.Management;
 
@@ -20,7 +21,8 @@ public static class ManagementEndpointRouteBuilderExtensions
     /// application (a <c>WebApplication</c>), calls under <c>/v1.0/</c> that no endpoint serves answer 404 or 405 with
     /// the Rackspace error body after the token check. On first start, when no
     /// token is configured and none is stored, creates the admin token file (see <see cref="ManagementOptions"/>). Also
-    /// maps <c>GET /healthz</c> (readiness, no token: <see cref="Health.IReadinessCheck"/>).
+    /// maps <c>GET /healthz</c> (readiness, no token: <see cref="Health.IReadinessCheck"/>), and the API description
+    /// <c>GET /openapi/v1.json</c> and explorer <c>GET /explorer</c> (no token; <see cref="OpenApi.ApiDescriptionExtensions"/>).
     /// Needs <see cref="ManagementServiceCollectionExtensions.AddTetherManagement"/> and an <c>IDataPlane</c> in DI.
     /// </summary>
     /// <param name="endpoints">The application (a <c>WebApplication</c>) or another route builder.</param>
@@ -35,6 +37,9 @@ public static class ManagementEndpointRouteBuilderExtensions
         var filter = endpoints.ServiceProvider.GetRequiredService<ApiFilter>();
         var group = endpoints.MapGroup(RoutePrefix);
         group.AddEndpointFilter(filter);
+        // The API description of every route (OpenApi/RouteDocs.cs), /openapi/v1.json and /explorer (no token).
+        group.WithRouteDocs();
+        OpenApi.ApiDescriptionExtensions.MapTetherApiDescription(endpoints);
 
         var service = endpoints.ServiceProvider.GetRequiredService<LoadBalancerService>();
         CatalogEndpoints.Map(group);

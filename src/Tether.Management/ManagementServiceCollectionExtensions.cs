@@ -37,6 +37,8 @@ public static class ManagementServiceCollectionExtensions
 
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
+        // /openapi/v1.json (OpenApi/ApiDescriptionExtensions.cs).
+        OpenApi.ApiDescriptionExtensions.AddTetherApiDescription(services);
         services.AddSingleton(sp => TetherStore.Open(options.DataDirectory, sp.GetRequiredService<TimeProvider>()));
         // Where the configuration is authoritative: the SQLite store, unless cluster mode registered its own first.
         services.TryAddSingleton<IConfigurationStore>(sp => sp.GetRequiredService<TetherStore>());

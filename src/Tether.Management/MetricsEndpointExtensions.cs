@@ -4,6 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Tether.Management.Api;
 using Tether.Management.Auth;
 
+using Tether.Management.OpenApi;
+
 namespace Tether.Management;
 
 /// <summary>Maps <c>GET /metrics</c> (Prometheus text format) as <see cref="ManagementOptions.MetricsRequireToken"/>
@@ -51,11 +53,12 @@ public static class MetricsEndpointExtensions
             });
         }
 
-        var endpoint = app.MapGet(MetricsPath, async (HttpContext http) =>
+        // A Func, not a RequestDelegate, so that ApiExplorer (the API description, OpenApi/RouteDocs) sees the route.
+        var endpoint = app.MapGet(MetricsPath, (Func<HttpContext, Task>)(async http =>
         {
             http.Response.ContentType = ContentType;
             await export(http.Response.Body, http.RequestAborted).ConfigureAwait(false);
-        });
+        })).WithRouteDocs();
         if (options.MetricsRequireToken)
         {
             var authenticator = app.Services.GetRequiredService<TokenAuthenticator>();

@@ -92,6 +92,7 @@ internal static class SettingsSchema
             ["PublicAddressV6"] = Kind.IPv6,
             ["Redis"] = Kind.Text,
             ["Instance"] = Kind.Text,
+            ["Cluster:StickFetchTimeoutMilliseconds"] = Kind.PositiveInteger,
             ["Management:Url"] = Kind.Url,
             ["Management:MaskClientAddresses"] = Kind.Boolean,
             ["Management:MetricsRequireToken"] = Kind.Boolean,

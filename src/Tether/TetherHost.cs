@@ -67,7 +67,9 @@ public static class TetherHost
             // Cluster mode (issue 14, docs/cluster.md): the configuration is authoritative in Redis.
             builder.Services.AddTetherCluster(cluster);
             // Learned pins (SOURCE_IP, APP_COOKIE, HEADER) and HTTP_COOKIE unpin marks shared too (docs/cluster.md).
-            builder.Services.AddClusterStickTables();
+            // The wait of a local miss for the shared pin is a setting: a store far away or a loaded host needs more.
+            builder.Services.AddClusterStickTables(o => o.FetchTimeoutMilliseconds =
+                configuration.GetValue("Cluster:StickFetchTimeoutMilliseconds", o.FetchTimeoutMilliseconds));
         }
 
         builder.Services.AddTetherManagement(managementOptions);

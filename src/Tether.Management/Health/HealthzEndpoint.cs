@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tether.Management.Api;
+using Tether.Management.OpenApi;
 
 namespace Tether.Management.Health;
 
@@ -67,6 +68,6 @@ internal static class HealthzEndpoint
                 ["message"] = "Not ready: " + string.Join("; ", reasons),
                 ["checks"] = list,
             }, StatusCodes.Status503ServiceUnavailable);
-        });
+        }).WithRouteDocs();
     }
 }

@@ -19,7 +19,8 @@ namespace Tether.FunctionalTests.Infrastructure;
 /// <see cref="Requests"/>). For HTTP/1.1 framing tests it also has <c>/echo</c> (any method: what it received),
 /// <c>/bytes?size=N</c> (<see cref="Pattern"/> with a Content-Length, GET and HEAD), <c>/chunked?size=N</c> (the same
 /// bytes in several flushes without Content-Length, so chunked), <c>/status?code=N</c> (an empty answer),
-/// <c>/set-cookie</c> (two cookies of its own) and a WebSocket echo on <c>/ws</c>.</summary>
+/// <c>/set-cookie</c> (two cookies of its own), <c>/app-cookie?value=V</c> (an application session: sets
+/// <c>SESSIONID=V</c>, answers its name) and a WebSocket echo on <c>/ws</c>.</summary>
 public sealed class TestBackend : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -109,6 +110,11 @@ public sealed class TestBackend : IAsyncDisposable
             }
 
             await c.Response.WriteAsync(name);
+        });
+        app.MapGet("/app-cookie", (HttpContext c, string value) =>
+        {
+            c.Response.Headers.Append("Set-Cookie", $"SESSIONID={value}; Path=/; HttpOnly");
+            return name;
         });
         MapFramingEndpoints(app);
         app.MapFallback(() => name);

@@ -324,6 +324,33 @@ public sealed class RequestHeadTests
     }
 
     [Fact]
+    public void Parse_MoreFieldsThanItStartsWith_GrowsKeepingEveryFieldAndServesTheNextSmallHead()
+    {
+        var head = new RequestHead();
+        var big = Bytes(WithFields(MessageHead.InitialFields * 3 + 1));
+
+        var first = head.Parse(big);
+        var names = new List<string>();
+        foreach (var field in head.Fields)
+        {
+            names.Add(Encoding.Latin1.GetString(big, field.NameStart, field.NameLength));
+        }
+
+        var second = head.Parse(Bytes("GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\r\n"));
+
+        Assert.Equal(HeadStatus.Ok, first);
+        Assert.Equal(MessageHead.InitialFields * 3 + 1, names.Count);
+        Assert.Equal("Host", names[0]);
+        for (var i = 1; i < names.Count; i++)
+        {
+            Assert.Equal("X-F" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), names[i]);
+        }
+
+        Assert.Equal(HeadStatus.Ok, second);
+        Assert.Equal(2, head.FieldCount);
+    }
+
+    [Fact]
     public void Parse_101Fields_ReturnsTooManyFields()
     {
         var head = new RequestHead();
