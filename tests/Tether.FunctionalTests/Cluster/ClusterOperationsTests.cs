@@ -10,8 +10,6 @@ namespace Tether.FunctionalTests.Cluster;
 /// <c>--redis</c> act on every instance, and a key rotated through one instance is honoured by another at once.</summary>
 public sealed class ClusterOperationsTests : TetherClusterTestBase
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
-
     [Fact]
     public async Task Metrics_ClusterMode_EverySeriesCarriesTheInstanceLabel()
     {
@@ -151,31 +149,5 @@ public sealed class ClusterOperationsTests : TetherClusterTestBase
         using var client = new HttpClient();
         using var answer = await client.SendAsync(request);
         return answer.StatusCode;
-    }
-
-    private static async Task WaitServedAsync(TetherProcess instance, int port)
-    {
-        using var client = instance.Client(port);
-        await WaitUntilAsync(async () =>
-        {
-            try
-            {
-                return (await client.GetAsync(new Uri("/", UriKind.Relative))).StatusCode == HttpStatusCode.OK;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, $"{instance.Address} never served port {port.ToString(CultureInfo.InvariantCulture)}");
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string failure)
-    {
-        var start = TimeProvider.System.GetTimestamp();
-        while (!await condition())
-        {
-            Assert.True(TimeProvider.System.GetElapsedTime(start) < Deadline, failure);
-            await Task.Delay(100);
-        }
     }
 }
