@@ -8,7 +8,7 @@ namespace Tether.Benchmarks;
 
 /// <summary>
 /// Cluster mode's cost on a local hit (issue 14): what a data path does per request when the stick table has a
-/// shared copy (<see cref="LoadBalancerRuntime.MissesSharedPin"/>, then the selection), against the same selection
+/// shared copy (<see cref="LoadBalancerRuntime.MissesSharedState"/>, then the selection), against the same selection
 /// in single-instance mode. The replica is a counting stand-in: on a local hit the table calls it only for the
 /// refresh, once per quarter of the timeout per entry, so no store is involved.
 /// </summary>
@@ -57,7 +57,7 @@ public class StickReplicaBenchmarks
     {
         var snapshot = _runtime.Snapshot;
         if (LoadBalancerRuntime.SharesPins(snapshot)
-            && _runtime.MissesSharedPin(snapshot, new PersistenceRequest(_client, default, _client, _header), out _))
+            && _runtime.MissesSharedState(snapshot, new PersistenceRequest(_client, default, _client, _header), out _))
         {
             throw new InvalidOperationException("a local hit was expected");
         }

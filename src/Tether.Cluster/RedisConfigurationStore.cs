@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Security.Cryptography;
 using StackExchange.Redis;
 using Tether.Core.Model;
@@ -68,6 +67,7 @@ public sealed class RedisConfigurationStore : IConfigurationStore
 
     private readonly ClusterStoreConnection _connection;
     private readonly TetherStore _local;
+    private readonly ClusterSecrets _secrets;
 
     // The JSON of each load balancer as this instance last read or wrote it: a change must be based on it.
     private readonly ConcurrentDictionary<int, string> _seen = new();
@@ -78,6 +78,7 @@ public sealed class RedisConfigurationStore : IConfigurationStore
     {
         _connection = connection;
         _local = local;
+        _secrets = new ClusterSecrets(connection);
         LoadBalancersKey = connection.Key("config:loadbalancers");
         RevisionKey = connection.Key("config:revision");
         RevisionChannel = new RedisChannel(connection.Prefix + "config:revision", RedisChannel.PatternMode.Literal);
@@ -324,8 +325,7 @@ public sealed class RedisConfigurationStore : IConfigurationStore
         {
             foreach (var (token, grant) in _local.ListTokenGrants())
             {
-                Call(() => Db.HashSet(_connection.Key("tokens"), token,
-                    string.Create(CultureInfo.InvariantCulture, $"{grant.AccountId} {TokenRoles.Name(grant.Role)} 0"), When.NotExists));
+                _secrets.AddToken(token, grant.AccountId, DateTimeOffset.UnixEpoch, grant.Role, onlyIfAbsent: true);
             }
         }
 
@@ -343,17 +343,14 @@ public sealed class RedisConfigurationStore : IConfigurationStore
     /// <inheritdoc />
     public TokenGrant? FindToken(string token)
     {
-        RedisValue value;
         try
         {
-            value = Call(() => Db.HashGet(_connection.Key("tokens"), token));
+            return _secrets.FindToken(token);
         }
         catch (ConfigurationStoreUnavailableException)
         {
             return _local.FindToken(token);
         }
-
-        return value.IsNull ? null : ParseToken((string)value!).Grant;
     }
 
     /// <inheritdoc />
@@ -363,40 +360,21 @@ public sealed class RedisConfigurationStore : IConfigurationStore
     /// <summary>Every token in Redis with its grant and creation time; the local copy's while Redis is away.</summary>
     public IReadOnlyList<(string Token, TokenGrant Grant, DateTimeOffset Created)> ReadTokens()
     {
-        HashEntry[] entries;
         try
         {
-            entries = Call(() => Db.HashGetAll(_connection.Key("tokens")));
+            return _secrets.ReadTokens();
         }
         catch (ConfigurationStoreUnavailableException)
         {
             return [.. _local.ListTokenGrants().Select(t => (t.Token, t.Grant, DateTimeOffset.UnixEpoch))];
         }
-
-        return [.. entries.Select(e =>
-        {
-            var (grant, created) = ParseToken((string)e.Value!);
-            return ((string)e.Name!, grant, created);
-        })];
     }
 
     /// <inheritdoc />
     public void AddToken(string token, int accountId, DateTimeOffset created, TokenRole role = TokenRole.Admin)
     {
-        ArgumentException.ThrowIfNullOrEmpty(token);
-        ArgumentOutOfRangeException.ThrowIfLessThan(accountId, 1);
-        var value = string.Create(CultureInfo.InvariantCulture, $"{accountId} {TokenRoles.Name(role)} {created.ToUnixTimeSeconds()}");
-        Call(() => Db.HashSet(_connection.Key("tokens"), token, value));
+        _secrets.AddToken(token, accountId, created, role);
         _local.AddToken(token, accountId, created, role);
-    }
-
-    private static (TokenGrant Grant, DateTimeOffset Created) ParseToken(string value)
-    {
-        var parts = value.Split(' ');
-        var role = parts.Length > 1 && TokenRoles.TryParse(parts[1], out var parsed) ? parsed : TokenRole.Observer;
-        var created = parts.Length > 2 && long.TryParse(parts[2], CultureInfo.InvariantCulture, out var seconds)
-            ? DateTimeOffset.FromUnixTimeSeconds(seconds) : DateTimeOffset.UnixEpoch;
-        return (new TokenGrant(int.Parse(parts[0], CultureInfo.InvariantCulture), role), created);
     }
 
     /// <inheritdoc />
@@ -406,7 +384,7 @@ public sealed class RedisConfigurationStore : IConfigurationStore
     {
         try
         {
-            var keys = ReadCookieKeys();
+            var keys = _secrets.ReadCookieKeys();
             if (keys.Count == 0)
             {
                 // An empty store: the keys this instance kept (a Redis that lost its data, or a single instance's
@@ -414,10 +392,10 @@ public sealed class RedisConfigurationStore : IConfigurationStore
                 var kept = _local.ReadCookieKeysIfAny();
                 foreach (var key in kept.Count > 0 ? kept : [new CookieKey(1, RandomNumberGenerator.GetBytes(32))])
                 {
-                    Call(() => Db.HashSet(_connection.Key("cookie-keys"), (int)key.Id, Convert.ToBase64String(key.Secret), When.NotExists));
+                    _secrets.AddCookieKeyIfAbsent(key);
                 }
 
-                keys = ReadCookieKeys();
+                keys = _secrets.ReadCookieKeys();
             }
 
             _local.ReplaceCookieKeys(keys);
@@ -431,27 +409,11 @@ public sealed class RedisConfigurationStore : IConfigurationStore
 
     /// <summary>The cookie keys in Redis, ordered by id (none before the first <see cref="GetOrCreateCookieKeys"/>).</summary>
     /// <exception cref="ConfigurationStoreUnavailableException">Redis cannot be reached.</exception>
-    public IReadOnlyList<CookieKey> ReadCookieKeys()
-    {
-        var entries = Call(() => Db.HashGetAll(_connection.Key("cookie-keys")));
-        return [.. entries.Select(e => new CookieKey(byte.Parse((string)e.Name!, CultureInfo.InvariantCulture), Convert.FromBase64String((string)e.Value!)))
-            .OrderBy(k => k.Id)];
-    }
+    public IReadOnlyList<CookieKey> ReadCookieKeys() => _secrets.ReadCookieKeys();
 
     /// <summary>Rotation in cluster mode: adds a key with the next id (32 random bytes) and returns every key.</summary>
     /// <exception cref="InvalidOperationException">Key id 255 is already used.</exception>
-    public IReadOnlyList<CookieKey> AddCookieKey()
-    {
-        var keys = ReadCookieKeys();
-        var next = keys.Count == 0 ? 1 : keys[^1].Id + 1;
-        if (next > byte.MaxValue)
-        {
-            throw new InvalidOperationException("Cookie key id 255 is used: no further key can be added.");
-        }
-
-        Call(() => Db.HashSet(_connection.Key("cookie-keys"), next, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), When.NotExists));
-        return ReadCookieKeys();
-    }
+    public IReadOnlyList<CookieKey> AddCookieKey() => _secrets.AddCookieKey();
 
     /// <summary>Runs one Redis call; a connection that is down, or any client failure, is
     /// <see cref="ConfigurationStoreUnavailableException"/>.</summary>

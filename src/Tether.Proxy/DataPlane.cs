@@ -28,6 +28,7 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
     private CookieKeyRing _keys;
     private readonly IStickTableStore? _stickStore;
     private readonly Func<IReadOnlyList<CookieKey>>? _keySource;
+    private readonly CookieKeyReread? _keyReread;
     private readonly IStickTableReplication? _stickReplication;
     private readonly HealthMonitoring _health;
     private long _lastSave;
@@ -45,8 +46,14 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
     /// <c>tether keys rotate</c> signs new cookies without a restart (null: keys never change).</param>
     /// <param name="stickReplication">Cluster mode: shares every stick table through the cluster store (issue 14;
     /// null: tables stay in this process).</param>
-    public DataPlane(IHttpForwarder forwarder, CookieKeyRing keys, ProxyOptions options, TimeProvider time, IRandomSource random, ILoggerFactory loggerFactory, IStickTableStore? stickStore = null, Func<IReadOnlyList<CookieKey>>? keySource = null, IStickTableReplication? stickReplication = null)
+    /// <param name="rereadUnknownKeys">Cluster mode: a cookie signed with a key id this instance lacks makes it re-read
+    /// <paramref name="keySource"/> at once (at most once a second, <see cref="CookieKeyReread"/>) before the cookie
+    /// is judged; false: only the periodic reload.</param>
+    /// <param name="metricLabels">Labels every series on <c>/metrics</c> carries (cluster mode: <c>instance</c>;
+    /// null: none).</param>
+    public DataPlane(IHttpForwarder forwarder, CookieKeyRing keys, ProxyOptions options, TimeProvider time, IRandomSource random, ILoggerFactory loggerFactory, IStickTableStore? stickStore = null, Func<IReadOnlyList<CookieKey>>? keySource = null, IStickTableReplication? stickReplication = null, bool rereadUnknownKeys = false, IReadOnlyDictionary<string, string>? metricLabels = null)
     {
+        _keyReread = rereadUnknownKeys && keySource is not null ? new CookieKeyReread(() => Task.Run(ReloadKeys), time) : null;
         _stickReplication = stickReplication;
         _stickStore = stickStore;
         _keySource = keySource;
@@ -57,7 +64,7 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
         _random = random;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<DataPlane>();
-        Metrics = new Metrics.TetherMetrics(LiveRuntimes);
+        Metrics = new Metrics.TetherMetrics(LiveRuntimes, metricLabels);
         _contentCache = new Http.ContentCache(options, loggerFactory);
         _health = new HealthMonitoring(options, time, loggerFactory);
         _purgeLoop = PurgeLoopAsync(_stopping.Token);
@@ -134,7 +141,7 @@ public sealed class DataPlane : IDataPlane, IRuntimeRegistry, IAsyncDisposable
                 return;
             }
 
-            var runtime = new LoadBalancerRuntime(config, _keys, _time, _random, _stickReplication);
+            var runtime = new LoadBalancerRuntime(config, _keys, _time, _random, _stickReplication) { KeyReread = _keyReread };
             host = new LoadBalancerHost(runtime, _forwarder, _loggerFactory, _options, _health, Metrics, _contentCache);
             await host.ApplyAsync(config, cancellationToken).ConfigureAwait(false);
             _hosts[config.Id] = host;

@@ -90,7 +90,11 @@ public static class TetherHost
                 sp.GetRequiredService<ILoggerFactory>(),
                 store,
                 keySource,
-                sp.GetService<IStickTableReplication>());
+                sp.GetService<IStickTableReplication>(),
+                // Cluster mode: a cookie signed with a key rotated through another instance re-reads the key set.
+                rereadUnknownKeys: shared is not null,
+                // Cluster mode: every series names its instance (issue 14), as HAProxy peers each export their own.
+                metricLabels: cluster is null ? null : new Dictionary<string, string> { ["instance"] = cluster.Instance });
         });
         builder.Services.AddSingleton<IDataPlane>(sp => cluster is null ? sp.GetRequiredService<DataPlane>()
             : new InstanceAddressDataPlane(sp.GetRequiredService<DataPlane>(), managementOptions.PublicAddress, managementOptions.PublicAddressV6, managementOptions.PrivateAddress));

@@ -95,7 +95,7 @@ public sealed class RedisStickTablesTests(GarnetServerFixture garnet) : IClassFi
     }
 
     [Fact]
-    public async Task FetchSharedPinAsync_ClientPinnedThroughA_KeepsItsNodeThroughB()
+    public async Task FetchSharedStateAsync_ClientPinnedThroughA_KeepsItsNodeThroughB()
     {
         var config = SourceIp(timeoutSeconds: 300);
         var a = await StartAsync("a", config);
@@ -106,8 +106,8 @@ public sealed class RedisStickTablesTests(GarnetServerFixture garnet) : IClassFi
         a.Table.Set(client, pinned, a.Clock.GetTimestamp());
         await Until(() => _probe.GetDatabase().KeyExists(Key(client)));
 
-        Assert.True(b.Runtime.MissesSharedPin(b.Runtime.Snapshot, PersistenceRequest.ForClient(client), out var key));
-        await b.Runtime.FetchSharedPinAsync(b.Runtime.Snapshot, key, CancellationToken.None);
+        Assert.True(b.Runtime.MissesSharedState(b.Runtime.Snapshot, PersistenceRequest.ForClient(client), out var key));
+        await b.Runtime.FetchSharedStateAsync(b.Runtime.Snapshot, key, CancellationToken.None);
         var selection = b.Runtime.Select(default, client);
 
         Assert.Equal((pinned, SelectionOutcome.Persisted), (selection.Node!.Id, selection.Outcome));
@@ -115,15 +115,15 @@ public sealed class RedisStickTablesTests(GarnetServerFixture garnet) : IClassFi
     }
 
     [Fact]
-    public async Task FetchSharedPinAsync_StoreDown_TheRequestIsPlacedByTheLocalDecision()
+    public async Task FetchSharedStateAsync_StoreDown_TheRequestIsPlacedByTheLocalDecision()
     {
         // Nothing listens on this port: the connection stays down (abortConnect=false).
         var down = await StartAsync("down", SourceIp(timeoutSeconds: 300), $"127.0.0.1:{FreePort()},connectTimeout=200");
 
         for (UInt128 client = 1; client <= 50; client++)
         {
-            Assert.True(down.Runtime.MissesSharedPin(down.Runtime.Snapshot, PersistenceRequest.ForClient(client), out var key));
-            await down.Runtime.FetchSharedPinAsync(down.Runtime.Snapshot, key, CancellationToken.None);
+            Assert.True(down.Runtime.MissesSharedState(down.Runtime.Snapshot, PersistenceRequest.ForClient(client), out var key));
+            await down.Runtime.FetchSharedStateAsync(down.Runtime.Snapshot, key, CancellationToken.None);
             var selection = down.Runtime.Select(default, client);
             Assert.Equal(SelectionOutcome.Hashed, selection.Outcome);
             Assert.Same(down.Runtime.Explain(default, client).Node, selection.Node);

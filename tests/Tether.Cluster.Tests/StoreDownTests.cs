@@ -66,8 +66,9 @@ public sealed class StoreDownTests
     private static async Task<int> StoreUpAsync(ClusterHost host)
     {
         var text = await host.Api.GetStringAsync(new Uri(host.Api.BaseAddress!, "/metrics"));
-        var line = text.Split('\n').Single(l => l.StartsWith("tether_cluster_store_up ", StringComparison.Ordinal));
-        return int.Parse(line["tether_cluster_store_up ".Length..], CultureInfo.InvariantCulture);
+        // Cluster mode labels every series with its instance: tether_cluster_store_up{instance="a"} 1
+        var line = text.Split('\n').Single(l => l.StartsWith("tether_cluster_store_up{", StringComparison.Ordinal));
+        return int.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
     }
 
     private static async Task WaitAsync(Func<Task<bool>> condition, string failure)

@@ -24,6 +24,7 @@ public sealed class LoadBalancerRuntime
     private StickTable _stickTable;
     private readonly IStickTableReplication? _replication;
     private IStickTableReplica? _replica;
+    private CookieKeyReread? _keyReread;
     private readonly PersistenceStatistics _statistics = new();
     private readonly ValidatedCookieCache _cookieCache = new();
     private readonly SessionMoves _moves = new();
@@ -155,6 +156,14 @@ public sealed class LoadBalancerRuntime
     {
         get => _keys;
         set => _keys = value;
+    }
+
+    /// <summary>Cluster mode: re-reads the shared key set when an HTTP_COOKIE cookie names a key id the ring lacks
+    /// (<see cref="MissesSharedState"/>); null (single instance): such a cookie is invalid at once.</summary>
+    public CookieKeyReread? KeyReread
+    {
+        get => _keyReread;
+        set => _keyReread = value;
     }
 
     /// <summary>The last node status changes (health monitoring), for <c>GET .../nodes/events</c>.</summary>
@@ -542,21 +551,36 @@ public sealed class LoadBalancerRuntime
     }
 
     /// <summary>
-    /// Cluster mode: true when <paramref name="request"/> has a stick-table key (<see cref="IPersistencePolicy.StickKey"/>)
-    /// that the local table does not hold and the table has a shared copy, so that the data path may await
-    /// <see cref="FetchSharedPinAsync"/> before <see cref="Select(LoadBalancerSnapshot, in PersistenceRequest)"/> (issue 14: the
-    /// request path waits on Redis only on a local miss). Always false in single-instance mode. No lock, no allocation.
+    /// Cluster mode: true when <paramref name="request"/> needs the cluster store before
+    /// <see cref="Select(LoadBalancerSnapshot, in PersistenceRequest)"/>, so that the data path may await
+    /// <see cref="FetchSharedStateAsync"/> first (issue 14: the request path waits on Redis only on a local miss):
+    /// a stick-table key (<see cref="IPersistencePolicy.StickKey"/>) the local table does not hold while the table has
+    /// a shared copy (<paramref name="key"/> is that key), or an HTTP_COOKIE cookie signed with a key id the key ring
+    /// lacks while <see cref="KeyReread"/> may re-read the key set (<paramref name="key"/> is zero). Always false in
+    /// single-instance mode. No lock, no allocation.
     /// </summary>
-    public bool MissesSharedPin(LoadBalancerSnapshot snapshot, in PersistenceRequest request, out UInt128 key)
+    public bool MissesSharedState(LoadBalancerSnapshot snapshot, in PersistenceRequest request, out UInt128 key)
     {
         key = UInt128.Zero;
-        return SharesPins(snapshot) && MissesLocally(snapshot, request, out key);
+        if (SharesPins(snapshot))
+        {
+            return MissesLocally(snapshot, request, out key);
+        }
+
+        return _keyReread is { } reread && snapshot.PersistenceType == PersistenceType.HttpCookie
+            && PersistenceCookie.TryReadKeyId(request.PersistenceCookie, out var keyId) && _keys.Find(keyId) is null
+            && reread.MayReread;
     }
 
     /// <summary>True when <paramref name="snapshot"/>'s stick table has a shared copy (cluster mode, a type whose pins
-    /// are stick-table entries): a data path reads a request's persistence inputs a second time for
-    /// <see cref="MissesSharedPin"/> only then. One type test.</summary>
+    /// are stick-table entries). One type test.</summary>
     public static bool SharesPins(LoadBalancerSnapshot snapshot) => snapshot.StickTable is StickTable { Replica: not null };
+
+    /// <summary>True when a data path must read a request's persistence inputs a second time for
+    /// <see cref="MissesSharedState"/>: the stick table is shared (<see cref="SharesPins"/>), or the load balancer uses
+    /// HTTP_COOKIE in cluster mode (<see cref="KeyReread"/>). A type test and a field read.</summary>
+    public bool ConsultsStore(LoadBalancerSnapshot snapshot) =>
+        SharesPins(snapshot) || (_keyReread is not null && snapshot.PersistenceType == PersistenceType.HttpCookie);
 
     private bool MissesLocally(LoadBalancerSnapshot snapshot, in PersistenceRequest request, out UInt128 key)
     {
@@ -571,15 +595,21 @@ public sealed class LoadBalancerRuntime
     }
 
     /// <summary>
-    /// Cluster mode, after <see cref="MissesSharedPin"/>: reads the shared pin of <paramref name="key"/> (bounded by the
-    /// replica's fetch timeout) and, when it names a node this load balancer holds, stores it in the local table so the
-    /// selection that follows honours it. When the store is away, slow or holds nothing, nothing changes and the
-    /// selection decides locally: a request never fails because of the store.
+    /// Cluster mode, after <see cref="MissesSharedState"/>: reads the shared pin of <paramref name="key"/> (bounded by
+    /// the replica's fetch timeout) and, when it names a node this load balancer holds, stores it in the local table so
+    /// the selection that follows honours it; for an HTTP_COOKIE cookie of an unknown key, waits for the key set's
+    /// re-read (<see cref="CookieKeyReread"/>, at most 100 ms). When the store is away, slow or holds nothing, nothing
+    /// changes and the selection decides locally: a request never fails because of the store.
     /// </summary>
-    public async ValueTask FetchSharedPinAsync(LoadBalancerSnapshot snapshot, UInt128 key, CancellationToken cancellationToken)
+    public async ValueTask FetchSharedStateAsync(LoadBalancerSnapshot snapshot, UInt128 key, CancellationToken cancellationToken)
     {
         if (snapshot.StickTable is not StickTable { Replica: { } replica } table)
         {
+            if (_keyReread is { } reread)
+            {
+                await reread.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             return;
         }
 

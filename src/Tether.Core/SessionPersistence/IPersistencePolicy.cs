@@ -49,7 +49,7 @@ public interface IPersistencePolicy
 
     /// <summary>The stick-table key <see cref="Find"/> would look up for <paramref name="request"/> when the pin is a
     /// stick-table entry (SOURCE_IP, APP_COOKIE, HEADER), so that cluster mode can fetch a shared pin before the
-    /// decision on a local miss (<see cref="LoadBalancerRuntime.MissesSharedPin"/>); zero when the request has none
+    /// decision on a local miss (<see cref="LoadBalancerRuntime.MissesSharedState"/>); zero when the request has none
     /// or the type keeps no pins (HTTP_COOKIE: the cookie is the pin; none). No allocation.</summary>
     UInt128 StickKey(in PersistenceRequest request);
 

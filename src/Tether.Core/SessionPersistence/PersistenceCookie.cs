@@ -74,6 +74,24 @@ public static class PersistenceCookie
         return new string(chars[..written]);
     }
 
+    /// <summary>The key id a cookie value names, read from its first four characters without checking anything else
+    /// (cluster mode asks whether the key ring holds it before validating; <see cref="CookieKeyReread"/>).</summary>
+    /// <returns>False when the value has not the cookie's length or version.</returns>
+    public static bool TryReadKeyId(ReadOnlySpan<char> value, out byte keyId)
+    {
+        keyId = 0;
+        Span<byte> head = stackalloc byte[3];
+        if (value.Length != EncodedLength
+            || Base64Url.DecodeFromChars(value[..4], head, out _, out var written, isFinalBlock: false) != System.Buffers.OperationStatus.Done
+            || written != 3 || head[0] != Version)
+        {
+            return false;
+        }
+
+        keyId = head[1];
+        return true;
+    }
+
     /// <summary>Validates a cookie value. Allocates nothing.</summary>
     /// <param name="keys">The key ring; any key in it validates.</param>
     /// <param name="value">The cookie value as the client sent it.</param>

@@ -128,11 +128,11 @@ internal sealed class HttpProxyHandler
                 return;
             }
 
-            if (LoadBalancerRuntime.SharesPins(snapshot)
-                && _runtime.MissesSharedPin(snapshot, PersistenceView.Read(snapshot, _runtime, context), out var stickKey))
+            if (_runtime.ConsultsStore(snapshot)
+                && _runtime.MissesSharedState(snapshot, PersistenceView.Read(snapshot, _runtime, context), out var stickKey))
             {
-                // Cluster mode, a key the local table misses: the shared pin, waited for a few milliseconds at most.
-                await _runtime.FetchSharedPinAsync(snapshot, stickKey, context.RequestAborted).ConfigureAwait(false);
+                // Cluster mode, a stick key the local table misses (the shared pin) or a cookie of an unknown key (the key set), a few ms at most.
+                await _runtime.FetchSharedStateAsync(snapshot, stickKey, context.RequestAborted).ConfigureAwait(false);
             }
 
             selection = Select(context, snapshot);

@@ -57,10 +57,20 @@ public sealed class TetherMetrics
 
     /// <summary>Creates the metrics in a new registry.</summary>
     /// <param name="runtimes">Lists the live load balancers at scrape time.</param>
-    public TetherMetrics(Func<IEnumerable<LoadBalancerRuntime>> runtimes)
+    /// <param name="staticLabels">Labels every series of the registry carries, set before any metric is created
+    /// (cluster mode: <c>instance</c> = the instance name, docs/cluster.md "Metrics"); null or empty: none.</param>
+    /// <exception cref="ArgumentException">A label name is not a valid Prometheus label name, or is one Tether's
+    /// metrics use themselves.</exception>
+    public TetherMetrics(Func<IEnumerable<LoadBalancerRuntime>> runtimes, IReadOnlyDictionary<string, string>? staticLabels = null)
     {
         _runtimes = runtimes;
         Registry = Prometheus.Metrics.NewCustomRegistry();
+        if (staticLabels is { Count: > 0 })
+        {
+            // prometheus-net applies static labels to every metric created afterwards, so this comes first.
+            Registry.SetStaticLabels(staticLabels.ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal));
+        }
+
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
         _requests = factory.CreateCounter("tether_requests_total", "Answers relayed from nodes, by HTTP status code; Tether's own 502 and 503 answers with node=\"none\".", [.. NodeLabels, "code"]);
         _duration = factory.CreateHistogram("tether_request_duration_seconds", "Time from picking a node to the end of the forwarded answer, in seconds.",

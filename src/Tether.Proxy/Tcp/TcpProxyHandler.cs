@@ -142,10 +142,10 @@ internal sealed class TcpProxyHandler : ConnectionHandler
     {
         var connectTimeout = TimeSpan.FromSeconds(Math.Min(config.TimeoutSeconds, _options.ConnectTimeoutSeconds));
         var pipeline = AttemptPipeline.Begin(_runtime, _runtime.Snapshot, _options.PassiveFailureHoldSeconds);
-        if (_runtime.MissesSharedPin(_runtime.Snapshot, PersistenceRequest.ForClient(clientKey), out var stickKey))
+        if (_runtime.MissesSharedState(_runtime.Snapshot, PersistenceRequest.ForClient(clientKey), out var stickKey))
         {
             // Cluster mode, a client the local table misses: its shared pin, waited for a few milliseconds at most.
-            await _runtime.FetchSharedPinAsync(_runtime.Snapshot, stickKey, aborted).ConfigureAwait(false);
+            await _runtime.FetchSharedStateAsync(_runtime.Snapshot, stickKey, aborted).ConfigureAwait(false);
         }
 
         while (true)

@@ -50,32 +50,32 @@ public sealed class StickReplicaTests
     }
 
     [Fact]
-    public async Task FetchSharedPinAsync_LocalMiss_TakesTheSharedNodeWithoutWritingItBack()
+    public async Task FetchSharedStateAsync_LocalMiss_TakesTheSharedNodeWithoutWritingItBack()
     {
         var runtime = Create(LoadBalancer(Node(1), Node(2), Node(3)).WithSourceIp());
         var hashed = runtime.Explain(default, ClientKey(1)).Node!.Id;
         var shared = hashed == 3 ? 1 : 3;
         _replication.Last.Store[ClientKey(1)] = shared;
 
-        Assert.True(runtime.MissesSharedPin(runtime.Snapshot, PersistenceRequest.ForClient(ClientKey(1)), out var key));
-        await runtime.FetchSharedPinAsync(runtime.Snapshot, key, CancellationToken.None);
+        Assert.True(runtime.MissesSharedState(runtime.Snapshot, PersistenceRequest.ForClient(ClientKey(1)), out var key));
+        await runtime.FetchSharedStateAsync(runtime.Snapshot, key, CancellationToken.None);
         var selection = runtime.Select(default, ClientKey(1));
 
         Assert.Equal(ClientKey(1), key);
         Assert.Equal(new Selection(selection.Node, SelectionOutcome.Persisted, false), selection);
         Assert.Equal(shared, selection.Node!.Id);
         Assert.Empty(_replication.Last.Published);
-        Assert.False(runtime.MissesSharedPin(runtime.Snapshot, PersistenceRequest.ForClient(ClientKey(1)), out _));
+        Assert.False(runtime.MissesSharedState(runtime.Snapshot, PersistenceRequest.ForClient(ClientKey(1)), out _));
     }
 
     [Fact]
-    public async Task FetchSharedPinAsync_StoreHasNothingOrIsAway_TheLocalDecisionStandsAndIsPublished()
+    public async Task FetchSharedStateAsync_StoreHasNothingOrIsAway_TheLocalDecisionStandsAndIsPublished()
     {
         var runtime = Create(LoadBalancer(Node(1), Node(2), Node(3)).WithSourceIp());
         _replication.Last.Away = true;
 
-        Assert.True(runtime.MissesSharedPin(runtime.Snapshot, PersistenceRequest.ForClient(ClientKey(2)), out var key));
-        await runtime.FetchSharedPinAsync(runtime.Snapshot, key, CancellationToken.None);
+        Assert.True(runtime.MissesSharedState(runtime.Snapshot, PersistenceRequest.ForClient(ClientKey(2)), out var key));
+        await runtime.FetchSharedStateAsync(runtime.Snapshot, key, CancellationToken.None);
         var selection = runtime.Select(default, ClientKey(2));
 
         Assert.Equal(SelectionOutcome.Hashed, selection.Outcome);
@@ -83,12 +83,12 @@ public sealed class StickReplicaTests
     }
 
     [Fact]
-    public async Task FetchSharedPinAsync_SharedPinNamesANodeThisLoadBalancerLacks_IsIgnored()
+    public async Task FetchSharedStateAsync_SharedPinNamesANodeThisLoadBalancerLacks_IsIgnored()
     {
         var runtime = Create(LoadBalancer(Node(1), Node(2)).WithSourceIp());
         _replication.Last.Store[ClientKey(3)] = 99;
 
-        await runtime.FetchSharedPinAsync(runtime.Snapshot, ClientKey(3), CancellationToken.None);
+        await runtime.FetchSharedStateAsync(runtime.Snapshot, ClientKey(3), CancellationToken.None);
 
         Assert.Equal(0, runtime.StickTable.Count);
         Assert.Equal(SelectionOutcome.Hashed, runtime.Select(default, ClientKey(3)).Outcome);
@@ -125,19 +125,19 @@ public sealed class StickReplicaTests
     }
 
     [Fact]
-    public void MissesSharedPin_HeaderAndAppCookie_UseTheKeysTheirPoliciesPin()
+    public void MissesSharedState_HeaderAndAppCookie_UseTheKeysTheirPoliciesPin()
     {
         var header = Create(LoadBalancer(Node(1), Node(2)).WithHeader());
-        Assert.True(header.MissesSharedPin(header.Snapshot, new PersistenceRequest(ClientKey(1), default, UInt128.Zero, "alice"), out var headerKey));
+        Assert.True(header.MissesSharedState(header.Snapshot, new PersistenceRequest(ClientKey(1), default, UInt128.Zero, "alice"), out var headerKey));
         header.Select(new PersistenceRequest(ClientKey(1), default, UInt128.Zero, "alice"));
         Assert.Equal(headerKey, Assert.Single(header.StickTable.Snapshot(_clock.GetTimestamp())).Key);
-        Assert.False(header.MissesSharedPin(header.Snapshot, new PersistenceRequest(ClientKey(1), default, UInt128.Zero, ""), out _));
+        Assert.False(header.MissesSharedState(header.Snapshot, new PersistenceRequest(ClientKey(1), default, UInt128.Zero, ""), out _));
 
         var app = Create(LoadBalancer(Node(1), Node(2)).WithAppCookie());
-        Assert.True(app.MissesSharedPin(app.Snapshot, new PersistenceRequest(ClientKey(1), default, 42, default), out var appKey));
+        Assert.True(app.MissesSharedState(app.Snapshot, new PersistenceRequest(ClientKey(1), default, 42, default), out var appKey));
         Assert.Equal((UInt128)42, appKey);
         app.LearnAppCookie(42, 2);
-        Assert.False(app.MissesSharedPin(app.Snapshot, new PersistenceRequest(ClientKey(1), default, 42, default), out _));
+        Assert.False(app.MissesSharedState(app.Snapshot, new PersistenceRequest(ClientKey(1), default, 42, default), out _));
         Assert.Equal([((UInt128)42, 2)], _replication.Last.Published);
     }
 
@@ -147,7 +147,7 @@ public sealed class StickReplicaTests
         var runtime = Create(LoadBalancer(Node(1), Node(2)).WithCookie());
 
         Assert.Null(((StickTable)runtime.StickTable).Replica);
-        Assert.False(runtime.MissesSharedPin(runtime.Snapshot, PersistenceRequest.ForClient(ClientKey(1)), out _));
+        Assert.False(runtime.MissesSharedState(runtime.Snapshot, PersistenceRequest.ForClient(ClientKey(1)), out _));
 
         runtime.UnpinNode(2);
         Assert.Equal([(2, Start.ToUnixTimeSeconds())], _replication.Last.Unpinned);
@@ -184,11 +184,11 @@ public sealed class StickReplicaTests
     }
 
     [Fact]
-    public void MissesSharedPin_SingleInstance_IsAlwaysFalse()
+    public void MissesSharedState_SingleInstance_IsAlwaysFalse()
     {
         var runtime = new LoadBalancerRuntime(LoadBalancer(Node(1)).WithSourceIp(), Ring(1), _clock, new SeededRandomSource(7));
 
-        Assert.False(runtime.MissesSharedPin(runtime.Snapshot, PersistenceRequest.ForClient(ClientKey(1)), out _));
+        Assert.False(runtime.MissesSharedState(runtime.Snapshot, PersistenceRequest.ForClient(ClientKey(1)), out _));
         Assert.False(LoadBalancerRuntime.SharesPins(runtime.Snapshot));
     }
 

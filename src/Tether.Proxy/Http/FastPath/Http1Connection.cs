@@ -173,7 +173,7 @@ internal sealed class Http1Connection
                 {
                     // The cookies and the header were copied out of the head: they outlive the buffer.
                     _fetchSharedPin = false;
-                    await _owner.Runtime.FetchSharedPinAsync(snapshot, _sharedPinKey, CancellationToken.None).ConfigureAwait(false);
+                    await _owner.Runtime.FetchSharedStateAsync(snapshot, _sharedPinKey, CancellationToken.None).ConfigureAwait(false);
                     selection = Select(snapshot);
                 }
 
@@ -217,8 +217,8 @@ internal sealed class Http1Connection
     public Selection Select(LoadBalancerSnapshot snapshot, long? now = null) =>
         _owner.Runtime.Select(snapshot, PersistenceView.Read(snapshot, _owner.Runtime, _clientKey, _cookies.Value, _persistenceHeader.Value), now ?? _owner.Runtime.Time.GetTimestamp());
 
-    /// <summary>Cluster mode: <see cref="Prepare"/> found a stick key the local table misses (<see cref="_sharedPinKey"/>);
-    /// the selection waits for the shared pin.</summary>
+    /// <summary>Cluster mode: <see cref="Prepare"/> found a stick key the local table misses (<see cref="_sharedPinKey"/>)
+    /// or a cookie of an unknown key; the selection waits for the shared pin or the key set's re-read.</summary>
     private bool _fetchSharedPin;
     private UInt128 _sharedPinKey;
 
@@ -273,10 +273,10 @@ internal sealed class Http1Connection
 
         _cookies.Read(head, _request);
         _persistenceHeader.Read(head, _request, snapshot.PersistenceHeaderName);
-        if (LoadBalancerRuntime.SharesPins(snapshot)
-            && _owner.Runtime.MissesSharedPin(snapshot, PersistenceView.Read(snapshot, _owner.Runtime, _clientKey, _cookies.Value, _persistenceHeader.Value), out _sharedPinKey))
+        if (_owner.Runtime.ConsultsStore(snapshot)
+            && _owner.Runtime.MissesSharedState(snapshot, PersistenceView.Read(snapshot, _owner.Runtime, _clientKey, _cookies.Value, _persistenceHeader.Value), out _sharedPinKey))
         {
-            // Cluster mode, a key the local table misses: RunAsync fetches the shared pin, then selects.
+            // Cluster mode, a stick key the local table misses or a cookie of an unknown key: RunAsync asks the store, then selects.
             _fetchSharedPin = true;
         }
         else
